@@ -1,0 +1,739 @@
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sysexits.h>
+
+#include "cli.h"
+#include "validate.h"
+#include "banned.h"
+
+#define PROGNAME_NEUTRON "neutron-ns-metadata-proxy"
+#define SHOWN_VALUE_MAX 64
+
+enum opt_id {
+	O_FIRST = 256,
+	O_NETWORK_ID = O_FIRST,
+	O_ROUTER_ID,
+	O_SOCKET,
+	O_BIND,
+	O_BIND6,
+	O_IFACE,
+	O_PORT,
+	O_USER,
+	O_GROUP,
+	O_STATE,
+	O_PIDFILE,
+	O_NETNS,
+	O_ENGINE,
+	O_HAPROXY,
+	O_FLAVOR,
+	O_T_REQUEST,
+	O_T_CONNECT,
+	O_T_CLIENT,
+	O_T_SERVER,
+	O_T_KEEPALIVE,
+	O_RL_IPVER,
+	O_RL_BASE_WIN,
+	O_RL_BASE_LIM,
+	O_RL_BURST_WIN,
+	O_RL_BURST_LIM,
+	O_STOP_TIMEOUT,
+	O_LOG_FILE,
+	O_LOG_DIR,
+	O_FACILITY,
+	O_LAST_VALUE = O_FACILITY,
+	/* Flags: no value, last one given wins. */
+	O_DAEMONIZE,
+	O_NODAEMONIZE,
+	O_DEBUG,
+	O_NODEBUG,
+	O_SYSLOG,
+	O_NOSYSLOG,
+	O_WATCH,
+	O_NOWATCH,
+	O_RL_ON,
+	O_RL_OFF,
+};
+
+#define NVALUES (O_LAST_VALUE - O_FIRST + 1)
+
+/* Each option in its dash and its underscore spelling. */
+#define VAL2(dash, under, id)                                                  \
+	{dash, required_argument, NULL, id},                                   \
+	{                                                                      \
+		under, required_argument, NULL, id                             \
+	}
+#define FLAG(name, id)                                                         \
+	{                                                                      \
+		name, no_argument, NULL, id                                    \
+	}
+
+static const struct option longopts[] = {
+    VAL2("network-id", "network_id", O_NETWORK_ID),
+    VAL2("router-id", "router_id", O_ROUTER_ID),
+    VAL2("metadata-proxy-socket", "metadata_proxy_socket", O_SOCKET),
+    VAL2("bind-address", "bind_address", O_BIND),
+    VAL2("bind-address-v6", "bind_address_v6", O_BIND6),
+    VAL2("bind-interface", "bind_interface", O_IFACE),
+    VAL2("metadata-port", "metadata_port", O_PORT),
+    VAL2("metadata-proxy-user", "metadata_proxy_user", O_USER),
+    VAL2("metadata-proxy-group", "metadata_proxy_group", O_GROUP),
+    VAL2("state-path", "state_path", O_STATE),
+    VAL2("pid-file", "pid_file", O_PIDFILE),
+    {"netns", required_argument, NULL, O_NETNS},
+    {"engine", required_argument, NULL, O_ENGINE},
+    VAL2("haproxy-path", "haproxy_path", O_HAPROXY),
+    {"flavor", required_argument, NULL, O_FLAVOR},
+    VAL2("timeout-http-request", "timeout_http_request", O_T_REQUEST),
+    VAL2("timeout-connect", "timeout_connect", O_T_CONNECT),
+    VAL2("timeout-client", "timeout_client", O_T_CLIENT),
+    VAL2("timeout-server", "timeout_server", O_T_SERVER),
+    VAL2("timeout-http-keep-alive", "timeout_http_keep_alive", O_T_KEEPALIVE),
+    VAL2("rate-limit-ip-version", "rate_limit_ip_version", O_RL_IPVER),
+    VAL2("base-window-duration", "base_window_duration", O_RL_BASE_WIN),
+    VAL2("base-query-rate-limit", "base_query_rate_limit", O_RL_BASE_LIM),
+    VAL2("burst-window-duration", "burst_window_duration", O_RL_BURST_WIN),
+    VAL2("burst-query-rate-limit", "burst_query_rate_limit", O_RL_BURST_LIM),
+    VAL2("stop-timeout", "stop_timeout", O_STOP_TIMEOUT),
+    VAL2("log-file", "log_file", O_LOG_FILE),
+    VAL2("log-dir", "log_dir", O_LOG_DIR),
+    VAL2("syslog-log-facility", "syslog_log_facility", O_FACILITY),
+    FLAG("daemonize", O_DAEMONIZE),
+    FLAG("nodaemonize", O_NODAEMONIZE),
+    FLAG("no-daemonize", O_NODAEMONIZE),
+    FLAG("debug", O_DEBUG),
+    FLAG("nodebug", O_NODEBUG),
+    FLAG("no-debug", O_NODEBUG),
+    FLAG("use-syslog", O_SYSLOG),
+    FLAG("use_syslog", O_SYSLOG),
+    FLAG("nouse-syslog", O_NOSYSLOG),
+    FLAG("nouse_syslog", O_NOSYSLOG),
+    FLAG("no-use-syslog", O_NOSYSLOG),
+    FLAG("metadata-proxy-watch-log", O_WATCH),
+    FLAG("metadata_proxy_watch_log", O_WATCH),
+    FLAG("nometadata-proxy-watch-log", O_NOWATCH),
+    FLAG("nometadata_proxy_watch_log", O_NOWATCH),
+    FLAG("no-metadata-proxy-watch-log", O_NOWATCH),
+    FLAG("rate-limit-enabled", O_RL_ON),
+    FLAG("rate_limit_enabled", O_RL_ON),
+    FLAG("norate-limit-enabled", O_RL_OFF),
+    FLAG("norate_limit_enabled", O_RL_OFF),
+    FLAG("no-rate-limit-enabled", O_RL_OFF),
+    FLAG("help", 'h'),
+    FLAG("version", 'V'),
+    {NULL, 0, NULL, 0},
+};
+
+/* What --help says of each option, in the order it lists them. */
+struct opt_doc {
+	const char *name;
+	const char *meta;
+	const char *def;
+	const char *help;
+};
+
+static const struct opt_doc docs[] = {
+    {"network-id", "UUID", NULL,
+        "network served (exactly one of this and --router-id)"},
+    {"router-id", "UUID", NULL, "router served (neutron flavour only)"},
+    {"metadata-proxy-socket", "PATH", "<state-path>/metadata_proxy",
+        "unix socket of the metadata agent"},
+    {"bind-address", "ADDR", "0.0.0.0", "IPv4 or IPv6 address to listen on"},
+    {"bind-address-v6", "ADDR", "none",
+        "extra IPv6 address to listen on (needs --bind-interface)"},
+    {"bind-interface", "IF", "none", "interface of --bind-address-v6"},
+    {"metadata-port", "PORT", "9697", "TCP port to listen on"},
+    {"metadata-proxy-user", "USER", "effective uid",
+        "user the proxy runs as (name or number)"},
+    {"metadata-proxy-group", "GROUP", "effective gid",
+        "group the proxy runs as (name or number)"},
+    {"state-path", "DIR", "/var/lib/neutron",
+        "base directory; configs go to <state-path>/ns-metadata-proxy "
+        "(ovn: ovn-metadata-proxy)"},
+    {"pid-file", "PATH", "<state-path>/external/pids/<uuid>.pid",
+        "pidfile of the proxy"},
+    {"netns", "NAME", "none", "network namespace to serve in"},
+    {"engine", "haproxy|builtin", "haproxy", "what serves the requests"},
+    {"haproxy-path", "PATH", "/usr/sbin/haproxy, /usr/local/sbin/haproxy",
+        "haproxy binary (never looked up in PATH)"},
+    {"flavor", "neutron|ovn", "neutron",
+        "header set: X-Neutron-*-ID or X-OVN-Network-ID"},
+    {"timeout-http-request", "TIME", "30s", "haproxy timeout http-request"},
+    {"timeout-connect", "TIME", "30s", "haproxy timeout connect"},
+    {"timeout-client", "TIME", "32s", "haproxy timeout client"},
+    {"timeout-server", "TIME", "32s", "haproxy timeout server"},
+    {"timeout-http-keep-alive", "TIME", "30s",
+        "haproxy timeout http-keep-alive"},
+    {"[no]rate-limit-enabled", NULL, "off",
+        "limit the request rate per client address (answer 429)"},
+    {"rate-limit-ip-version", "4|6", "4", "address family rate limited"},
+    {"base-window-duration", "SECONDS", "10", "base rate window"},
+    {"base-query-rate-limit", "N", "10", "requests allowed per base window"},
+    {"burst-window-duration", "SECONDS", "10", "burst rate window"},
+    {"burst-query-rate-limit", "N", "10", "requests allowed per burst window"},
+    {"stop-timeout", "SECONDS", "5", "stop: wait before SIGKILL"},
+    {"[no]daemonize", NULL, "off; on as neutron-ns-metadata-proxy",
+        "run in the background"},
+    {"[no]debug", NULL, "off", "log at debug level"},
+    {"log-file", "FILE", "none", "log file (relative: under --log-dir)"},
+    {"log-dir", "DIR", "none", "directory of --log-file"},
+    {"[no]use-syslog", NULL, "off", "log to syslog"},
+    {"syslog-log-facility", "FACILITY", "LOG_USER", "syslog facility"},
+    {"[no]metadata-proxy-watch-log", NULL, "off",
+        "accepted for neutron; no effect"},
+    {"help", NULL, NULL, "this text"},
+    {"version", NULL, NULL, "the version"},
+};
+
+struct parse_state {
+	const char *val[NVALUES];
+	const char *spelled[NVALUES]; /* the spelling the user typed */
+	const char *command;
+};
+
+static enum cli_result fail(struct cli_error *err, int code, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+
+static enum cli_result
+fail(struct cli_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vsnprintf(err->msg, sizeof(err->msg), fmt, ap) < 0)
+		err->msg[0] = '\0';
+	va_end(ap);
+	err->exit_code = code;
+	return CLI_ERROR;
+}
+
+static enum cli_result
+invalid(struct cli_error *err, const struct parse_state *ps, int id,
+    const char *value, const char *why)
+{
+	char shown[SHOWN_VALUE_MAX * 4 + 8];
+
+	validate_escape(value, SHOWN_VALUE_MAX, shown, sizeof(shown));
+	return fail(err, EX_DATAERR, "invalid value for --%s: '%s': %s",
+	    ps->spelled[id - O_FIRST], shown, why);
+}
+
+static int
+copy(char *dst, size_t dstsz, const char *src)
+{
+	int n = snprintf(dst, dstsz, "%s", src);
+
+	if (n < 0 || (size_t)n >= dstsz)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static void
+set_defaults(struct options *o, bool neutron_name)
+{
+	memset(o, 0, sizeof(*o));
+	o->command = CMD_RUN;
+	o->flavor = FLAVOR_NEUTRON;
+	o->engine = ENGINE_HAPROXY;
+	(void)copy(o->bind_address, sizeof(o->bind_address), "0.0.0.0");
+	o->port = 9697;
+	(void)copy(o->state_path, sizeof(o->state_path), "/var/lib/neutron");
+	(void)copy(o->syslog_facility, sizeof(o->syslog_facility), "LOG_USER");
+	o->daemonize = neutron_name;
+	o->stop_timeout = 5;
+	o->timeouts.http_request = 30000;
+	o->timeouts.connect = 30000;
+	o->timeouts.client = 32000;
+	o->timeouts.server = 32000;
+	o->timeouts.http_keep_alive = 30000;
+	o->rate_limit.ip_version = 4;
+	o->rate_limit.base_window = 10;
+	o->rate_limit.base_limit = 10;
+	o->rate_limit.burst_window = 10;
+	o->rate_limit.burst_limit = 10;
+}
+
+static const char *
+basename_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL ? slash + 1 : path;
+}
+
+/*
+ * getopt_long takes unique prefixes of long options; we do not, so that a
+ * typo never turns into another option. elem is the argv element.
+ */
+static bool
+spelled_in_full(const char *elem, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(elem, "--", 2) != 0)
+		return true; /* a short option */
+	elem += 2;
+	return strncmp(elem, name, n) == 0 &&
+	       (elem[n] == '\0' || elem[n] == '=');
+}
+
+/* Each step returns early on the first error it finds. */
+#define TRY(expr)                                                              \
+	do {                                                                   \
+		enum cli_result r_ = (expr);                                   \
+		if (r_ != CLI_OK)                                              \
+			return r_;                                             \
+	} while (0)
+
+/* The first word is the command; there is no second. */
+static enum cli_result
+positional(const char *word, struct parse_state *ps, struct cli_error *err)
+{
+	char shown[SHOWN_VALUE_MAX * 4 + 8];
+
+	if (ps->command != NULL) {
+		validate_escape(word, SHOWN_VALUE_MAX, shown, sizeof(shown));
+		return fail(err, EX_USAGE, "unexpected argument '%s'", shown);
+	}
+	ps->command = word;
+	return CLI_OK;
+}
+
+static enum cli_result
+scan(int argc, char *argv[], struct options *o, struct parse_state *ps,
+    struct cli_error *err)
+{
+	char shown[SHOWN_VALUE_MAX * 4 + 8];
+	const char *elem;
+	int c, li;
+
+	/* optind = 0 makes glibc reinitialise getopt's internal state. */
+	optind = 0;
+	opterr = 0;
+	for (;;) {
+		li = -1;
+		/* "-": positionals come back in order as option 1, whatever
+		 * POSIXLY_CORRECT says; ":": report a missing value as ':'. */
+		c = getopt_long(argc, argv, "-:hVd", longopts, &li);
+		if (c == -1)
+			break;
+		elem = argv[optind - 1];
+		if (li >= 0 && longopts[li].has_arg == required_argument &&
+		    optarg == argv[optind - 1] && optind >= 2)
+			elem = argv[optind - 2];
+		if (li >= 0 && !spelled_in_full(elem, longopts[li].name)) {
+			validate_escape(
+			    elem, SHOWN_VALUE_MAX, shown, sizeof(shown));
+			return fail(err, EX_USAGE,
+			    "unknown option '%s' (options are not "
+			    "abbreviated)",
+			    shown);
+		}
+		switch (c) {
+		case 1:
+			TRY(positional(optarg, ps, err));
+			break;
+		case '?':
+			validate_escape(
+			    elem, SHOWN_VALUE_MAX, shown, sizeof(shown));
+			if (optopt != 0 && strncmp(elem, "--", 2) == 0)
+				return fail(err, EX_USAGE,
+				    "option '%s' takes no value", shown);
+			return fail(
+			    err, EX_USAGE, "unknown option '%s'", shown);
+		case ':':
+			validate_escape(
+			    elem, SHOWN_VALUE_MAX, shown, sizeof(shown));
+			return fail(
+			    err, EX_USAGE, "option '%s' needs a value", shown);
+		case 'h':
+			return CLI_HELP;
+		case 'V':
+			return CLI_VERSION;
+		case 'd':
+		case O_DEBUG:
+			o->debug = true;
+			break;
+		case O_NODEBUG:
+			o->debug = false;
+			break;
+		case O_DAEMONIZE:
+			o->daemonize = true;
+			break;
+		case O_NODAEMONIZE:
+			o->daemonize = false;
+			break;
+		case O_SYSLOG:
+			o->use_syslog = true;
+			break;
+		case O_NOSYSLOG:
+			o->use_syslog = false;
+			break;
+		case O_WATCH:
+			o->watch_log = true;
+			break;
+		case O_NOWATCH:
+			o->watch_log = false;
+			break;
+		case O_RL_ON:
+			o->rate_limit.enabled = true;
+			break;
+		case O_RL_OFF:
+			o->rate_limit.enabled = false;
+			break;
+		default:
+			if (c < O_FIRST || c > O_LAST_VALUE || li < 0)
+				return fail(err, EX_USAGE, "unknown option");
+			if (ps->val[c - O_FIRST] != NULL)
+				return fail(err, EX_USAGE,
+				    "option '--%s' given more than once",
+				    longopts[li].name);
+			if (optarg[0] == '\0')
+				return fail(err, EX_DATAERR,
+				    "invalid value for --%s: '': empty",
+				    longopts[li].name);
+			ps->val[c - O_FIRST] = optarg;
+			ps->spelled[c - O_FIRST] = longopts[li].name;
+			break;
+		}
+	}
+	/* Only "--" leaves arguments behind: positionals all. */
+	for (; optind < argc; optind++)
+		TRY(positional(argv[optind], ps, err));
+	return CLI_OK;
+}
+
+static const struct {
+	const char *name;
+	enum command cmd;
+} commands[] = {
+    {"run", CMD_RUN},
+    {"render", CMD_RENDER},
+    {"check", CMD_CHECK},
+    {"status", CMD_STATUS},
+    {"stop", CMD_STOP},
+    {"cleanup", CMD_CLEANUP},
+};
+
+static enum cli_result
+parse_command(const char *word, struct options *o, struct cli_error *err)
+{
+	char shown[SHOWN_VALUE_MAX * 4 + 8];
+	size_t i;
+
+	if (word == NULL)
+		return CLI_OK;
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(word, commands[i].name) == 0) {
+			o->command = commands[i].cmd;
+			return CLI_OK;
+		}
+	}
+	validate_escape(word, SHOWN_VALUE_MAX, shown, sizeof(shown));
+	return fail(err, EX_USAGE,
+	    "unknown command '%s' (run, render, check, status, stop, cleanup)",
+	    shown);
+}
+
+#define VAL(id) (ps->val[(id)-O_FIRST])
+
+/* A path option: validated into dst, at most max bytes. */
+static enum cli_result
+path_opt(struct cli_error *err, const struct parse_state *ps, int id,
+    size_t max, char *dst, size_t dstsz)
+{
+	const char *why = NULL;
+
+	if (VAL(id) == NULL)
+		return CLI_OK;
+	if (validate_path(VAL(id), max, dst, dstsz, &why) < 0)
+		return invalid(err, ps, id, VAL(id), why);
+	return CLI_OK;
+}
+
+static enum cli_result
+timeout_opt(struct cli_error *err, const struct parse_state *ps, int id,
+    unsigned long *dst)
+{
+	const char *why = NULL;
+
+	if (VAL(id) == NULL)
+		return CLI_OK;
+	if (validate_timeout(VAL(id), dst, &why) < 0)
+		return invalid(err, ps, id, VAL(id), why);
+	return CLI_OK;
+}
+
+static enum cli_result
+ulong_opt(struct cli_error *err, const struct parse_state *ps, int id,
+    unsigned long min, unsigned long max, unsigned long *dst)
+{
+	const char *why = NULL;
+
+	if (VAL(id) == NULL)
+		return CLI_OK;
+	if (validate_ulong(VAL(id), min, max, dst, &why) < 0)
+		return invalid(err, ps, id, VAL(id), why);
+	return CLI_OK;
+}
+
+static enum cli_result
+apply_identity(
+    struct options *o, const struct parse_state *ps, struct cli_error *err)
+{
+	const char *why = NULL;
+
+	if (VAL(O_NETWORK_ID) != NULL && VAL(O_ROUTER_ID) != NULL)
+		return fail(err, EX_USAGE,
+		    "--%s and --%s are mutually exclusive",
+		    ps->spelled[O_NETWORK_ID - O_FIRST],
+		    ps->spelled[O_ROUTER_ID - O_FIRST]);
+	if (VAL(O_NETWORK_ID) == NULL && VAL(O_ROUTER_ID) == NULL)
+		return fail(err, EX_USAGE,
+		    "one of --network-id or --router-id is required");
+	o->id_kind = VAL(O_NETWORK_ID) != NULL ? ID_NETWORK : ID_ROUTER;
+	{
+		int id = o->id_kind == ID_NETWORK ? O_NETWORK_ID : O_ROUTER_ID;
+
+		if (validate_uuid(VAL(id), &why) < 0)
+			return invalid(err, ps, id, VAL(id), why);
+		(void)copy(o->id, sizeof(o->id), VAL(id));
+	}
+	if (VAL(O_FLAVOR) != NULL) {
+		if (strcmp(VAL(O_FLAVOR), "neutron") == 0)
+			o->flavor = FLAVOR_NEUTRON;
+		else if (strcmp(VAL(O_FLAVOR), "ovn") == 0)
+			o->flavor = FLAVOR_OVN;
+		else
+			return invalid(err, ps, O_FLAVOR, VAL(O_FLAVOR),
+			    "not 'neutron' or 'ovn'");
+	}
+	if (o->flavor == FLAVOR_OVN && o->id_kind == ID_ROUTER)
+		return fail(err, EX_USAGE,
+		    "--%s is not allowed with --flavor ovn (networks only)",
+		    ps->spelled[O_ROUTER_ID - O_FIRST]);
+	return CLI_OK;
+}
+
+static enum cli_result
+apply_network(
+    struct options *o, const struct parse_state *ps, struct cli_error *err)
+{
+	const char *why = NULL;
+	unsigned long ul;
+	int family = 0;
+
+	if (VAL(O_BIND) != NULL) {
+		if (validate_address(VAL(O_BIND), AF_UNSPEC, o->bind_address,
+		        sizeof(o->bind_address), &family, &why) < 0)
+			return invalid(err, ps, O_BIND, VAL(O_BIND), why);
+		o->bind_v6 = family == AF_INET6;
+	}
+	if ((VAL(O_BIND6) == NULL) != (VAL(O_IFACE) == NULL))
+		return fail(err, EX_USAGE,
+		    "--bind-address-v6 and --bind-interface go together: "
+		    "give both or neither");
+	if (VAL(O_BIND6) != NULL) {
+		if (validate_address(VAL(O_BIND6), AF_INET6, o->bind_address_v6,
+		        sizeof(o->bind_address_v6), NULL, &why) < 0)
+			return invalid(err, ps, O_BIND6, VAL(O_BIND6), why);
+		if (validate_ifname(VAL(O_IFACE), &why) < 0)
+			return invalid(err, ps, O_IFACE, VAL(O_IFACE), why);
+		(void)copy(
+		    o->bind_interface, sizeof(o->bind_interface), VAL(O_IFACE));
+	}
+	if (VAL(O_PORT) != NULL &&
+	    validate_port(VAL(O_PORT), &o->port, &why) < 0)
+		return invalid(err, ps, O_PORT, VAL(O_PORT), why);
+	if (VAL(O_NETNS) != NULL) {
+		if (validate_netns(VAL(O_NETNS), &why) < 0)
+			return invalid(err, ps, O_NETNS, VAL(O_NETNS), why);
+		(void)copy(o->netns, sizeof(o->netns), VAL(O_NETNS));
+	}
+	TRY(ulong_opt(err, ps, O_RL_IPVER, 4, 6, &ul));
+	if (VAL(O_RL_IPVER) != NULL) {
+		if (ul == 5)
+			return invalid(
+			    err, ps, O_RL_IPVER, VAL(O_RL_IPVER), "not 4 or 6");
+		o->rate_limit.ip_version = (int)ul;
+	}
+	TRY(ulong_opt(
+	    err, ps, O_RL_BASE_WIN, 1, 86400, &o->rate_limit.base_window));
+	TRY(ulong_opt(
+	    err, ps, O_RL_BASE_LIM, 1, 1000000, &o->rate_limit.base_limit));
+	TRY(ulong_opt(
+	    err, ps, O_RL_BURST_WIN, 1, 86400, &o->rate_limit.burst_window));
+	TRY(ulong_opt(
+	    err, ps, O_RL_BURST_LIM, 1, 1000000, &o->rate_limit.burst_limit));
+	TRY(timeout_opt(err, ps, O_T_REQUEST, &o->timeouts.http_request));
+	TRY(timeout_opt(err, ps, O_T_CONNECT, &o->timeouts.connect));
+	TRY(timeout_opt(err, ps, O_T_CLIENT, &o->timeouts.client));
+	TRY(timeout_opt(err, ps, O_T_SERVER, &o->timeouts.server));
+	TRY(timeout_opt(err, ps, O_T_KEEPALIVE, &o->timeouts.http_keep_alive));
+	return CLI_OK;
+}
+
+static enum cli_result
+apply_process(
+    struct options *o, const struct parse_state *ps, struct cli_error *err)
+{
+	const char *why = NULL;
+
+	if (VAL(O_ENGINE) != NULL) {
+		if (strcmp(VAL(O_ENGINE), "haproxy") == 0)
+			o->engine = ENGINE_HAPROXY;
+		else if (strcmp(VAL(O_ENGINE), "builtin") == 0)
+			o->engine = ENGINE_BUILTIN;
+		else
+			return invalid(err, ps, O_ENGINE, VAL(O_ENGINE),
+			    "not 'haproxy' or 'builtin'");
+	}
+	if (VAL(O_USER) != NULL) {
+		if (validate_account(VAL(O_USER), &why) < 0)
+			return invalid(err, ps, O_USER, VAL(O_USER), why);
+		(void)copy(o->user, sizeof(o->user), VAL(O_USER));
+	}
+	if (VAL(O_GROUP) != NULL) {
+		if (validate_account(VAL(O_GROUP), &why) < 0)
+			return invalid(err, ps, O_GROUP, VAL(O_GROUP), why);
+		(void)copy(o->group, sizeof(o->group), VAL(O_GROUP));
+	}
+	TRY(ulong_opt(err, ps, O_STOP_TIMEOUT, 0, 3600, &o->stop_timeout));
+	if (VAL(O_FACILITY) != NULL) {
+		if (validate_facility(VAL(O_FACILITY), &why) < 0)
+			return invalid(
+			    err, ps, O_FACILITY, VAL(O_FACILITY), why);
+		(void)copy(o->syslog_facility, sizeof(o->syslog_facility),
+		    VAL(O_FACILITY));
+	}
+	TRY(path_opt(err, ps, O_HAPROXY, PATH_MAX - 1, o->haproxy_path,
+	    sizeof(o->haproxy_path)));
+	TRY(path_opt(
+	    err, ps, O_LOG_DIR, PATH_MAX - 1, o->log_dir, sizeof(o->log_dir)));
+	if (VAL(O_LOG_FILE) != NULL) {
+		/* neutron passes a bare file name together with --log-dir. */
+		if (VAL(O_LOG_FILE)[0] == '/') {
+			TRY(path_opt(err, ps, O_LOG_FILE, PATH_MAX - 1,
+			    o->log_file, sizeof(o->log_file)));
+		} else if (validate_component(VAL(O_LOG_FILE), &why) < 0) {
+			return invalid(
+			    err, ps, O_LOG_FILE, VAL(O_LOG_FILE), why);
+		} else if (VAL(O_LOG_DIR) == NULL) {
+			return fail(err, EX_USAGE,
+			    "--%s '%s' is relative: it needs --log-dir",
+			    ps->spelled[O_LOG_FILE - O_FIRST], VAL(O_LOG_FILE));
+		} else {
+			(void)copy(
+			    o->log_file, sizeof(o->log_file), VAL(O_LOG_FILE));
+		}
+	}
+	return CLI_OK;
+}
+
+static enum cli_result
+apply_files(
+    struct options *o, const struct parse_state *ps, struct cli_error *err)
+{
+	size_t max = o->engine == ENGINE_HAPROXY ? OPT_HAPROXY_SOCKET_MAX
+	                                         : OPT_SOCKET_MAX;
+	char derived[PATH_MAX];
+	int n;
+
+	/* Room for "/ns-metadata-proxy/.<uuid>.conf.tmp-XXXXXX" below it. */
+	TRY(path_opt(err, ps, O_STATE, PATH_MAX - 128, o->state_path,
+	    sizeof(o->state_path)));
+	TRY(path_opt(
+	    err, ps, O_SOCKET, max, o->socket_path, sizeof(o->socket_path)));
+	if (VAL(O_SOCKET) == NULL) {
+		n = STR_CONCAT(derived, sizeof(derived),
+		    strcmp(o->state_path, "/") == 0 ? "" : o->state_path,
+		    "/metadata_proxy");
+		if (n < 0 || (size_t)n > max)
+			return fail(err, EX_DATAERR,
+			    "invalid value for --metadata-proxy-socket "
+			    "(default from --state-path): longer than %zu "
+			    "bytes, the most %s accepts",
+			    max,
+			    o->engine == ENGINE_HAPROXY ? "haproxy"
+			                                : "a unix socket");
+		(void)copy(o->socket_path, sizeof(o->socket_path), derived);
+	}
+	if (VAL(O_SOCKET) != NULL && strlen(o->socket_path) > max)
+		return invalid(err, ps, O_SOCKET, VAL(O_SOCKET), "too long");
+	TRY(path_opt(err, ps, O_PIDFILE, PATH_MAX - 1, o->pid_file,
+	    sizeof(o->pid_file)));
+	if (VAL(O_PIDFILE) == NULL) {
+		n = STR_CONCAT(o->pid_file, sizeof(o->pid_file),
+		    strcmp(o->state_path, "/") == 0 ? "" : o->state_path,
+		    "/external/pids/", o->id, ".pid");
+		if (n < 0)
+			return fail(err, EX_DATAERR,
+			    "invalid value for --pid-file (default from "
+			    "--state-path): too long");
+	}
+	return CLI_OK;
+}
+
+enum cli_result
+cli_parse(int argc, char *argv[], struct options *opts, struct cli_error *err)
+{
+	struct parse_state ps;
+	const char *prog = argc > 0 && argv[0] != NULL ? argv[0] : "";
+
+	memset(&ps, 0, sizeof(ps));
+	err->exit_code = 0;
+	err->msg[0] = '\0';
+	set_defaults(opts, strcmp(basename_of(prog), PROGNAME_NEUTRON) == 0);
+	TRY(scan(argc, argv, opts, &ps, err));
+	TRY(parse_command(ps.command, opts, err));
+	TRY(apply_identity(opts, &ps, err));
+	TRY(apply_network(opts, &ps, err));
+	TRY(apply_process(opts, &ps, err));
+	TRY(apply_files(opts, &ps, err));
+	return CLI_OK;
+}
+
+int
+cli_help(const char *progname, struct strbuf *out)
+{
+	size_t i;
+
+	strbuf_appendf(out,
+	    "usage: %s [COMMAND] --network-id UUID | --router-id UUID "
+	    "[OPTIONS]\n\n"
+	    "commands:\n"
+	    "  run      validate, write the config, start the proxy (default)\n"
+	    "  render   print the config run would write; writes nothing\n"
+	    "  check    have haproxy validate the rendered config\n"
+	    "  status   is the proxy for this id running? (LSB: 0, 1, 3)\n"
+	    "  stop     stop the proxy for this id, remove its files\n"
+	    "  cleanup  remove the config file for this id\n\n"
+	    "options (each also in neutron's underscore spelling, as\n"
+	    "--opt=value or --opt value):\n",
+	    progname);
+	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		char left[64];
+		int n;
+
+		n = snprintf(left, sizeof(left), "--%s%s%s", docs[i].name,
+		    docs[i].meta != NULL ? " " : "",
+		    docs[i].meta != NULL ? docs[i].meta : "");
+		if (n < 0)
+			return -EINVAL;
+		strbuf_appendf(out, "  %-36s %s", left, docs[i].help);
+		if (docs[i].def != NULL)
+			strbuf_appendf(out, " [default: %s]", docs[i].def);
+		strbuf_append(out, "\n");
+	}
+	strbuf_append(out,
+	    "\nexit codes: 0 ok, 64 usage, 65 invalid value, 67 unknown user "
+	    "or group,\n69 haproxy unavailable, 71 OS error, 73 cannot "
+	    "create, 74 I/O error,\n75 already running, 77 permission "
+	    "denied, 78 unsafe state on disk,\n126/127 exec failed; status: "
+	    "0 running, 1 dead with a stale pidfile, 3 not running\n");
+	return out->failed ? -ENOMEM : 0;
+}

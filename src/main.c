@@ -1,0 +1,67 @@
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "log.h"
+#include "options.h"
+#include "strbuf.h"
+#include "banned.h"
+
+/* A closed 0-2 would let the next open() become stdout or stderr. */
+static int
+ensure_std_fds(void)
+{
+	int fd;
+
+	for (;;) {
+		fd = open("/dev/null", O_RDWR);
+		if (fd < 0)
+			return -1;
+		if (fd > STDERR_FILENO) {
+			(void)close(fd);
+			return 0;
+		}
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct options opts;
+	struct cli_error err;
+	struct strbuf help = STRBUF_INIT;
+	const char *prog = argc > 0 ? argv[0] : "ns-metadata-proxy";
+	const char *base = strrchr(prog, '/');
+	int code;
+
+	if (ensure_std_fds() < 0)
+		return EX_OSERR;
+	umask(077);
+	(void)signal(SIGPIPE, SIG_IGN);
+	log_init(base != NULL ? base + 1 : prog);
+
+	switch (cli_parse(argc, argv, &opts, &err)) {
+	case CLI_HELP:
+		code = cli_help(base != NULL ? base + 1 : prog, &help);
+		if (code == 0)
+			fputs(strbuf_str(&help), stdout);
+		strbuf_release(&help);
+		return code == 0 && fflush(stdout) == 0 ? 0 : EX_IOERR;
+	case CLI_VERSION:
+		printf("ns-metadata-proxy %s\n", NMP_VERSION);
+		return fflush(stdout) == 0 ? 0 : EX_IOERR;
+	case CLI_ERROR:
+		log_err("%s", err.msg);
+		return err.exit_code;
+	case CLI_OK:
+		break;
+	}
+	log_set_debug(opts.debug);
+	return commands_run(&opts);
+}

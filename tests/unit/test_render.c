@@ -1,0 +1,232 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "render.h"
+#include "strbuf.h"
+
+/*
+ * Each variant is rendered and compared with tests/unit/data/render/NAME.cfg.
+ * NMP_UPDATE_GOLDEN=1 rewrites the files instead (review the diff).
+ */
+#define NET "3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
+#define RTR "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+
+struct variant {
+	const char *name;
+	const char *user;
+	const char *group;
+	const char *args[24];
+};
+
+static const struct variant variants[] = {
+    {"network", "neutron", "neutron", {"--network-id", NET, NULL}},
+    {"router", "neutron", "neutron",
+        {"--router_id=" RTR, "--state_path=/var/lib/neutron",
+            "--metadata_port=9697",
+            "--pid_file=/var/lib/neutron/external/pids/" RTR ".pid",
+            "--metadata_proxy_socket=/var/lib/neutron/metadata_proxy", NULL}},
+    {"ovn", "root", "root",
+        {"--flavor", "ovn", "--network-id", NET, "--state-path",
+            "/var/lib/ovn-metadata", "--bind-address", "169.254.169.254",
+            "--metadata-port", "80", NULL}},
+    {"ipv6_bind", "nobody", "nogroup",
+        {"--router-id", RTR, "--bind-address", "::", NULL}},
+    {"ipv6_extra_bind", "neutron", "neutron",
+        {"--network-id", NET, "--bind-address-v6", "fe80::a9fe:a9fe",
+            "--bind-interface", "tap0123abcd-ef", NULL}},
+    {"rate_limit_v4", "neutron", "neutron",
+        {"--network-id", NET, "--rate-limit-enabled", "--base-window-duration",
+            "60", "--base-query-rate-limit", "30", "--burst-window-duration",
+            "10", "--burst-query-rate-limit", "15", NULL}},
+    {"rate_limit_v6", "neutron", "neutron",
+        {"--network-id", NET, "--bind-address", "::", "--rate_limit_enabled",
+            "--rate-limit-ip-version", "6", NULL}},
+    {"timeouts_debug", "neutron", "neutron",
+        {"--router-id", RTR, "--debug", "--timeout-http-request", "5s",
+            "--timeout-connect", "250ms", "--timeout-client", "2m",
+            "--timeout-server", "1h", "--timeout-http-keep-alive", "1500",
+            NULL}},
+    {"ovn_everything", "neutron", "neutron",
+        {"--flavor=ovn", "--network_id", NET, "--bind-address",
+            "::", "--bind-address-v6", "fe80::a9fe:a9fe", "--bind-interface",
+            "eth0", "--rate-limit-enabled", "--rate-limit-ip-version", "6",
+            "--metadata-proxy-socket", "/run/ovn/metadata.sock", "--pid-file",
+            "/run/ovn/pids/x.pid", NULL}},
+};
+
+static void
+render_variant(const struct variant *v, struct strbuf *out)
+{
+	struct options o;
+	struct cli_error err;
+	char *argv[26];
+	char prog[] = "ns-metadata-proxy";
+	int argc = 0;
+
+	argv[argc++] = prog;
+	while (v->args[argc - 1] != NULL) {
+		argv[argc] = (char *)(uintptr_t)v->args[argc - 1];
+		argc++;
+	}
+	argv[argc] = NULL;
+	if (cli_parse(argc, argv, &o, &err) != CLI_OK)
+		fail_msg("%s: %s", v->name, err.msg);
+	assert_int_equal(render_config(&o, v->user, v->group, out), 0);
+}
+
+static char *
+read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	char *buf;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n >= 0);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static void
+golden_path(const char *name, char *out, size_t outsz)
+{
+	const char *dir = getenv("NMP_TEST_DATA");
+
+	assert_non_null(dir);
+	assert_true(STR_CONCAT(out, outsz, dir, "/render/", name, ".cfg") > 0);
+}
+
+static void
+test_golden(void **state)
+{
+	const char *update = getenv("NMP_UPDATE_GOLDEN");
+	char path[4096];
+	size_t i, len = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
+		struct strbuf sb = STRBUF_INIT;
+		char *want;
+
+		render_variant(&variants[i], &sb);
+		golden_path(variants[i].name, path, sizeof(path));
+		if (update != NULL && strcmp(update, "1") == 0) {
+			FILE *f = fopen(path, "we");
+
+			assert_non_null(f);
+			assert_int_equal(fwrite(sb.buf, 1, sb.len, f), sb.len);
+			assert_int_equal(fclose(f), 0);
+		}
+		want = read_all(path, &len);
+		if (want == NULL)
+			fail_msg(
+			    "%s: no golden file %s", variants[i].name, path);
+		if (len != sb.len || memcmp(want, sb.buf, len) != 0)
+			fail_msg("%s: rendered text differs from %s:\n%s",
+			    variants[i].name, path, sb.buf);
+		free(want);
+		strbuf_release(&sb);
+	}
+}
+
+static void
+test_deterministic_and_clean(void **state)
+{
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
+		struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+
+		render_variant(&variants[i], &a);
+		render_variant(&variants[i], &b);
+		assert_int_equal(a.len, b.len);
+		assert_memory_equal(a.buf, b.buf, a.len);
+		/* No control character but newline, no tab, ends in one. */
+		for (j = 0; j < a.len; j++) {
+			unsigned char c = (unsigned char)a.buf[j];
+
+			if (c != '\n' && (c < 0x20 || c > 0x7e))
+				fail_msg("%s: byte 0x%02x at %zu",
+				    variants[i].name, c, j);
+		}
+		assert_int_equal(a.buf[a.len - 1], '\n');
+		/* The daemon directive is ours to leave out. */
+		assert_null(strstr(a.buf, "daemon\n"));
+		strbuf_release(&a);
+		strbuf_release(&b);
+	}
+}
+
+static void
+test_headers(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	render_variant(&variants[1], &sb); /* router */
+	assert_non_null(
+	    strstr(sb.buf, "set-header X-Neutron-Router-ID " RTR "\n"));
+	assert_null(strstr(sb.buf, "set-header X-Neutron-Network-ID"));
+	assert_non_null(strstr(
+	    sb.buf, "del-header '(?i)^x[-_](neutron|ovn)[-_]' -m reg\n"));
+	assert_non_null(strstr(
+	    sb.buf, "del-header '(?i)^x[-_]forwarded[-_]for$' -m reg\n"));
+	/* Deletions come before ours are set. */
+	assert_true(
+	    strstr(sb.buf, "del-header") < strstr(sb.buf, "set-header"));
+	strbuf_release(&sb);
+	render_variant(&variants[2], &sb); /* ovn */
+	assert_non_null(
+	    strstr(sb.buf, "set-header X-OVN-Network-ID " NET "\n"));
+	assert_null(strstr(sb.buf, "X-Neutron"));
+	strbuf_release(&sb);
+}
+
+static void
+test_config_names(void **state)
+{
+	struct options o;
+	char name[64];
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	memcpy(o.id, NET, sizeof(NET));
+	assert_int_equal(render_config_name(&o, name, sizeof(name)), 0);
+	assert_string_equal(name, NET ".conf");
+	assert_int_equal(render_config_name(&o, name, 10), -ENAMETOOLONG);
+	assert_string_equal(
+	    render_config_dir(FLAVOR_NEUTRON), "ns-metadata-proxy");
+	assert_string_equal(
+	    render_config_dir(FLAVOR_OVN), "ovn-metadata-proxy");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_golden),
+	    cmocka_unit_test(test_deterministic_and_clean),
+	    cmocka_unit_test(test_headers),
+	    cmocka_unit_test(test_config_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
