@@ -11,6 +11,8 @@
 #include "commands.h"
 #include "identity.h"
 #include "launch.h"
+#include "lifecycle.h"
+#include "pidfile.h"
 #include "log.h"
 #include "render.h"
 #include "safefile.h"
@@ -188,31 +190,6 @@ out:
 }
 
 static int
-cmd_run(const struct options *o)
-{
-	struct strbuf text = STRBUF_INIT;
-	char path[PATH_MAX];
-	int code;
-
-	if (o->engine == ENGINE_BUILTIN) {
-		log_err("cannot run --engine builtin: the built-in engine is "
-		        "not part of this version");
-		return EX_UNAVAILABLE;
-	}
-	code = render_text(o, &text);
-	if (code != 0)
-		return code;
-	code = write_config(o, &text, path, sizeof(path));
-	strbuf_release(&text);
-	if (code != 0)
-		return code;
-	printf("%s\n", path);
-	if (fflush(stdout) != 0)
-		return EX_IOERR;
-	return 0;
-}
-
-static int
 find_haproxy(const struct options *o, char *out, size_t outsz)
 {
 	int r = launch_find_haproxy(o->haproxy_path, out, outsz);
@@ -257,6 +234,152 @@ verdict(const struct options *o, const char *haproxy, int status)
 		log_err("haproxy checking the config for %s died of signal %d",
 		    o->id, WTERMSIG(status));
 	return EX_DATAERR;
+}
+
+/* --log-file/--log-dir, --use-syslog; a daemon without a file: syslog. */
+static int
+setup_logging(const struct options *o)
+{
+	char path[PATH_MAX];
+	int r;
+
+	if (o->log_file[0] == '/')
+		r = STR_CONCAT(path, sizeof(path), o->log_file);
+	else if (o->log_file[0] != '\0')
+		r = join(path, sizeof(path), o->log_dir, o->log_file);
+	else if (o->log_dir[0] != '\0')
+		r = STR_CONCAT(path, sizeof(path), o->log_dir,
+		    strcmp(o->log_dir, "/") == 0 ? "" : "/",
+		    "ns-metadata-proxy-", o->id, ".log");
+	else
+		r = 1; /* no file */
+	if (r < 0) {
+		log_err("cannot open log file under '%s': %s", o->log_dir,
+		    strerror(-r));
+		return EX_CANTCREAT;
+	}
+	if (r != 1) {
+		r = log_to_file(path);
+		if (r < 0) {
+			log_err(
+			    "cannot open log file '%s': %s", path, describe(r));
+			return commands_exit_for(r, true);
+		}
+	}
+	if (o->use_syslog || (o->daemonize && log_file_fd() < 0))
+		log_to_syslog(o->syslog_facility);
+	return 0;
+}
+
+static int
+exit_for_launch(const struct launch_failure *f)
+{
+	switch (f->stage) {
+	case LAUNCH_NETNS_OPEN:
+		if (f->err == ENOENT)
+			return EX_DATAERR;
+		return f->err == EACCES || f->err == EPERM ? EX_NOPERM
+		                                           : EX_OSERR;
+	case LAUNCH_NETNS_ENTER:
+		return f->err == EPERM ? EX_NOPERM : EX_OSERR;
+	case LAUNCH_EXEC:
+		return f->err == ENOENT ? 127 : 126;
+	default:
+		return EX_OSERR;
+	}
+}
+
+static int
+lock_pidfile(const struct options *o, struct pidfile *pf)
+{
+	pid_t pid = 0;
+	int r;
+
+	r = pidfile_open(o->pid_file, true, pf);
+	if (r < 0) {
+		log_err(
+		    "cannot open pidfile '%s': %s", o->pid_file, describe(r));
+		return commands_exit_for(r, true);
+	}
+	r = pidfile_lock(pf);
+	if (r == -EAGAIN) {
+		(void)pidfile_read(pf, &pid);
+		if (pid != 0)
+			log_err("cannot start: already running as pid %d "
+			        "(pidfile '%s')",
+			    (int)pid, o->pid_file);
+		else
+			log_err("cannot start: pidfile '%s' is locked by a "
+			        "starting proxy",
+			    o->pid_file);
+		return EX_TEMPFAIL;
+	}
+	if (r < 0) {
+		log_err(
+		    "cannot lock pidfile '%s': %s", o->pid_file, describe(r));
+		return EX_OSERR;
+	}
+	return 0;
+}
+
+static int
+cmd_run(const struct options *o)
+{
+	struct pidfile pf = PIDFILE_INIT;
+	struct strbuf text = STRBUF_INIT;
+	struct launch_failure f = {0, 0};
+	struct launch_spec spec;
+	char path[PATH_MAX], haproxy[PATH_MAX];
+	int code, r;
+
+	if (o->engine == ENGINE_BUILTIN) {
+		log_err("cannot run --engine builtin: the built-in engine is "
+		        "not part of this version");
+		return EX_UNAVAILABLE;
+	}
+	code = setup_logging(o);
+	if (code != 0)
+		return code;
+	/* First of all: a second start must not touch the running one. */
+	code = lock_pidfile(o, &pf);
+	if (code != 0)
+		goto out;
+	code = render_text(o, &text);
+	if (code != 0)
+		goto out;
+	code = write_config(o, &text, path, sizeof(path));
+	if (code != 0)
+		goto out;
+	code = find_haproxy(o, haproxy, sizeof(haproxy));
+	if (code != 0)
+		goto out;
+	memset(&spec, 0, sizeof(spec));
+	spec.haproxy = haproxy;
+	spec.config = path;
+	spec.pidfile = &pf;
+	spec.daemonize = o->daemonize;
+	spec.log_fd = log_file_fd();
+	if (o->netns[0] != '\0' &&
+	    STR_CONCAT(spec.netns_path, sizeof(spec.netns_path), "/run/netns/",
+	        o->netns) < 0) {
+		code = EX_DATAERR;
+		goto out;
+	}
+	log_info("starting %s -f %s%s%s%s", haproxy, path,
+	    o->netns[0] != '\0' ? " in network namespace " : "", o->netns,
+	    o->daemonize ? " as a daemon" : "");
+	r = launch_haproxy(&spec, &f);
+	if (r == 0)
+		goto out; /* the daemon is haproxy now */
+	log_err("cannot start haproxy for %s: %s%s%s: %s", o->id,
+	    launch_stage_name(f.stage), f.stage == LAUNCH_NETNS_OPEN ? " " : "",
+	    f.stage == LAUNCH_NETNS_OPEN ? spec.netns_path : "",
+	    strerror(f.err));
+	code = exit_for_launch(&f);
+out:
+	strbuf_release(&text);
+	pidfile_close(&pf);
+	return code;
 }
 
 static int
@@ -370,6 +493,74 @@ out:
 	return code;
 }
 
+static int
+cmd_status(const struct options *o)
+{
+	enum proxy_state state;
+	pid_t pid = 0;
+	int r;
+
+	r = lifecycle_probe(o->pid_file, o->id, &state, &pid);
+	if (r < 0) {
+		log_err(
+		    "cannot read pidfile '%s': %s", o->pid_file, describe(r));
+		return 4; /* LSB: status unknown */
+	}
+	switch (state) {
+	case PROXY_RUNNING:
+		printf("running: pid %d\n", (int)pid);
+		r = 0;
+		break;
+	case PROXY_STALE:
+		printf("dead: stale pidfile '%s'\n", o->pid_file);
+		r = 1;
+		break;
+	case PROXY_ABSENT:
+		printf("not running\n");
+		r = 3;
+		break;
+	case PROXY_UNKNOWN:
+	default:
+		printf("unknown: pidfile '%s' is locked, but pid %d is not "
+		       "the proxy for %s\n",
+		    o->pid_file, (int)pid, o->id);
+		r = 4;
+		break;
+	}
+	return fflush(stdout) != 0 ? 4 : r;
+}
+
+static int
+cmd_stop(const struct options *o)
+{
+	struct stop_result res;
+	int r;
+
+	r = lifecycle_stop(o->pid_file, o->id, o->stop_timeout, &res);
+	if (r == -ESTALE) {
+		log_err("not stopping: pidfile '%s' is locked, but the pid in "
+		        "it is not the proxy for %s; nothing was signalled",
+		    o->pid_file, o->id);
+		return EX_CONFIG;
+	}
+	if (r == -EAGAIN) {
+		log_err("not removing pidfile '%s': a new proxy took it",
+		    o->pid_file);
+		return EX_TEMPFAIL;
+	}
+	if (r < 0) {
+		log_err("cannot stop the proxy of pidfile '%s': %s",
+		    o->pid_file,
+		    r == -ETIMEDOUT ? "still running after SIGKILL"
+		                    : describe(r));
+		return r == -EPERM ? EX_NOPERM : EX_OSERR;
+	}
+	if (res.pid != 0)
+		log_info("stopped pid %d%s", (int)res.pid,
+		    res.killed ? " with SIGKILL" : "");
+	return cmd_cleanup(o);
+}
+
 int
 commands_run(const struct options *o)
 {
@@ -383,9 +574,9 @@ commands_run(const struct options *o)
 	case CMD_CLEANUP:
 		return cmd_cleanup(o);
 	case CMD_STATUS:
+		return cmd_status(o);
 	case CMD_STOP:
-		break;
+		return cmd_stop(o);
 	}
-	log_err("command not available in this version");
-	return EX_UNAVAILABLE;
+	return EX_SOFTWARE;
 }

@@ -1,8 +1,10 @@
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -10,6 +12,7 @@
 #include <unistd.h>
 
 #include "launch.h"
+#include "pidfile.h"
 #include "strbuf.h"
 #include "banned.h"
 
@@ -77,27 +80,40 @@ launch_find_haproxy(const char *explicit_path, char *out, size_t outsz)
 	return -ENOENT;
 }
 
-/* Between fork and exec: async-signal-safe calls only. */
 static void
-child_exec(char *const argv[], const sigset_t *mask)
+reset_signals(void)
 {
 	struct sigaction sa;
+	sigset_t empty;
 	int sig;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	for (sig = 1; sig < NSIG; sig++)
 		(void)sigaction(sig, &sa, NULL);
-	(void)sigprocmask(SIG_SETMASK, mask, NULL);
+	sigemptyset(&empty);
+	(void)sigprocmask(SIG_SETMASK, &empty, NULL);
+}
+
+static void
+close_from(int lowest)
+{
+	int fd;
+
+	if (syscall(SYS_close_range, (unsigned int)lowest, ~0U, 0U) == 0)
+		return;
+	for (fd = lowest; fd < 4096; fd++)
+		(void)close(fd);
+}
+
+/* Between fork and exec: async-signal-safe calls only. */
+static void
+child_exec(char *const argv[])
+{
+	reset_signals();
 	if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
 		_exit(126);
-	/* Every descriptor above stderr is closed; most are CLOEXEC anyway. */
-	if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0) {
-		int fd;
-
-		for (fd = 3; fd < 1024; fd++)
-			(void)close(fd);
-	}
+	close_from(3);
 	execve(argv[0], argv, launch_clean_env);
 	_exit(errno == ENOENT ? 127 : 126);
 }
@@ -105,16 +121,14 @@ child_exec(char *const argv[], const sigset_t *mask)
 int
 launch_run_wait(char *const argv[], int *status_out)
 {
-	sigset_t empty;
 	pid_t pid, w;
 	int status = 0;
 
-	sigemptyset(&empty);
 	pid = fork();
 	if (pid < 0)
 		return -errno;
 	if (pid == 0)
-		child_exec(argv, &empty);
+		child_exec(argv);
 	do {
 		w = waitpid(pid, &status, 0);
 	} while (w < 0 && errno == EINTR);
@@ -142,4 +156,184 @@ void
 launch_release_signals(const sigset_t *old)
 {
 	(void)sigprocmask(SIG_SETMASK, old, NULL);
+}
+
+/* Descriptors a started haproxy keeps: 0-2, the pidfile lock, nothing else. */
+#define LOCK_FD 3
+#define REPORT_FD 4
+
+const char *
+launch_stage_name(int stage)
+{
+	switch (stage) {
+	case LAUNCH_FORK:
+		return "forking the daemon";
+	case LAUNCH_SETSID:
+		return "starting a session";
+	case LAUNCH_STDIO:
+		return "redirecting standard descriptors";
+	case LAUNCH_NETNS_OPEN:
+		return "opening the network namespace";
+	case LAUNCH_NETNS_ENTER:
+		return "entering the network namespace";
+	case LAUNCH_PIDFILE:
+		return "writing the pidfile";
+	case LAUNCH_EXEC:
+		return "executing haproxy";
+	default:
+		return "starting haproxy";
+	}
+}
+
+static int
+failed(struct launch_failure *f, int stage, int err)
+{
+	f->stage = stage;
+	f->err = err;
+	return -err;
+}
+
+/*
+ * The last steps before haproxy, in the process that becomes it. Only
+ * async-signal-safe calls: in the daemon this runs after fork.
+ */
+static int
+final_steps(const struct launch_spec *s, int lock_fd, int keep_report,
+    struct launch_failure *f)
+{
+	static char arg_f[] = "-f";
+	struct pidfile pf = *s->pidfile;
+	char *argv[4];
+	int fd, err;
+
+	if (s->netns_path[0] != '\0') {
+		fd = open(s->netns_path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return failed(f, LAUNCH_NETNS_OPEN, errno);
+		if (setns(fd, CLONE_NEWNET) < 0) {
+			err = errno;
+			(void)close(fd);
+			return failed(f, LAUNCH_NETNS_ENTER, err);
+		}
+		(void)close(fd);
+	}
+	pf.fd = lock_fd;
+	if (pidfile_write(&pf, getpid()) < 0)
+		return failed(f, LAUNCH_PIDFILE, EIO);
+	/* The lock must outlive us: it is what status and stop look at. */
+	if (lock_fd == LOCK_FD) {
+		if (fcntl(LOCK_FD, F_SETFD, 0) < 0)
+			return failed(f, LAUNCH_PIDFILE, errno);
+	} else if (dup2(lock_fd, LOCK_FD) < 0) {
+		return failed(f, LAUNCH_PIDFILE, errno);
+	}
+	reset_signals();
+	close_from(keep_report ? REPORT_FD + 1 : LOCK_FD + 1);
+	argv[0] = (char *)(uintptr_t)s->haproxy;
+	argv[1] = arg_f;
+	argv[2] = (char *)(uintptr_t)s->config;
+	argv[3] = NULL;
+	execve(s->haproxy, argv, launch_clean_env);
+	err = errno;
+	/* Not running after all: a pid in the file would be a lie. */
+	pf.fd = LOCK_FD;
+	(void)pidfile_clear(&pf);
+	return failed(f, LAUNCH_EXEC, err);
+}
+
+static int
+daemon_stdio(int log_fd)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null < 0)
+		return -1;
+	if (dup2(null, STDIN_FILENO) < 0 ||
+	    dup2(log_fd >= 0 ? log_fd : null, STDOUT_FILENO) < 0 ||
+	    dup2(log_fd >= 0 ? log_fd : null, STDERR_FILENO) < 0) {
+		(void)close(null);
+		return -1;
+	}
+	if (null > STDERR_FILENO)
+		(void)close(null);
+	return 0;
+}
+
+/* The daemon's side: never returns. */
+static void
+daemon_child(const struct launch_spec *s, int report)
+{
+	struct launch_failure f = {LAUNCH_FORK, 0};
+	int lock_hi, report_hi;
+	pid_t pid;
+
+	if (setsid() < 0) {
+		failed(&f, LAUNCH_SETSID, errno);
+		goto report;
+	}
+	pid = fork();
+	if (pid < 0) {
+		failed(&f, LAUNCH_FORK, errno);
+		goto report;
+	}
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") < 0 || daemon_stdio(s->log_fd) < 0) {
+		failed(&f, LAUNCH_STDIO, errno);
+		goto report;
+	}
+	/*
+	 * The lock goes to fd 3 and the report pipe to fd 4, which the exec
+	 * closes; through high numbers first so neither overwrites the other.
+	 */
+	lock_hi = fcntl(s->pidfile->fd, F_DUPFD_CLOEXEC, 16);
+	report_hi = fcntl(report, F_DUPFD_CLOEXEC, 16);
+	if (lock_hi < 0 || report_hi < 0 || dup2(lock_hi, LOCK_FD) < 0 ||
+	    dup3(report_hi, REPORT_FD, O_CLOEXEC) < 0) {
+		failed(&f, LAUNCH_STDIO, errno);
+		goto report;
+	}
+	report = REPORT_FD;
+	(void)final_steps(s, LOCK_FD, 1, &f);
+report:
+	(void)!write(report, &f, sizeof(f));
+	_exit(1);
+}
+
+int
+launch_haproxy(const struct launch_spec *s, struct launch_failure *f)
+{
+	struct launch_failure got;
+	int p[2], status;
+	pid_t pid;
+	ssize_t n;
+
+	if (!s->daemonize)
+		return final_steps(s, s->pidfile->fd, 0, f);
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return failed(f, LAUNCH_FORK, errno);
+	pid = fork();
+	if (pid < 0) {
+		(void)close(p[0]);
+		(void)close(p[1]);
+		return failed(f, LAUNCH_FORK, errno);
+	}
+	if (pid == 0) {
+		(void)close(p[0]);
+		daemon_child(s, p[1]);
+	}
+	(void)close(p[1]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	/* EOF: the exec closed the pipe. A report: the daemon failed. */
+	do {
+		n = read(p[0], &got, sizeof(got));
+	} while (n < 0 && errno == EINTR);
+	(void)close(p[0]);
+	if (n == 0)
+		return 0;
+	if (n != (ssize_t)sizeof(got))
+		return failed(f, LAUNCH_FORK, EIO);
+	*f = got;
+	return -got.err;
 }

@@ -6,7 +6,9 @@
 #ifndef NMP_LAUNCH_H
 #define NMP_LAUNCH_H
 
+#include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The fixed directories searched when no --haproxy-path is given. */
@@ -37,5 +39,46 @@ int launch_run_wait(char *const argv[], int *status_out);
  */
 int launch_hold_signals(sigset_t *old);
 void launch_release_signals(const sigset_t *old);
+
+struct pidfile;
+
+/* Where a start failed, for the message of the caller. */
+enum launch_stage {
+	LAUNCH_FORK,
+	LAUNCH_SETSID,
+	LAUNCH_STDIO,
+	LAUNCH_NETNS_OPEN,
+	LAUNCH_NETNS_ENTER,
+	LAUNCH_PIDFILE,
+	LAUNCH_EXEC,
+};
+
+struct launch_failure {
+	int stage; /* enum launch_stage */
+	int err;   /* positive errno */
+};
+
+struct launch_spec {
+	const char *haproxy; /* absolute path, from launch_find_haproxy() */
+	const char *config;  /* absolute path of the config */
+	char netns_path[PATH_MAX]; /* "/run/netns/NAME", "" for none */
+	struct pidfile *pidfile;   /* locked; its fd crosses the exec */
+	bool daemonize;
+	int log_fd; /* a daemon's stdout and stderr; -1: /dev/null */
+};
+
+/*
+ * Start haproxy -f config: enter the namespace, write our pid to the
+ * pidfile, reset signals, close every descriptor but 0-2 and the pidfile
+ * (which becomes fd 3 and loses FD_CLOEXEC), exec with launch_clean_env.
+ * In the foreground this process becomes haproxy and the call returns only
+ * on failure. With daemonize it double-forks, and returns 0 in the caller
+ * once the daemon has exec'd, or the daemon's failure. Failures: -errno
+ * with *f saying where.
+ */
+int launch_haproxy(const struct launch_spec *s, struct launch_failure *f);
+
+/* "entering network namespace" and so on, for messages. */
+const char *launch_stage_name(int stage);
 
 #endif

@@ -1,12 +1,47 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "banned.h"
 
 static const char *log_ident = "ns-metadata-proxy";
+static char log_id[40];
 static bool log_debug_on;
+static bool log_stderr = true;
+static bool log_syslog;
+static int log_fd = -1;
+
+static const struct {
+	const char *name;
+	int facility;
+} facilities[] = {
+    {"auth", LOG_AUTH},
+    {"authpriv", LOG_AUTHPRIV},
+    {"cron", LOG_CRON},
+    {"daemon", LOG_DAEMON},
+    {"ftp", LOG_FTP},
+    {"kern", LOG_KERN},
+    {"lpr", LOG_LPR},
+    {"mail", LOG_MAIL},
+    {"news", LOG_NEWS},
+    {"syslog", LOG_SYSLOG},
+    {"user", LOG_USER},
+    {"uucp", LOG_UUCP},
+    {"local0", LOG_LOCAL0},
+    {"local1", LOG_LOCAL1},
+    {"local2", LOG_LOCAL2},
+    {"local3", LOG_LOCAL3},
+    {"local4", LOG_LOCAL4},
+    {"local5", LOG_LOCAL5},
+    {"local6", LOG_LOCAL6},
+    {"local7", LOG_LOCAL7},
+};
 
 void
 log_init(const char *ident)
@@ -21,24 +56,105 @@ log_set_debug(bool on)
 	log_debug_on = on;
 }
 
-static void log_vwrite(const char *level, const char *fmt, va_list ap)
-    __attribute__((format(printf, 2, 0)));
+void
+log_set_id(const char *id)
+{
+	if (snprintf(log_id, sizeof(log_id), "%s", id) < 0)
+		log_id[0] = '\0';
+}
+
+int
+log_to_file(const char *path)
+{
+	int fd;
+
+	fd = open(
+	    path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -errno;
+	if (log_fd >= 0)
+		(void)close(log_fd);
+	log_fd = fd;
+	return 0;
+}
+
+int
+log_file_fd(void)
+{
+	return log_fd;
+}
+
+/* "LOG_LOCAL0" (oslo.log's spelling) and "local0" name the same one. */
+void
+log_to_syslog(const char *facility)
+{
+	const char *name = facility;
+	int fac = LOG_USER;
+	size_t i;
+
+	if (strncmp(name, "LOG_", 4) == 0)
+		name += 4;
+	for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+		if (strcasecmp(name, facilities[i].name) == 0)
+			fac = facilities[i].facility;
+	openlog(log_ident, LOG_PID, fac);
+	log_syslog = true;
+}
+
+void
+log_quiet_stderr(void)
+{
+	log_stderr = false;
+}
+
+void
+log_close(void)
+{
+	if (log_fd >= 0)
+		(void)close(log_fd);
+	log_fd = -1;
+	if (log_syslog)
+		closelog();
+	log_syslog = false;
+}
+
+static void log_vwrite(int prio, const char *level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 static void
-log_vwrite(const char *level, const char *fmt, va_list ap)
+log_vwrite(int prio, const char *level, const char *fmt, va_list ap)
 {
-	char line[1024];
+	char msg[1024], line[1200], stamp[32];
+	struct tm tm;
+	time_t now;
 	int saved = errno;
 	int n;
 
-	n = vsnprintf(line, sizeof(line), fmt, ap);
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+		msg[0] = '\0';
+	n = snprintf(line, sizeof(line), "%s%s%s%s: %s%s%s\n", log_ident,
+	    log_id[0] != '\0' ? "[" : "", log_id, log_id[0] != '\0' ? "]" : "",
+	    level != NULL ? level : "", level != NULL ? ": " : "", msg);
 	if (n < 0)
-		line[0] = '\0';
-	/* One fprintf per line keeps concurrent writers' lines whole. */
-	if (level != NULL)
-		fprintf(stderr, "%s: %s: %s\n", log_ident, level, line);
-	else
-		fprintf(stderr, "%s: %s\n", log_ident, line);
+		goto out;
+	if ((size_t)n >= sizeof(line))
+		n = (int)sizeof(line) - 1;
+	/* One write per line keeps concurrent writers' lines whole. On a
+	 * terminal, info and debug only with --debug. */
+	if (log_stderr && (prio <= LOG_WARNING || log_debug_on))
+		(void)!write(STDERR_FILENO, line, (size_t)n);
+	if (log_fd >= 0) {
+		now = time(NULL);
+		if (localtime_r(&now, &tm) == NULL ||
+		    strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S ", &tm) ==
+		        0)
+			stamp[0] = '\0';
+		dprintf(log_fd, "%s%s", stamp, line);
+	}
+	if (log_syslog)
+		syslog(prio, "%s%s%s%s", log_id[0] != '\0' ? "[" : "", log_id,
+		    log_id[0] != '\0' ? "] " : "", msg);
+out:
 	errno = saved;
 }
 
@@ -48,7 +164,7 @@ log_err(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vwrite(NULL, fmt, ap);
+	log_vwrite(LOG_ERR, NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -58,7 +174,7 @@ log_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vwrite("warning", fmt, ap);
+	log_vwrite(LOG_WARNING, "warning", fmt, ap);
 	va_end(ap);
 }
 
@@ -68,7 +184,7 @@ log_info(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vwrite("info", fmt, ap);
+	log_vwrite(LOG_INFO, "info", fmt, ap);
 	va_end(ap);
 }
 
@@ -80,6 +196,6 @@ log_debug(const char *fmt, ...)
 	if (!log_debug_on)
 		return;
 	va_start(ap, fmt);
-	log_vwrite("debug", fmt, ap);
+	log_vwrite(LOG_DEBUG, "debug", fmt, ap);
 	va_end(ap);
 }

@@ -1,8 +1,9 @@
 /*
- * One place that writes messages: stderr until log_to_syslog() or
- * log_to_file() is called. Every line is "<ident>: <message>" on stderr.
- * Logging preserves errno. Messages follow STYLE.md: action, object in
- * quotes, reason; values from outside go through validate_escape() first.
+ * One place that writes messages. Lines go to stderr and, once configured,
+ * also to a log file or to syslog. Every line is "<ident>[<id>]: <message>"
+ * once log_set_id() is called. Logging preserves errno. Messages follow
+ * STYLE.md: action, object in quotes, reason; values from outside go
+ * through validate_escape() first.
  */
 #ifndef NMP_LOG_H
 #define NMP_LOG_H
@@ -11,6 +12,24 @@
 
 void log_init(const char *ident);
 void log_set_debug(bool on);
+/* The network or router id every line carries. */
+void log_set_id(const char *id);
+
+/*
+ * Also write to the file at path (appended, created 0640, never through a
+ * symlink). Returns 0 or -errno. The descriptor is close-on-exec;
+ * log_file_fd() gives it to a daemon that wants its stdio there.
+ */
+int log_to_file(const char *path);
+int log_file_fd(void);
+
+/* Also write to syslog with this facility name (validate_facility()). */
+void log_to_syslog(const char *facility);
+
+/* Stop writing to stderr (a daemon's stderr is /dev/null). */
+void log_quiet_stderr(void);
+
+void log_close(void);
 
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

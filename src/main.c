@@ -63,5 +63,8 @@ main(int argc, char *argv[])
 		break;
 	}
 	log_set_debug(opts.debug);
-	return commands_run(&opts);
+	log_set_id(opts.id);
+	code = commands_run(&opts);
+	log_close();
+	return code;
 }

@@ -1,0 +1,350 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pidfile.h"
+#include "safefile.h"
+#include "strbuf.h"
+#include "validate.h"
+#include "banned.h"
+
+#define PID_TEXT_MAX 24
+#define LOCK_RETRIES 10
+
+/* Group- or world-writable without the sticky bit: others could swap it. */
+static bool
+dir_unsafe(const struct stat *st)
+{
+	return (st->st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
+	       (st->st_mode & S_ISVTX) == 0;
+}
+
+/* Open dir (absolute), making it and its missing parents with 0755. */
+static int
+open_dir_p(char *dir, bool create, int depth)
+{
+	char *slash;
+	int fd, r;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT || !create || depth > 64)
+		return fd >= 0 ? fd : -errno;
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return -ENOENT;
+	*slash = '\0';
+	r = open_dir_p(dir, create, depth + 1);
+	*slash = '/';
+	if (r < 0)
+		return r;
+	(void)close(r);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	/* mkdir's mode passes through the umask: set it explicitly. */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	(void)fchmod(fd, 0755);
+	return fd;
+}
+
+static int
+open_file(struct pidfile *pf, bool create)
+{
+	struct stat st;
+	int fd, r;
+	bool made = false;
+
+	fd = -1;
+	if (create) {
+		fd = openat(pf->dirfd, pf->name,
+		    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd >= 0)
+			made = true;
+		else if (errno != EEXIST)
+			return -errno;
+	}
+	if (fd < 0) {
+		fd = openat(pf->dirfd, pf->name,
+		    O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0)
+			return -errno;
+	}
+	if (made && fchmod(fd, 0644) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		goto fail;
+	}
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		r = -SAFEFILE_EUNSAFE;
+		goto fail;
+	}
+	/* O_NONBLOCK only kept a FIFO planted there from blocking the open. */
+	if (fcntl(fd, F_SETFL, 0) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	pf->fd = fd;
+	return 0;
+fail:
+	(void)close(fd);
+	return r;
+}
+
+int
+pidfile_open(const char *path, bool create, struct pidfile *pf)
+{
+	char dir[PATH_MAX];
+	const char *slash;
+	struct stat st;
+	int r;
+
+	if (path[0] != '/' || STR_CONCAT(dir, sizeof(dir), path) < 0)
+		return -EINVAL;
+	slash = strrchr(path, '/');
+	if (validate_component(slash + 1, NULL) < 0 ||
+	    STR_CONCAT(pf->name, sizeof(pf->name), slash + 1) < 0)
+		return -EINVAL;
+	dir[slash == path ? 1 : slash - path] = '\0';
+	r = open_dir_p(dir, create, 0);
+	if (r < 0)
+		return r;
+	pf->dirfd = r;
+	if (fstat(pf->dirfd, &st) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (dir_unsafe(&st)) {
+		r = -SAFEFILE_EUNSAFE;
+		goto fail;
+	}
+	r = open_file(pf, create);
+	if (r < 0)
+		goto fail;
+	return 0;
+fail:
+	(void)close(pf->dirfd);
+	pf->dirfd = -1;
+	return r;
+}
+
+static struct flock
+whole_file(short type)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = 0;
+	fl.l_len = 0;
+	return fl;
+}
+
+/* Does the name still refer to the file we have open? */
+static int
+same_file(const struct pidfile *pf)
+{
+	struct stat a, b;
+
+	if (fstat(pf->fd, &a) < 0)
+		return -errno;
+	if (fstatat(pf->dirfd, pf->name, &b, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+int
+pidfile_lock(struct pidfile *pf)
+{
+	struct flock fl;
+	int i, r;
+
+	for (i = 0; i < LOCK_RETRIES; i++) {
+		fl = whole_file(F_WRLCK);
+		if (fcntl(pf->fd, F_OFD_SETLK, &fl) < 0)
+			return errno == EACCES ? -EAGAIN : -errno;
+		r = same_file(pf);
+		if (r != 0)
+			return r < 0 ? r : 0;
+		/* Unlinked under us by a stop: lock the file now there. */
+		(void)close(pf->fd);
+		pf->fd = -1;
+		r = open_file(pf, true);
+		if (r < 0)
+			return r;
+	}
+	return -EAGAIN;
+}
+
+int
+pidfile_locked(const struct pidfile *pf)
+{
+	struct flock fl = whole_file(F_WRLCK);
+
+	if (fcntl(pf->fd, F_OFD_GETLK, &fl) < 0)
+		return -errno;
+	return fl.l_type != F_UNLCK;
+}
+
+int
+pidfile_read(const struct pidfile *pf, pid_t *pid)
+{
+	char buf[PID_TEXT_MAX + 1];
+	unsigned long v;
+	ssize_t n;
+
+	n = pread(pf->fd, buf, PID_TEXT_MAX, 0);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	if (validate_ulong(buf, 1, INT_MAX, &v, NULL) < 0)
+		return -ENODATA;
+	*pid = (pid_t)v;
+	return 0;
+}
+
+int
+pidfile_write(const struct pidfile *pf, pid_t pid)
+{
+	char buf[PID_TEXT_MAX];
+	size_t i = sizeof(buf);
+	unsigned long v = (unsigned long)pid;
+
+	buf[--i] = '\n';
+	do {
+		buf[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0 && i > 0);
+	if (ftruncate(pf->fd, 0) < 0)
+		return -errno;
+	if (pwrite(pf->fd, buf + i, sizeof(buf) - i, 0) !=
+	    (ssize_t)(sizeof(buf) - i))
+		return -EIO;
+	return 0;
+}
+
+int
+pidfile_clear(const struct pidfile *pf)
+{
+	return ftruncate(pf->fd, 0) < 0 ? -errno : 0;
+}
+
+int
+pidfile_unlink(const struct pidfile *pf)
+{
+	int r = same_file(pf);
+
+	if (r <= 0)
+		return r;
+	return unlinkat(pf->dirfd, pf->name, 0) < 0 ? -errno : 0;
+}
+
+/* Read /proc/PID/<what> whole (up to bufsz - 1 bytes). */
+static ssize_t
+read_proc(pid_t pid, const char *what, char *buf, size_t bufsz)
+{
+	char path[64];
+	ssize_t n, total = 0;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what) < 0)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while ((size_t)total < bufsz - 1) {
+		n = read(fd, buf + total, bufsz - 1 - (size_t)total);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		total += n;
+	}
+	(void)close(fd);
+	buf[total] = '\0';
+	return total;
+}
+
+static int
+has_our_fd(const struct pidfile *pf, pid_t pid)
+{
+	struct stat want, st;
+	struct dirent *de;
+	char path[64];
+	DIR *d;
+	int found = 0;
+
+	if (fstat(pf->fd, &want) < 0)
+		return -errno;
+	if (snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid) < 0)
+		return -EINVAL;
+	d = opendir(path);
+	if (d == NULL)
+		return -errno;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		/* Following the fd's magic link reaches the open file. */
+		if (fstatat(dirfd(d), de->d_name, &st, 0) == 0 &&
+		    st.st_dev == want.st_dev && st.st_ino == want.st_ino) {
+			found = 1;
+			break;
+		}
+	}
+	(void)closedir(d);
+	return found;
+}
+
+int
+pidfile_holder(const struct pidfile *pf, pid_t pid, const char *id)
+{
+	char cmd[8192];
+	ssize_t n, i;
+	int r;
+
+	n = read_proc(pid, "cmdline", cmd, sizeof(cmd));
+	if (n == -ENOENT || n == -ESRCH)
+		return 0;
+	if (n < 0)
+		return (int)n;
+	for (i = 0; i < n; i++)
+		if (cmd[i] == '\0')
+			cmd[i] = ' ';
+	if (strstr(cmd, id) == NULL)
+		return 0;
+	r = has_our_fd(pf, pid);
+	if (r == -EACCES || r == -EPERM)
+		return 1; /* not ours to look at: the command line decides */
+	if (r == -ENOENT)
+		return 0;
+	return r;
+}
+
+void
+pidfile_close(struct pidfile *pf)
+{
+	if (pf == NULL)
+		return;
+	if (pf->fd >= 0)
+		(void)close(pf->fd);
+	if (pf->dirfd >= 0)
+		(void)close(pf->dirfd);
+	pf->fd = -1;
+	pf->dirfd = -1;
+}

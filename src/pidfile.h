@@ -1,0 +1,68 @@
+/*
+ * The pidfile: its lock tells a live proxy from a stale file. The lock is
+ * an open-file-description lock (F_OFD_SETLK) on the whole file: like flock
+ * it belongs to the open file description, survives fork and exec and goes
+ * away with the last descriptor, and unlike flock it can be queried
+ * (F_OFD_GETLK) without being taken, so status and stop never make a
+ * concurrent start fail. Every function returns >= 0 or -errno, never logs.
+ */
+#ifndef NMP_PIDFILE_H
+#define NMP_PIDFILE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct pidfile {
+	int dirfd; /* the pidfile's directory */
+	int fd;    /* the pidfile, O_RDWR */
+	char name[256];
+};
+
+#define PIDFILE_INIT                                                           \
+	{                                                                      \
+		-1, -1,                                                        \
+		{                                                              \
+			0                                                      \
+		}                                                              \
+	}
+
+/*
+ * Open the pidfile at the absolute path. With create, missing parent
+ * directories are made (0755: pidfiles are public) and the file with 0644.
+ * The file is opened O_NOFOLLOW: a symlink there is -ELOOP. Its directory
+ * must not be writable by group or others (-SAFEFILE_EUNSAFE).
+ */
+int pidfile_open(const char *path, bool create, struct pidfile *pf);
+
+/*
+ * Take the lock without waiting: -EAGAIN when another description holds
+ * it. On success the name still refers to the locked file (a concurrent
+ * stop may have unlinked the one we opened: then it is opened again).
+ */
+int pidfile_lock(struct pidfile *pf);
+
+/* 1 if another open file description holds the lock, 0 if none does. */
+int pidfile_locked(const struct pidfile *pf);
+
+/* The pid in the file: -ENODATA when empty or not a pid. */
+int pidfile_read(const struct pidfile *pf, pid_t *pid);
+
+/* Truncate and write "<pid>\n"; async-signal-safe (no stdio). */
+int pidfile_write(const struct pidfile *pf, pid_t pid);
+
+/* Truncate to empty; async-signal-safe. */
+int pidfile_clear(const struct pidfile *pf);
+
+/* Remove the pidfile by name, if it is still the file we have open. */
+int pidfile_unlink(const struct pidfile *pf);
+
+/*
+ * Is pid the proxy for id: its /proc/PID/cmdline has id in it, and it has
+ * our pidfile open (checked when /proc lets us see its descriptors).
+ * 1 yes, 0 no, -errno when it could not be told.
+ */
+int pidfile_holder(const struct pidfile *pf, pid_t pid, const char *id);
+
+void pidfile_close(struct pidfile *pf);
+
+#endif
