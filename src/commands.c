@@ -75,6 +75,20 @@ join(char *out, size_t outsz, const char *base, const char *name)
 	return n < 0 ? n : 0;
 }
 
+#define CONFIG_NAME_MAX 64
+
+/* The config directory, file name and path of this id (PATH_MAX each). */
+static int
+config_paths(const struct options *o, char *dirpath, char *name, char *path)
+{
+	if (join(dirpath, PATH_MAX, o->state_path,
+	        render_config_dir(o->flavor)) < 0 ||
+	    render_config_name(o, name, CONFIG_NAME_MAX) < 0 ||
+	    join(path, PATH_MAX, dirpath, name) < 0)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 static int
 resolve_names(const struct options *o, struct names *nm)
 {
@@ -151,12 +165,10 @@ write_config(const struct options *o, const struct strbuf *text, char *path,
     size_t pathsz)
 {
 	const char *dir = render_config_dir(o->flavor);
-	char dirpath[PATH_MAX], name[64];
+	char dirpath[PATH_MAX], name[CONFIG_NAME_MAX];
 	int base = -1, dfd = -1, code = 0, r;
 
-	if (join(dirpath, sizeof(dirpath), o->state_path, dir) < 0 ||
-	    render_config_name(o, name, sizeof(name)) < 0 ||
-	    join(path, pathsz, dirpath, name) < 0) {
+	if (pathsz < PATH_MAX || config_paths(o, dirpath, name, path) < 0) {
 		log_err("cannot write config under '%s': %s", o->state_path,
 		    strerror(ENAMETOOLONG));
 		return EX_DATAERR;
@@ -302,6 +314,12 @@ lock_pidfile(const struct options *o, struct pidfile *pf)
 		return commands_exit_for(r, true);
 	}
 	r = pidfile_lock(pf);
+	if (r == -EINPROGRESS) {
+		log_err("not stopping: the proxy of pidfile '%s' is still "
+		        "starting; try again",
+		    o->pid_file);
+		return EX_TEMPFAIL;
+	}
 	if (r == -EAGAIN) {
 		(void)pidfile_read(pf, &pid);
 		if (pid != 0)
@@ -318,6 +336,70 @@ lock_pidfile(const struct options *o, struct pidfile *pf)
 		log_err(
 		    "cannot lock pidfile '%s': %s", o->pid_file, describe(r));
 		return EX_OSERR;
+	}
+	return 0;
+}
+
+/* Remove the config of this id; quiet: log nothing (a start failed). */
+static int
+remove_config(const struct options *o, bool loud)
+{
+	const char *dir = render_config_dir(o->flavor);
+	char dirpath[PATH_MAX], name[CONFIG_NAME_MAX], path[PATH_MAX];
+	int base = -1, dfd = -1, code = 0, r;
+
+	if (config_paths(o, dirpath, name, path) < 0)
+		return EX_DATAERR;
+	r = safefile_open_base(o->state_path, &base);
+	if (r == -ENOENT)
+		goto out; /* nothing was ever written: already clean */
+	if (r < 0) {
+		if (loud)
+			log_err("cannot open --state-path '%s': %s",
+			    o->state_path, describe(r));
+		code = commands_exit_for(r, false);
+		goto out;
+	}
+	r = safefile_open_dir(base, dir, false, &dfd);
+	if (r == -ENOENT)
+		goto out;
+	if (r < 0) {
+		if (loud)
+			log_err("cannot use config directory '%s': %s", dirpath,
+			    describe(r));
+		code = commands_exit_for(r, false);
+		goto out;
+	}
+	r = safefile_remove(dfd, name);
+	if (r < 0) {
+		if (loud)
+			log_err(
+			    "cannot remove config '%s': %s", path, describe(r));
+		code = commands_exit_for(r, false);
+		goto out;
+	}
+	log_debug("%s '%s'", r == 1 ? "removed" : "already gone:", path);
+out:
+	if (dfd >= 0)
+		(void)close(dfd);
+	if (base >= 0)
+		(void)close(base);
+	return code;
+}
+
+/* "/run/netns/NAME", which must exist: a missing namespace is bad input. */
+static int
+netns_path(const struct options *o, char *out, size_t outsz)
+{
+	if (STR_CONCAT(out, outsz, "/run/netns/", o->netns) < 0)
+		return EX_DATAERR;
+	if (access(out, F_OK) < 0) {
+		log_err("cannot use --netns '%s': '%s': %s", o->netns, out,
+		    errno == ENOENT ? "no such network namespace"
+		                    : strerror(errno));
+		return errno == ENOENT   ? EX_DATAERR
+		       : errno == EACCES ? EX_NOPERM
+		                         : EX_OSERR;
 	}
 	return 0;
 }
@@ -344,27 +426,27 @@ cmd_run(const struct options *o)
 	code = lock_pidfile(o, &pf);
 	if (code != 0)
 		goto out;
+	/* Everything that can be checked is, before anything is written. */
+	memset(&spec, 0, sizeof(spec));
+	code = find_haproxy(o, haproxy, sizeof(haproxy));
+	if (code != 0)
+		goto out;
+	if (o->netns[0] != '\0') {
+		code = netns_path(o, spec.netns_path, sizeof(spec.netns_path));
+		if (code != 0)
+			goto out;
+	}
 	code = render_text(o, &text);
 	if (code != 0)
 		goto out;
 	code = write_config(o, &text, path, sizeof(path));
 	if (code != 0)
 		goto out;
-	code = find_haproxy(o, haproxy, sizeof(haproxy));
-	if (code != 0)
-		goto out;
-	memset(&spec, 0, sizeof(spec));
 	spec.haproxy = haproxy;
 	spec.config = path;
 	spec.pidfile = &pf;
 	spec.daemonize = o->daemonize;
 	spec.log_fd = log_file_fd();
-	if (o->netns[0] != '\0' &&
-	    STR_CONCAT(spec.netns_path, sizeof(spec.netns_path), "/run/netns/",
-	        o->netns) < 0) {
-		code = EX_DATAERR;
-		goto out;
-	}
 	log_info("starting %s -f %s%s%s%s", haproxy, path,
 	    o->netns[0] != '\0' ? " in network namespace " : "", o->netns,
 	    o->daemonize ? " as a daemon" : "");
@@ -376,7 +458,12 @@ cmd_run(const struct options *o)
 	    f.stage == LAUNCH_NETNS_OPEN ? spec.netns_path : "",
 	    strerror(f.err));
 	code = exit_for_launch(&f);
+	/* Not started: the config of a proxy that does not run goes. */
+	(void)remove_config(o, false);
 out:
+	/* A pidfile this start made goes with it (the lock makes it ours). */
+	if (code != 0 && pf.created && pf.dirfd >= 0)
+		(void)pidfile_unlink(&pf);
 	strbuf_release(&text);
 	pidfile_close(&pf);
 	return code;
@@ -388,7 +475,7 @@ cmd_check(const struct options *o)
 	static char arg_check[] = "-c", arg_quiet[] = "-q", arg_file[] = "-f";
 	struct strbuf text = STRBUF_INIT;
 	char haproxy[PATH_MAX], dir[] = CHECK_DIR_TEMPLATE;
-	char name[64], path[PATH_MAX];
+	char name[CONFIG_NAME_MAX], path[PATH_MAX];
 	char *argv[6];
 	sigset_t old;
 	int dfd = -1, code, status = 0, r;
@@ -446,50 +533,6 @@ out:
 		    strerror(errno));
 	strbuf_release(&text);
 	launch_release_signals(&old);
-	return code;
-}
-
-static int
-cmd_cleanup(const struct options *o)
-{
-	const char *dir = render_config_dir(o->flavor);
-	char dirpath[PATH_MAX], name[64], path[PATH_MAX];
-	int base = -1, dfd = -1, code = 0, r;
-
-	if (join(dirpath, sizeof(dirpath), o->state_path, dir) < 0 ||
-	    render_config_name(o, name, sizeof(name)) < 0 ||
-	    join(path, sizeof(path), dirpath, name) < 0)
-		return EX_DATAERR;
-	r = safefile_open_base(o->state_path, &base);
-	if (r == -ENOENT)
-		goto out; /* nothing was ever written: already clean */
-	if (r < 0) {
-		log_err("cannot open --state-path '%s': %s", o->state_path,
-		    describe(r));
-		code = commands_exit_for(r, false);
-		goto out;
-	}
-	r = safefile_open_dir(base, dir, false, &dfd);
-	if (r == -ENOENT)
-		goto out;
-	if (r < 0) {
-		log_err("cannot use config directory '%s': %s", dirpath,
-		    describe(r));
-		code = commands_exit_for(r, false);
-		goto out;
-	}
-	r = safefile_remove(dfd, name);
-	if (r < 0) {
-		log_err("cannot remove config '%s': %s", path, describe(r));
-		code = commands_exit_for(r, false);
-		goto out;
-	}
-	log_debug("%s '%s'", r == 1 ? "removed" : "already gone:", path);
-out:
-	if (dfd >= 0)
-		(void)close(dfd);
-	if (base >= 0)
-		(void)close(base);
 	return code;
 }
 
@@ -558,7 +601,7 @@ cmd_stop(const struct options *o)
 	if (res.pid != 0)
 		log_info("stopped pid %d%s", (int)res.pid,
 		    res.killed ? " with SIGKILL" : "");
-	return cmd_cleanup(o);
+	return remove_config(o, true);
 }
 
 int
@@ -572,7 +615,7 @@ commands_run(const struct options *o)
 	case CMD_CHECK:
 		return cmd_check(o);
 	case CMD_CLEANUP:
-		return cmd_cleanup(o);
+		return remove_config(o, true);
 	case CMD_STATUS:
 		return cmd_status(o);
 	case CMD_STOP:

@@ -9,6 +9,7 @@
 
 #define POLL_MS 20
 #define KILL_WAIT_S 5
+#define START_WAIT_MS 1000
 
 int
 lifecycle_probe(
@@ -71,6 +72,23 @@ wait_unlocked(const struct pidfile *pf, unsigned long ms)
 	}
 }
 
+/* A starting proxy holds the lock before it writes its pid: wait a bit. */
+static int
+read_pid_soon(const struct pidfile *pf, pid_t *pid)
+{
+	unsigned long waited = 0;
+
+	while (pidfile_read(pf, pid) < 0) {
+		if (pidfile_locked(pf) != 1)
+			return -EAGAIN;
+		if (waited >= START_WAIT_MS)
+			return -EINPROGRESS;
+		nap();
+		waited += POLL_MS;
+	}
+	return 0;
+}
+
 static int
 signal_holder(const struct pidfile *pf, pid_t pid, const char *id, int sig)
 {
@@ -103,10 +121,9 @@ lifecycle_stop(const char *pid_file, const char *id, unsigned long timeout_s,
 	if (r < 0)
 		goto out;
 	if (r == 1) {
-		if (pidfile_read(&pf, &pid) < 0) {
-			r = -ESTALE;
+		r = read_pid_soon(&pf, &pid);
+		if (r < 0)
 			goto out;
-		}
 		r = signal_holder(&pf, pid, id, SIGTERM);
 		if (r < 0)
 			goto out;

@@ -30,7 +30,8 @@ struct stop_result {
  * and wait up to 5 s more; remove the pidfile. Not running is success.
  * -ESTALE: the lock holder is not the proxy for id (nothing signalled);
  * -ETIMEDOUT: it survived SIGKILL; -EAGAIN: a new proxy took the lock
- * meanwhile.
+ * meanwhile; -EINPROGRESS: the lock is held but no pid came within 1 s (a
+ * proxy still starting).
  */
 int lifecycle_stop(const char *pid_file, const char *id,
     unsigned long timeout_s, struct stop_result *res);

@@ -98,6 +98,7 @@ open_file(struct pidfile *pf, bool create)
 		goto fail;
 	}
 	pf->fd = fd;
+	pf->created = made;
 	return 0;
 fail:
 	(void)close(fd);

@@ -13,14 +13,15 @@
 #include <sys/types.h>
 
 struct pidfile {
-	int dirfd; /* the pidfile's directory */
-	int fd;    /* the pidfile, O_RDWR */
+	int dirfd;    /* the pidfile's directory */
+	int fd;       /* the pidfile, O_RDWR */
+	bool created; /* pidfile_open() made the file */
 	char name[256];
 };
 
 #define PIDFILE_INIT                                                           \
 	{                                                                      \
-		-1, -1,                                                        \
+		-1, -1, false,                                                 \
 		{                                                              \
 			0                                                      \
 		}                                                              \

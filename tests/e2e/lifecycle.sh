@@ -1,0 +1,748 @@
+#!/bin/bash
+# The life of a running proxy, with real haproxy, curl, sockets and a fake
+# metadata agent: run in the foreground (the pid started is the pid that
+# serves) and as a daemon, the pidfile lock against a second or concurrent
+# start, status and stop (SIGTERM, then SIGKILL after --stop-timeout), stop
+# never signalling a pid that is not this id's proxy, a clean environment
+# and no inherited descriptors in haproxy, neutron's old command line,
+# daemon failures reaching the caller, and --netns.
+#
+#   bash tests/e2e/lifecycle.sh /path/to/ns-metadata-proxy
+#
+# Every case has its own state directory (mktemp -d /tmp/nmp.XXXXXX), uuid,
+# port and agent, and stops what it started; an EXIT trap kills whatever is
+# left of it (only pids this script started, or haproxy processes carrying
+# one of this script's uuids) and deletes the namespaces it made.
+set -u
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRC=${NMP_SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}
+AGENT=$SRC/tests/support/fake_agent.py
+
+if [ -f "$HERE/lib.sh" ]; then
+	. "$HERE/lib.sh"
+else
+	if [ $# -lt 1 ] || [ -z "$1" ]; then
+		echo "usage: bash $0 /path/to/ns-metadata-proxy" >&2
+		exit 2
+	fi
+	BIN=$1
+	case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
+	export LC_ALL=C
+	umask 022
+fi
+
+# What lib.sh gives, for when it is missing or lacks a helper.
+: "${PASSED:=0}" "${FAILED:=0}" "${SKIPPED:=0}"
+declare -F ok >/dev/null || ok() { PASSED=$((PASSED + 1)); }
+declare -F fail >/dev/null || fail() {
+	local name=$1
+	shift
+	FAILED=$((FAILED + 1))
+	printf 'FAIL %s: %s\n' "$name" "$*"
+}
+declare -F skip >/dev/null || skip() {
+	local name=$1
+	shift
+	SKIPPED=$((SKIPPED + 1))
+	printf 'SKIP %s: %s\n' "$name" "$*"
+}
+declare -F one_line >/dev/null || one_line() {
+	[ "$(wc -l <"$1")" -eq 1 ] && [ "$(tail -c 1 "$1" | od -An -tx1 | tr -d ' \n')" = 0a ]
+}
+declare -F finish >/dev/null || finish() {
+	if [ "$SKIPPED" -gt 0 ]; then
+		printf '%d passed, %d failed, %d skipped\n' "$PASSED" "$FAILED" "$SKIPPED"
+	else
+		printf '%d passed, %d failed\n' "$PASSED" "$FAILED"
+	fi
+	[ "$FAILED" -eq 0 ] && exit 0
+	exit 1
+}
+
+if [ ! -f "$BIN" ] || [ ! -x "$BIN" ]; then
+	echo "not an executable file: $BIN" >&2
+	exit 2
+fi
+NBIN=$(dirname "$BIN")/neutron-ns-metadata-proxy
+
+if [ "$(id -u)" -eq 0 ]; then
+	IS_ROOT=1
+	RUN_USER=root
+	RUN_GROUP=root
+else
+	IS_ROOT=0
+	RUN_USER=$(id -u)
+	RUN_GROUP=$(id -g)
+fi
+CLEAN_ENV='PATH=/usr/sbin:/usr/bin:/sbin:/bin'
+
+# --- cleanup ----------------------------------------------------------------
+
+PIDS=()   # every pid this script started itself
+UUIDS=()  # every id used: a haproxy carrying one is ours
+DIRS=()   # every state directory
+NETNSES=() # every namespace made
+
+# Haproxy processes whose command line carries UUID.
+proxy_pids() {
+	local p exe
+	for p in $(pgrep -f -- "$1"); do
+		exe=$(readlink "/proc/$p/exe" 2>/dev/null) || continue
+		[ "${exe##*/}" = haproxy ] && echo "$p"
+	done
+}
+
+cleanup_all() {
+	local p u n d kids
+	for u in "${UUIDS[@]}"; do
+		for p in $(proxy_pids "$u"); do
+			kill -CONT "$p" 2>/dev/null
+			kill -KILL "$p" 2>/dev/null
+		done
+	done
+	# Only children not yet waited for: a reaped pid may be someone's now.
+	kids=" $(jobs -p | tr '\n' ' ') "
+	for p in "${PIDS[@]}"; do
+		case $kids in *" $p "*) ;; *) continue ;; esac
+		kill -CONT "$p" 2>/dev/null
+		kill -KILL "$p" 2>/dev/null
+	done
+	for n in "${NETNSES[@]}"; do
+		ip netns del "$n" 2>/dev/null
+	done
+	for d in "${DIRS[@]}"; do
+		case $d in /tmp/nmp.*) rm -rf -- "$d" ;; esac
+	done
+}
+
+_lc_exit() {
+	local rc=$?
+	trap - EXIT
+	cleanup_all >/dev/null 2>&1
+	if declare -F _lib_exit >/dev/null; then
+		_lib_exit
+	fi
+	exit "$rc"
+}
+trap _lc_exit EXIT
+trap 'exit 130' INT TERM HUP
+
+# --- helpers ----------------------------------------------------------------
+
+now_ms() { date +%s%3N; }
+
+# A pid is gone once /proc has no entry or only a zombie is left.
+gone() {
+	local st
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	st=${st##*) }
+	[ "${st%% *}" = Z ]
+}
+alive() { ! gone "$1"; }
+
+# wait_gone PID [TENTHS]: poll (at most TENTHS x 0.1 s) until PID is gone.
+wait_gone() {
+	local i
+	for ((i = 0; i < ${2:-50}; i++)); do
+		gone "$1" && return 0
+		sleep 0.1
+	done
+	gone "$1"
+}
+
+# reap PID [TENTHS]: for a child of this script: wait_gone, then collect its
+# status into REAPED (empty when it did not end).
+reap() {
+	REAPED=
+	# (bash's "Killed" job notices are noise here: the status is checked)
+	{ wait_gone "$@"; } 2>/dev/null || return 1
+	{ wait "$1"; } 2>/dev/null
+	REAPED=$?
+	return 0
+}
+
+USED_PORTS=" "
+# A free TCP port in 20000-29999 not used before by this script, in P.
+free_port() {
+	local i p
+	for ((i = 0; i < 200; i++)); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 10000))
+		case $USED_PORTS in *" $p "*) continue ;; esac
+		if [ -z "$(ss -Htan "( sport = :$p or dport = :$p )" 2>/dev/null)" ]; then
+			USED_PORTS+="$p "
+			P=$p
+			return 0
+		fi
+	done
+	echo "no free port found" >&2
+	exit 2
+}
+
+# newcase NAME: fresh state D, id U, port P, agent socket SOCK, pidfile
+# PIDF, config CONF, option vectors RA (run) and SA (status/stop).
+newcase() {
+	C=$1
+	D=$(mktemp -d /tmp/nmp.XXXXXX) || {
+		echo "cannot create a state directory" >&2
+		exit 2
+	}
+	DIRS+=("$D")
+	U=$(cat /proc/sys/kernel/random/uuid)
+	UUIDS+=("$U")
+	free_port
+	SOCK=$D/a.sock
+	PIDF=$D/external/pids/$U.pid
+	CONF=$D/ns-metadata-proxy/$U.conf
+	RA=(--network-id "$U" --state-path "$D" --metadata-proxy-socket "$SOCK"
+		--bind-address 127.0.0.1 --metadata-port "$P"
+		--metadata-proxy-user "$RUN_USER" --metadata-proxy-group "$RUN_GROUP")
+	SA=(--network-id "$U" --state-path "$D")
+}
+
+# start_agent: the fake agent on $SOCK, recording into $D/rec.
+start_agent() {
+	local i
+	python3 "$AGENT" --socket "$SOCK" --record "$D/rec" </dev/null \
+		>"$D/agent.out" 2>"$D/agent.err" &
+	AGENT_PID=$!
+	PIDS+=("$AGENT_PID")
+	for ((i = 0; i < 100; i++)); do
+		grep -qx ready "$D/agent.out" 2>/dev/null && [ -S "$SOCK" ] && return 0
+		alive "$AGENT_PID" || break
+		sleep 0.05
+	done
+	fail "$C: agent" "the fake agent did not get ready: $(head -c 300 "$D/agent.err" | tr '\n' ' ')"
+	return 1
+}
+
+# accepts PORT [NETNS]: something accepts on 127.0.0.1:PORT.
+accepts() {
+	if [ -n "${2:-}" ]; then
+		ip netns exec "$2" timeout 2 bash -c "exec 9<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+	else
+		timeout 2 bash -c "exec 9<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+	fi
+}
+
+# wait_port PORT [PID] [NETNS]: up to 5 s for the port to accept, giving up
+# early when PID has ended.
+wait_port() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		accepts "$1" "${3:-}" && return 0
+		if [ -n "${2:-}" ] && gone "$2"; then
+			return 1
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+
+# http_code PORT [NETNS]: GET /latest/meta-data/ through the proxy; the
+# HTTP status in CODE (000: none), curl's exit code in CURL_RC.
+http_code() {
+	local ns=()
+	[ -n "${2:-}" ] && ns=(ip netns exec "$2")
+	CODE=$("${ns[@]}" curl -sS --noproxy '*' -o /dev/null -w '%{http_code}' \
+		--max-time 5 "http://127.0.0.1:$1/latest/meta-data/" 2>/dev/null)
+	CURL_RC=$?
+	CODE=${CODE:-000}
+}
+
+# agent_saw HEADER VALUE: the agent recorded a request carrying it (header
+# names compared without case: haproxy sends them in lower case).
+agent_saw() {
+	[ -f "$D/rec" ] && grep -qiF -- "[\"$1\", \"$2\"]" "$D/rec"
+}
+
+# start_fg [MORE...]: `run` in the foreground of a background job, its pid
+# in FG; then wait for the port.
+start_fg() {
+	"$BIN" run "${RA[@]}" "$@" </dev/null >"$D/run.out" 2>"$D/run.err" &
+	FG=$!
+	PIDS+=("$FG")
+	wait_port "$P" "$FG"
+}
+
+# nmp SUB ARGS...: the binary (20 s at most), output in $D/out, $D/err, RC.
+nmp() {
+	timeout 20 "$BIN" "$@" </dev/null >"$D/out" 2>"$D/err"
+	RC=$?
+}
+
+err_note() { printf 'stderr: %s' "$(head -c 400 "$D/err" 2>/dev/null | tr '\n' ' ')"; }
+
+check() { # NAME REASON COMMAND...
+	local name=$1 reason=$2
+	shift 2
+	if "$@"; then
+		ok "$name"
+	else
+		fail "$name" "$reason"
+	fi
+}
+
+code_is() { # NAME WANT GOT [NOTE]
+	if [ "$3" = "$2" ]; then
+		ok "$1"
+	else
+		fail "$1" "exit code $3, want $2${4:+; $4}"
+	fi
+}
+
+file_has() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
+absent() { [ ! -e "$1" ] && [ ! -L "$1" ]; }
+no_pid_in() { [ ! -e "$1" ] || [ ! -s "$1" ]; }
+is_haproxy() {
+	local exe
+	exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 1
+	[ "${exe##*/}" = haproxy ]
+}
+cmdline_has() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$2"; }
+sha() { sha256sum <"$1" 2>/dev/null | cut -d' ' -f1; }
+ino() { stat -c %i -- "$1" 2>/dev/null; }
+stat_field() { # PID N: field N of /proc/PID/stat (1-based, comm counted as 2)
+	local st
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	st=${st##*) }
+	local n=$2
+	set -- $st
+	shift $((n - 3))
+	echo "$1"
+}
+nprocs_with() { pgrep -f -- "$1" | wc -l; }
+
+# end_case: stop what the case left (stop, then kill by pid), quietly.
+end_case() {
+	local p
+	timeout 20 "$BIN" stop "${SA[@]}" --stop-timeout 2 </dev/null >/dev/null 2>&1
+	for p in $(proxy_pids "$U"); do
+		kill -CONT "$p" 2>/dev/null
+		kill -KILL "$p" 2>/dev/null
+	done
+	for p in "${PIDS[@]}"; do
+		alive "$p" && kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${PIDS[@]}"; do
+		if ! wait_gone "$p" 20; then
+			kill -CONT "$p" 2>/dev/null
+			kill -KILL "$p" 2>/dev/null
+			wait_gone "$p" 20
+		fi
+		wait "$p" 2>/dev/null
+	done
+	PIDS=()
+}
+
+if ! command -v curl >/dev/null || ! command -v python3 >/dev/null ||
+	! command -v ss >/dev/null || [ ! -x /usr/sbin/haproxy ] ||
+	[ ! -f "$AGENT" ]; then
+	fail "setup" "need curl, python3, ss, /usr/sbin/haproxy and $AGENT"
+	finish
+fi
+
+SCRIPT_SID=$(stat_field $$ 6)
+
+# --- 1. foreground: the pid started is the pid that serves --------------------
+newcase foreground
+if start_agent; then
+	if start_fg; then
+		ok "$C: port accepts"
+		check "$C: pidfile holds the started pid" "pidfile has '$(cat "$PIDF" 2>/dev/null)', want $FG" \
+			file_has "$PIDF" "$FG"
+		check "$C: the started pid is haproxy" "/proc/$FG/exe is '$(readlink /proc/$FG/exe)'" \
+			is_haproxy "$FG"
+		check "$C: cmdline carries the uuid" "/proc/$FG/cmdline: $(tr '\0' ' ' </proc/$FG/cmdline)" \
+			cmdline_has "$FG" "$U"
+		http_code "$P"; code=$CODE
+		code_is "$C: request through the proxy" 200 "$code" "HTTP status (curl exit $CURL_RC)"
+		check "$C: agent saw the network id" "no X-Neutron-Network-ID $U in $D/rec" \
+			agent_saw X-Neutron-Network-ID "$U"
+	else
+		fail "$C: port accepts" "port $P never accepted; run stderr: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
+	fi
+fi
+end_case
+
+# --- 2. a second start for the same id ----------------------------------------
+newcase second-start
+if start_agent && start_fg; then
+	conf_sum=$(sha "$CONF")
+	pid_text=$(cat "$PIDF")
+	pid_ino=$(ino "$PIDF")
+	t0=$(now_ms)
+	timeout 10 "$BIN" run "${RA[@]}" </dev/null >"$D/out" 2>"$D/err"
+	RC=$?
+	el=$(($(now_ms) - t0))
+	code_is "$C: exits 75" 75 "$RC" "$(err_note)"
+	check "$C: at once" "took ${el} ms" [ "$el" -lt 3000 ]
+	check "$C: stderr names the running pid" "$(err_note)" grep -q "pid $FG\b" "$D/err"
+	check "$C: one stderr line" "$(err_note)" one_line "$D/err"
+	check "$C: config unchanged" "sha256 of $CONF changed" \
+		eval '[ -n "$conf_sum" ] && [ "$(sha "$CONF")" = "$conf_sum" ]'
+	check "$C: pidfile unchanged" "pidfile now '$(cat "$PIDF" 2>/dev/null)' ino $(ino "$PIDF"), was '$pid_text' ino $pid_ino" \
+		eval '[ "$(cat "$PIDF")" = "$pid_text" ] && [ "$(ino "$PIDF")" = "$pid_ino" ]'
+	http_code "$P"; code=$CODE
+	code_is "$C: first proxy still serves" 200 "$code" "HTTP status"
+else
+	fail "$C: first start" "the proxy did not come up: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
+fi
+end_case
+
+# --- 3. status: running, stale, not running -----------------------------------
+newcase status
+if start_agent && start_fg; then
+	nmp status "${SA[@]}"
+	code_is "$C: running" 0 "$RC" "$(err_note)"
+	check "$C: stdout names the pid" "stdout: $(cat "$D/out")" grep -q "pid $FG\b" "$D/out"
+	kill -KILL "$FG"
+	reap "$FG" 50
+	nmp status "${SA[@]}"
+	code_is "$C: stale after kill -9" 1 "$RC" "stdout: $(cat "$D/out")"
+	nmp stop "${SA[@]}"
+	code_is "$C: stop of a stale pidfile" 0 "$RC" "$(err_note)"
+	check "$C: stale pidfile removed" "$PIDF still there" absent "$PIDF"
+	check "$C: config removed" "$CONF still there" absent "$CONF"
+	nmp status "${SA[@]}"
+	code_is "$C: not running after stop" 3 "$RC" "stdout: $(cat "$D/out")"
+else
+	fail "$C: start" "the proxy did not come up: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
+fi
+end_case
+
+# --- 4. stop of a running proxy -----------------------------------------------
+newcase stop
+if start_agent && start_fg; then
+	nmp stop "${SA[@]}"
+	code_is "$C: exits 0" 0 "$RC" "$(err_note)"
+	check "$C: process gone" "pid $FG still alive" reap "$FG" 50
+	check "$C: ended by SIGTERM" "wait status '$REAPED', want 143" [ "$REAPED" = 143 ]
+	check "$C: pidfile removed" "$PIDF still there" absent "$PIDF"
+	check "$C: config removed" "$CONF still there" absent "$CONF"
+	check "$C: port closed" "127.0.0.1:$P still accepts" eval '! accepts "$P"'
+	nmp stop "${SA[@]}"
+	code_is "$C: stop again exits 0" 0 "$RC" "$(err_note)"
+else
+	fail "$C: start" "the proxy did not come up: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
+fi
+end_case
+
+# --- 5. stop escalates to SIGKILL after --stop-timeout ------------------------
+# (bash reports the SIGKILLed job on stderr: not news here)
+{
+newcase stop-timeout
+if start_agent && start_fg; then
+	kill -STOP "$FG"
+	t0=$(now_ms)
+	timeout 20 "$BIN" stop "${SA[@]}" --stop-timeout 1 --debug </dev/null >"$D/out" 2>"$D/err"
+	RC=$?
+	el=$(($(now_ms) - t0))
+	code_is "$C: exits 0" 0 "$RC" "$(err_note)"
+	check "$C: waited the timeout, then killed" "took ${el} ms, want 1000-7000" \
+		eval '[ "$el" -ge 950 ] && [ "$el" -le 7000 ]'
+	check "$C: process gone" "pid $FG still alive" reap "$FG" 50
+	check "$C: ended by SIGKILL" "wait status '$REAPED', want 137" [ "$REAPED" = 137 ]
+	check "$C: says SIGKILL" "$(err_note)" grep -q 'with SIGKILL' "$D/err"
+	check "$C: pidfile removed" "$PIDF still there" absent "$PIDF"
+	check "$C: config removed" "$CONF still there" absent "$CONF"
+else
+	fail "$C: start" "the proxy did not come up: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
+fi
+end_case
+} 2> >(grep -v " Killed " >&2)
+
+# --- 6. stop never signals an unrelated process -------------------------------
+newcase unrelated-pid
+sleep 300 &
+SPID=$!
+PIDS+=("$SPID")
+mkdir -p "$D/external/pids"
+echo "$SPID" >"$PIDF"
+nmp status "${SA[@]}"
+code_is "$C: status of a planted pidfile is stale" 1 "$RC" "stdout: $(cat "$D/out")"
+nmp stop "${SA[@]}"
+code_is "$C: stop of a planted pidfile" 0 "$RC" "$(err_note)"
+check "$C: planted pidfile removed" "$PIDF still there" absent "$PIDF"
+check "$C: sleep not signalled" "sleep $SPID is gone" alive "$SPID"
+if start_agent && start_fg; then
+	pid_ino=$(ino "$PIDF")
+	echo "$SPID" >"$PIDF" # same file, same lock holder: only the text changes
+	check "$C: pidfile rewritten in place" "inode changed" [ "$(ino "$PIDF")" = "$pid_ino" ]
+	nmp status "${SA[@]}"
+	code_is "$C: status with a foreign pid is unknown" 4 "$RC" "stdout: $(cat "$D/out")"
+	nmp stop "${SA[@]}" --stop-timeout 1
+	code_is "$C: stop refuses (78)" 78 "$RC" "$(err_note)"
+	check "$C: one stderr line" "$(err_note)" one_line "$D/err"
+	check "$C: sleep still alive" "sleep $SPID was signalled" alive "$SPID"
+	check "$C: proxy still alive" "proxy $FG was signalled" alive "$FG"
+	http_code "$P"; code=$CODE
+	code_is "$C: proxy still serves" 200 "$code" "HTTP status"
+	check "$C: pidfile kept" "$PIDF removed" [ -f "$PIDF" ]
+	# A process carrying the uuid in its command line, not holding the lock.
+	python3 -c 'import time; time.sleep(300)' "impostor-$U" </dev/null >/dev/null 2>&1 &
+	IPID=$!
+	PIDS+=("$IPID")
+	echo "$IPID" >"$PIDF"
+	nmp stop "${SA[@]}" --stop-timeout 1
+	code_is "$C: stop refuses an impostor carrying the uuid (78)" 78 "$RC" "$(err_note)"
+	check "$C: impostor not signalled" "impostor $IPID was signalled" alive "$IPID"
+	check "$C: proxy not signalled for the impostor" "proxy $FG was signalled" alive "$FG"
+	echo "$FG" >"$PIDF"
+	nmp stop "${SA[@]}"
+	code_is "$C: stop with the right pid" 0 "$RC" "$(err_note)"
+	check "$C: proxy gone" "pid $FG still alive" reap "$FG" 50
+	check "$C: sleep survives it all" "sleep $SPID is gone" alive "$SPID"
+else
+	fail "$C: start" "the proxy did not come up: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
+fi
+end_case
+
+# --- 7. concurrent starts: exactly one wins -----------------------------------
+newcase concurrent
+if start_agent; then
+	rp=()
+	for i in 1 2 3 4 5; do
+		timeout 15 "$BIN" run "${RA[@]}" --daemonize </dev/null >"$D/r$i.out" 2>"$D/r$i.err" &
+		rp+=($!)
+		PIDS+=($!)
+	done
+	codes=()
+	for i in 0 1 2 3 4; do
+		wait "${rp[$i]}"
+		codes+=($?)
+	done
+	PIDS=("$AGENT_PID")
+	n0=0
+	n75=0
+	for c in "${codes[@]}"; do
+		[ "$c" = 0 ] && n0=$((n0 + 1))
+		[ "$c" = 75 ] && n75=$((n75 + 1))
+	done
+	check "$C: one run exits 0, four exit 75" "exit codes: ${codes[*]}; $(cat "$D"/r*.err | head -c 400 | tr '\n' ' ')" \
+		eval '[ "$n0" = 1 ] && [ "$n75" = 4 ]'
+	hp=$(proxy_pids "$U")
+	check "$C: exactly one haproxy" "haproxy pids for $U: '$(echo $hp)'" [ "$(echo "$hp" | grep -c .)" = 1 ]
+	check "$C: pidfile holds it" "pidfile '$(cat "$PIDF" 2>/dev/null)', haproxy '$(echo $hp)'" \
+		eval '[ -n "$hp" ] && file_has "$PIDF" "$(echo $hp)"'
+	wait_port "$P" >/dev/null
+	http_code "$P"; code=$CODE
+	code_is "$C: it serves" 200 "$code" "HTTP status"
+	nmp stop "${SA[@]}"
+	code_is "$C: stop" 0 "$RC" "$(err_note)"
+	for p in $hp; do wait_gone "$p" 50; done
+	check "$C: no haproxy left" "still: $(proxy_pids "$U" | tr '\n' ' ')" [ -z "$(proxy_pids "$U")" ]
+fi
+end_case
+
+# --- 8. exec hygiene: clean environment, no inherited descriptors -------------
+# fd_hygiene NAME PID: environ is exactly the clean PATH; fd 3 is the
+# pidfile; no descriptor reaches the marker files; fds 7 and 8 (open
+# without CLOEXEC in the starting shell) are not the inherited ones; every
+# fd above 3 is one haproxy made itself (socket, pipe, anon inode).
+fd_hygiene() {
+	local name=$1 pid=$2 f tgt bad="" foreign=""
+	check "$name: environ is only the clean PATH" \
+		"environ: $(tr '\0' ' ' <"/proc/$pid/environ" 2>/dev/null)" \
+		cmp -s "/proc/$pid/environ" <(printf '%s\0' "$CLEAN_ENV")
+	check "$name: fd 3 is the pidfile" "fd 3 -> '$(readlink "/proc/$pid/fd/3")'" \
+		[ "$(readlink "/proc/$pid/fd/3")" = "$PIDF" ]
+	for f in /proc/"$pid"/fd/*; do
+		tgt=$(readlink "$f") || continue
+		case $tgt in "$D/mk"*) bad+="${f##*/}->$tgt " ;; esac
+		if [ "${f##*/}" -gt 3 ]; then
+			case $tgt in socket:* | pipe:* | anon_inode:*) ;; *) foreign+="${f##*/}->$tgt " ;; esac
+		fi
+	done
+	check "$name: no fd reaches the marker files" "$bad" [ -z "$bad" ]
+	for f in 7 8; do
+		tgt=$(readlink "/proc/$pid/fd/$f" 2>/dev/null)
+		check "$name: fd $f is not the inherited one" "fd $f -> $tgt" \
+			eval '[ "$tgt" != /dev/null ] && [ "${tgt#$D/mk}" = "$tgt" ]'
+	done
+	check "$name: fds above 3 are haproxy's own" "$foreign" [ -z "$foreign" ]
+}
+
+# hostile MORE...: run with a hostile environment and leaked descriptors,
+# in a background job whose pid ($!) becomes the binary, then haproxy.
+hostile() {
+	(
+		exec 7</dev/null 8>"$D/mk8" 9<"$D/mk9"
+		exec env LD_LIBRARY_PATH="$D/evil" NMP_SECRET=s3cret HAPROXY_FOO=bar \
+			PATH="$D/evil:$PATH" "$BIN" run "${RA[@]}" "$@"
+	) <"$D/stdin" >"$D/run.out" 2>"$D/run.err" &
+}
+
+plant_evil() {
+	mkdir -p "$D/evil"
+	# A haproxy on the hostile PATH, which must never run.
+	printf '#!/bin/sh\ntouch %s/evil-ran\nexec sleep 300\n' "$D" >"$D/evil/haproxy"
+	chmod 0755 "$D/evil/haproxy"
+	: >"$D/mk9"
+	: >"$D/stdin"
+}
+
+newcase hygiene-fg
+plant_evil
+if start_agent; then
+	hostile
+	FG=$!
+	PIDS+=("$FG")
+	if wait_port "$P" "$FG"; then
+		ok "$C: started"
+		check "$C: the real haproxy" "/proc/$FG/exe is '$(readlink /proc/$FG/exe)'" \
+			[ "$(readlink "/proc/$FG/exe")" = /usr/sbin/haproxy ]
+		fd_hygiene "$C" "$FG"
+		check "$C: the haproxy on PATH never ran" "$D/evil-ran exists" absent "$D/evil-ran"
+	else
+		fail "$C: started" "port $P never accepted: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
+	fi
+fi
+end_case
+
+newcase hygiene-daemon
+plant_evil
+if start_agent; then
+	hostile --daemonize
+	RP=$!
+	PIDS+=("$RP")
+	reap "$RP" 100
+	code_is "$C: run --daemonize exits 0" 0 "$REAPED" "run stderr: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
+	PIDS=("$AGENT_PID")
+	HP=$(cat "$PIDF" 2>/dev/null)
+	if [ -n "$HP" ] && is_haproxy "$HP" && cmdline_has "$HP" "$U"; then
+		ok "$C: pidfile names our haproxy"
+		wait_port "$P" "$HP" >/dev/null
+		check "$C: the real haproxy" "/proc/$HP/exe is '$(readlink /proc/$HP/exe)'" \
+			[ "$(readlink "/proc/$HP/exe")" = /usr/sbin/haproxy ]
+		fd_hygiene "$C" "$HP"
+		check "$C: the haproxy on PATH never ran" "$D/evil-ran exists" absent "$D/evil-ran"
+	else
+		fail "$C: pidfile names our haproxy" "pidfile '$HP'"
+	fi
+fi
+end_case
+
+# --- 9. neutron's old command line, daemonized --------------------------------
+newcase neutron
+if [ ! -e "$NBIN" ]; then
+	# Only argv[0] matters: make the symlink the build makes.
+	ln -s "$BIN" "$D/neutron-ns-metadata-proxy"
+	NBIN=$D/neutron-ns-metadata-proxy
+fi
+mkdir -m 0755 "$D/log" # the product opens the log file, not its directory
+LOG=$D/log/neutron-ns-metadata-proxy-$U.log
+SA=(--router-id "$U" --state-path "$D")
+if start_agent; then
+	t0=$(now_ms)
+	timeout 10 "$NBIN" --pid_file="$PIDF" --metadata_proxy_socket="$SOCK" \
+		--router_id="$U" --state_path="$D" --metadata_port="$P" \
+		--metadata_proxy_user=0 --metadata_proxy_group=0 --debug \
+		--log-file="neutron-ns-metadata-proxy-$U.log" --log-dir="$D/log" \
+		--nometadata_proxy_watch_log --bind_address=127.0.0.1 \
+		</dev/null >"$D/out" 2>"$D/err" &
+	RP=$!
+	PIDS+=("$RP")
+	reap "$RP" 120
+	el=$(($(now_ms) - t0))
+	code_is "$C: returns 0" 0 "$REAPED" "$(err_note)"
+	check "$C: promptly" "took ${el} ms" [ "$el" -lt 5000 ]
+	PIDS=("$AGENT_PID")
+	HP=$(cat "$PIDF" 2>/dev/null)
+	if [ -n "$HP" ] && is_haproxy "$HP" && cmdline_has "$HP" "$U"; then
+		ok "$C: pidfile names our haproxy"
+		wait_port "$P" "$HP" >/dev/null
+		http_code "$P"; code=$CODE
+		code_is "$C: request through the proxy" 200 "$code" "HTTP status (curl exit $CURL_RC)"
+		check "$C: agent saw the router id" "no X-Neutron-Router-ID $U in $D/rec" \
+			agent_saw X-Neutron-Router-ID "$U"
+		pp=$(stat_field "$HP" 4)
+		sid=$(stat_field "$HP" 6)
+		check "$C: parent is not the script" "ppid $pp (script $$, run $RP)" \
+			eval '[ -n "$pp" ] && [ "$pp" != $$ ] && [ "$pp" != "$RP" ]'
+		check "$C: own session" "sid $sid, script's $SCRIPT_SID" \
+			eval '[ -n "$sid" ] && [ "$sid" != "$SCRIPT_SID" ]'
+		check "$C: log file exists" "$LOG missing; in $D/log: $(ls "$D/log")" [ -f "$LOG" ]
+		check "$C: log line carries the uuid" "$LOG: $(head -c 300 "$LOG" 2>/dev/null | tr '\n' ' ')" \
+			grep -qF -- "$U" "$LOG"
+		nmp stop "${SA[@]}"
+		code_is "$C: stop" 0 "$RC" "$(err_note)"
+		check "$C: haproxy gone" "pid $HP still alive" wait_gone "$HP" 50
+	else
+		fail "$C: pidfile names our haproxy" "pidfile '$HP'; $(err_note)"
+	fi
+fi
+end_case
+
+# --- 10. a daemon's failure reaches the caller --------------------------------
+# nothing_left NAME: no process carries the uuid, the pidfile has no pid,
+# status says not running.
+nothing_left() {
+	local i
+	for ((i = 0; i < 20; i++)); do
+		[ "$(nprocs_with "$U")" = 0 ] && break
+		sleep 0.1
+	done
+	check "$1: no process left" "pids with $U: $(pgrep -f -- "$U" | tr '\n' ' ')" \
+		[ "$(nprocs_with "$U")" = 0 ]
+	check "$1: pidfile holds no pid" "pidfile: '$(cat "$PIDF" 2>/dev/null)'" no_pid_in "$PIDF"
+	nmp status "${SA[@]}"
+	check "$1: status not running" "status exit $RC: $(cat "$D/out")" \
+		eval '[ "$RC" = 1 ] || [ "$RC" = 3 ]'
+}
+
+newcase daemon-no-haproxy
+nmp run "${RA[@]}" --daemonize --haproxy-path /nonexistent/haproxy
+code_is "$C: exits 69" 69 "$RC" "$(err_note)"
+check "$C: one stderr line" "$(err_note)" one_line "$D/err"
+nothing_left "$C"
+end_case
+
+newcase daemon-no-netns
+NS=nmp-does-not-exist-$$
+nmp run "${RA[@]}" --daemonize --netns "$NS"
+code_is "$C: exits 65" 65 "$RC" "$(err_note)"
+check "$C: one stderr line" "$(err_note)" one_line "$D/err"
+check "$C: stderr names the namespace" "$(err_note)" grep -qF -- "$NS" "$D/err"
+nothing_left "$C"
+end_case
+
+# --- 11. --netns: serving inside a network namespace --------------------------
+newcase netns
+NS=nmp-test-$$
+if [ "$IS_ROOT" != 1 ]; then
+	skip "$C" "needs root to create a network namespace"
+elif ! command -v ip >/dev/null || ! ip netns add "$NS" 2>"$D/ns.err"; then
+	skip "$C" "ip netns add failed: $(head -c 200 "$D/ns.err" 2>/dev/null | tr '\n' ' ')"
+else
+	NETNSES+=("$NS")
+	ip -n "$NS" link set lo up
+	if start_agent; then
+		"$BIN" run "${RA[@]}" --netns "$NS" </dev/null >"$D/run.out" 2>"$D/run.err" &
+		FG=$!
+		PIDS+=("$FG")
+		if wait_port "$P" "$FG" "$NS"; then
+			ok "$C: port accepts inside the namespace"
+			http_code "$P" "$NS"; code=$CODE
+			code_is "$C: request inside the namespace" 200 "$code" "HTTP status (curl exit $CURL_RC)"
+			check "$C: agent saw the network id" "no X-Neutron-Network-ID $U in $D/rec" \
+				agent_saw X-Neutron-Network-ID "$U"
+			http_code "$P"; code=$CODE
+			check "$C: not reachable from the host" "host request: status $code, curl exit $CURL_RC (want 7: refused)" \
+				[ "$CURL_RC" = 7 ]
+			check "$C: haproxy in another namespace" "net ns $(readlink "/proc/$FG/ns/net") vs script's $(readlink /proc/$$/ns/net)" \
+				[ "$(readlink "/proc/$FG/ns/net")" != "$(readlink /proc/$$/ns/net)" ]
+			check "$C: haproxy in the named namespace" "ino of /run/netns/$NS $(stat -L -c %i "/run/netns/$NS") vs $(stat -L -c %i "/proc/$FG/ns/net")" \
+				[ "$(stat -L -c %i "/run/netns/$NS")" = "$(stat -L -c %i "/proc/$FG/ns/net")" ]
+			check "$C: pidfile holds the started pid" "pidfile '$(cat "$PIDF" 2>/dev/null)'" file_has "$PIDF" "$FG"
+			nmp stop "${SA[@]}"
+			code_is "$C: stop" 0 "$RC" "$(err_note)"
+			check "$C: process gone" "pid $FG still alive" reap "$FG" 50
+		else
+			fail "$C: port accepts inside the namespace" "port $P never accepted: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
+		fi
+	fi
+fi
+end_case
+
+finish
