@@ -422,11 +422,11 @@ cmd_run(const struct options *o)
 	code = setup_logging(o);
 	if (code != 0)
 		return code;
-	/* First of all: a second start must not touch the running one. */
-	code = lock_pidfile(o, &pf);
-	if (code != 0)
-		goto out;
-	/* Everything that can be checked is, before anything is written. */
+	/*
+	 * Everything that can be checked without writing is checked first;
+	 * then the lock, before anything is written: a second start must
+	 * not touch the running one.
+	 */
 	memset(&spec, 0, sizeof(spec));
 	code = find_haproxy(o, haproxy, sizeof(haproxy));
 	if (code != 0)
@@ -437,6 +437,9 @@ cmd_run(const struct options *o)
 			goto out;
 	}
 	code = render_text(o, &text);
+	if (code != 0)
+		goto out;
+	code = lock_pidfile(o, &pf);
 	if (code != 0)
 		goto out;
 	code = write_config(o, &text, path, sizeof(path));
