@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "render.h"
@@ -84,7 +85,13 @@ static void
 render_rate_tables(const struct options *o, struct strbuf *sb)
 {
 	const struct rate_limit *rl = &o->rate_limit;
-	const char *type = rl->ip_version == 6 ? "ipv6" : "ip";
+	/*
+	 * An "ip" table cannot hold an IPv6 source, so with an IPv6 listener
+	 * those clients would never be limited; an "ipv6" table holds both.
+	 */
+	bool v6 =
+	    rl->ip_version == 6 || o->bind_v6 || o->bind_address_v6[0] != '\0';
+	const char *type = v6 ? "ipv6" : "ip";
 	unsigned long expire = rl->base_window > rl->burst_window
 	                           ? rl->base_window
 	                           : rl->burst_window;

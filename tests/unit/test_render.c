@@ -201,6 +201,26 @@ test_headers(void **state)
 }
 
 static void
+test_rate_table_family(void **state)
+{
+	static const struct variant dual = {"dual", "neutron", "neutron",
+	    {"--network-id", NET, "--rate-limit-enabled", "--bind-address-v6",
+	        "fe80::a9fe:a9fe", "--bind-interface", "eth0", NULL}};
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	/* IPv4 only: an ip table. */
+	render_variant(&variants[5], &sb);
+	assert_non_null(strstr(sb.buf, "stick-table type ip size"));
+	strbuf_release(&sb);
+	/* Any IPv6 listener: an ipv6 table, or its clients go unlimited. */
+	render_variant(&dual, &sb);
+	assert_non_null(strstr(sb.buf, "stick-table type ipv6 size"));
+	assert_null(strstr(sb.buf, "stick-table type ip size"));
+	strbuf_release(&sb);
+}
+
+static void
 test_config_names(void **state)
 {
 	struct options o;
@@ -225,6 +245,7 @@ main(void)
 	    cmocka_unit_test(test_golden),
 	    cmocka_unit_test(test_deterministic_and_clean),
 	    cmocka_unit_test(test_headers),
+	    cmocka_unit_test(test_rate_table_family),
 	    cmocka_unit_test(test_config_names),
 	};
 
