@@ -535,8 +535,11 @@ apply_network(
 	}
 	if ((VAL(O_BIND6) == NULL) != (VAL(O_IFACE) == NULL))
 		return fail(err, EX_USAGE,
-		    "--bind-address-v6 and --bind-interface go together: "
-		    "give both or neither");
+		    "--%s and --%s go together: give both or neither",
+		    VAL(O_BIND6) != NULL ? ps->spelled[O_BIND6 - O_FIRST]
+		                         : "bind-address-v6",
+		    VAL(O_IFACE) != NULL ? ps->spelled[O_IFACE - O_FIRST]
+		                         : "bind-interface");
 	if (VAL(O_BIND6) != NULL) {
 		if (validate_address(VAL(O_BIND6), AF_INET6, o->bind_address_v6,
 		        sizeof(o->bind_address_v6), NULL, &why) < 0)

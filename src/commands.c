@@ -159,16 +159,18 @@ cmd_render(const struct options *o)
 	return code;
 }
 
-/* Write the config under the state path; its path goes to path. */
+/*
+ * Open the config directory under the state path, making it when missing;
+ * the caller owns *dfd. The state path must exist and the directory be
+ * safe (DESIGN.md, "Files on disk").
+ */
 static int
-write_config(const struct options *o, const struct strbuf *text, char *path,
-    size_t pathsz)
+open_config_dir(const struct options *o, int *dfd)
 {
-	const char *dir = render_config_dir(o->flavor);
-	char dirpath[PATH_MAX], name[CONFIG_NAME_MAX];
-	int base = -1, dfd = -1, code = 0, r;
+	char dirpath[PATH_MAX], name[CONFIG_NAME_MAX], path[PATH_MAX];
+	int base = -1, code = 0, r;
 
-	if (pathsz < PATH_MAX || config_paths(o, dirpath, name, path) < 0) {
+	if (config_paths(o, dirpath, name, path) < 0) {
 		log_err("cannot write config under '%s': %s", o->state_path,
 		    strerror(ENAMETOOLONG));
 		return EX_DATAERR;
@@ -177,28 +179,34 @@ write_config(const struct options *o, const struct strbuf *text, char *path,
 	if (r < 0) {
 		log_err("cannot open --state-path '%s': %s", o->state_path,
 		    describe(r));
-		code = commands_exit_for(r, true);
-		goto out;
+		return commands_exit_for(r, true);
 	}
-	r = safefile_open_dir(base, dir, true, &dfd);
+	r = safefile_open_dir(base, render_config_dir(o->flavor), true, dfd);
 	if (r < 0) {
 		log_err("cannot use config directory '%s': %s", dirpath,
 		    describe(r));
 		code = commands_exit_for(r, true);
-		goto out;
 	}
+	(void)close(base);
+	return code;
+}
+
+/* Write the config into the open config directory; its path goes to path. */
+static int
+write_config(
+    const struct options *o, int dfd, const struct strbuf *text, char *path)
+{
+	char dirpath[PATH_MAX], name[CONFIG_NAME_MAX];
+	int r;
+
+	if (config_paths(o, dirpath, name, path) < 0)
+		return EX_DATAERR;
 	r = safefile_replace(dfd, name, text->buf, text->len);
 	if (r < 0) {
 		log_err("cannot write config '%s': %s", path, describe(r));
-		code = commands_exit_for(r, true);
-		goto out;
+		return commands_exit_for(r, true);
 	}
-out:
-	if (dfd >= 0)
-		(void)close(dfd);
-	if (base >= 0)
-		(void)close(base);
-	return code;
+	return 0;
 }
 
 static int
@@ -412,7 +420,8 @@ cmd_run(const struct options *o)
 	struct launch_failure f = {0, 0};
 	struct launch_spec spec;
 	char path[PATH_MAX], haproxy[PATH_MAX];
-	int code, r;
+	int dfd = -1, code, r;
+	bool locked = false;
 
 	if (o->engine == ENGINE_BUILTIN) {
 		log_err("cannot run --engine builtin: the built-in engine is "
@@ -439,10 +448,15 @@ cmd_run(const struct options *o)
 	code = render_text(o, &text);
 	if (code != 0)
 		goto out;
+	/* A missing state path or an unsafe config directory: nothing made. */
+	code = open_config_dir(o, &dfd);
+	if (code != 0)
+		goto out;
 	code = lock_pidfile(o, &pf);
 	if (code != 0)
 		goto out;
-	code = write_config(o, &text, path, sizeof(path));
+	locked = true;
+	code = write_config(o, dfd, &text, path);
 	if (code != 0)
 		goto out;
 	spec.haproxy = haproxy;
@@ -464,9 +478,11 @@ cmd_run(const struct options *o)
 	/* Not started: the config of a proxy that does not run goes. */
 	(void)remove_config(o, false);
 out:
-	/* A pidfile this start made goes with it (the lock makes it ours). */
-	if (code != 0 && pf.created && pf.dirfd >= 0)
+	/* A pidfile this start made and locked goes with it. */
+	if (code != 0 && locked && pf.created && pf.dirfd >= 0)
 		(void)pidfile_unlink(&pf);
+	if (dfd >= 0)
+		(void)close(dfd);
 	strbuf_release(&text);
 	pidfile_close(&pf);
 	return code;

@@ -22,10 +22,18 @@ fresh_state() {
 	chmod 0600 "$S/ns-metadata-proxy/$ID.conf" "$S/ovn-metadata-proxy/$ID.conf"
 }
 
+# `run` execs haproxy in place: should a row be accepted by mistake, this
+# stand-in runs (and says so) rather than a real proxy.
+mkdir -m 0755 "$T/bin"
+FAKE=$T/bin/haproxy
+printf '#!/bin/sh\nprintf "%%s\\n" "$@" >"%s"\nexit 0\n' "$T/fake.argv" >"$FAKE"
+chmod 0755 "$FAKE"
+
 ST=(--state-path "$S")
 US=(--metadata-proxy-user "$NMP_USER")
 GR=(--metadata-proxy-group "$NMP_GROUP")
-A=("${ST[@]}" "${US[@]}" "${GR[@]}")
+HP=(--haproxy-path "$FAKE")
+A=("${ST[@]}" "${US[@]}" "${GR[@]}" "${HP[@]}")
 N=(--network-id "$ID")
 NL=$'\n'
 LONG_SOCK=/$(printf 'a%.0s' $(seq 97)) # 98 bytes, haproxy takes 97
@@ -41,6 +49,7 @@ bad() {
 	name="row $ROW [$(quote_cmd "$@")]"
 	fresh_state
 	before=$(snapshot "$W")
+	rm -f "$T/fake.argv"
 	runb "$@"
 	expect_code "$name exit" "$code" "$RC"
 	if one_line "$T/err"; then
@@ -67,6 +76,8 @@ bad() {
 		ok "$name"
 	fi
 	same_snapshot "$name unchanged" "$before" "$W"
+	assert "$name haproxy not run" "haproxy ran with: $(escape_file "$T/fake.argv" 2>/dev/null)" \
+		[ ! -e "$T/fake.argv" ]
 }
 
 # --- 64: usage ---------------------------------------------------------
@@ -152,7 +163,7 @@ bad 65 --rate_limit_ip_version run "${N[@]}" "${A[@]}" --rate_limit_ip_version 7
 bad 65 --base-query-rate-limit run "${N[@]}" "${A[@]}" --base-query-rate-limit 0
 bad 65 --stop-timeout run "${N[@]}" "${A[@]}" --stop-timeout 3601
 bad 65 --syslog-log-facility run "${N[@]}" "${A[@]}" --syslog-log-facility bogus
-bad 65 --haproxy-path run "${N[@]}" "${A[@]}" --haproxy-path haproxy
+bad 65 --haproxy-path run "${N[@]}" "${ST[@]}" "${US[@]}" "${GR[@]}" --haproxy-path haproxy
 bad 65 --log-file run "${N[@]}" "${A[@]}" --log-file ../proxy.log --log-dir "$W"
 
 # --- 67: unknown user or group -------------------------------------------
@@ -171,12 +182,13 @@ bad 64 --flavor check "${N[@]}" "${A[@]}" --flavor ovn --flavor neutron
 
 # --- controls: the same base command lines succeed ----------------------
 fresh_state
+rm -f "$T/fake.argv"
 runb run "${N[@]}" "${A[@]}"
 expect_code "control: run" 0 "$RC"
-if [ "$(cat "$T/out")" = "$S/ns-metadata-proxy/$ID.conf" ]; then
-	ok "control: run prints the path"
+if [ "$(cat "$T/fake.argv" 2>/dev/null)" = "$(printf '%s\n' -f "$S/ns-metadata-proxy/$ID.conf")" ]; then
+	ok "control: run execs haproxy -f <config>"
 else
-	fail "control: run prints the path" "stdout: $(head -c 200 "$T/out")"
+	fail "control: run execs haproxy -f <config>" "haproxy argv: $(escape_file "$T/fake.argv" 2>/dev/null)$(stderr_note)"
 fi
 runb render --network_id="$ID" --state_path="$S" --metadata_proxy_user="$NMP_USER" \
 	--metadata_proxy_group="$NMP_GROUP" --metadata-proxy-socket "${LONG_SOCK%?}"

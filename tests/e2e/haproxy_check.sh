@@ -36,9 +36,18 @@ check_dirs() {
 }
 
 # no_check_dir_left NAME BEFORE: no new /tmp/ns-metadata-proxy-check.*.
+# Another test running `check` at the same time (ctest -j) makes such dirs
+# for a moment: a new one only counts if it is still there 2 s later.
 no_check_dir_left() {
-	local new
+	local new d still=""
 	new=$(comm -13 <(printf '%s\n' "$2") <(check_dirs))
+	if [ -n "$new" ]; then
+		sleep 2
+		for d in $new; do
+			[ -e "$d" ] && still+="$d"$'\n'
+		done
+		new=${still%$'\n'}
+	fi
 	if [ -z "$new" ]; then
 		ok "$1"
 	else
@@ -109,6 +118,8 @@ variant "rate limit ipv4" "stick-table type ip size" \
 	"${N[@]}" "${A[@]}" --rate-limit-enabled --rate-limit-ip-version 4
 variant "rate limit ipv6" "stick-table type ipv6 size" \
 	"${N[@]}" "${A[@]}" --rate-limit-enabled --rate-limit-ip-version 6
+variant "rate limit, ipv4 family, ipv6 listener" "stick-table type ipv6 size" \
+	"${N[@]}" "${A[@]}" --bind-address :: --rate-limit-enabled --rate-limit-ip-version 4
 variant "rate limit windows" "src_http_req_rate\(burst_rate_limiter\) gt 20 \}" \
 	"${N[@]}" "${A[@]}" --rate-limit-enabled --base-window-duration 60 \
 	--base-query-rate-limit 100 --burst-window-duration 5 --burst-query-rate-limit 20
