@@ -19,51 +19,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC=${NMP_SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}
 AGENT=$SRC/tests/support/fake_agent.py
 
-if [ -f "$HERE/lib.sh" ]; then
-	. "$HERE/lib.sh"
-else
-	if [ $# -lt 1 ] || [ -z "$1" ]; then
-		echo "usage: bash $0 /path/to/ns-metadata-proxy" >&2
-		exit 2
-	fi
-	BIN=$1
-	case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
-	export LC_ALL=C
-	umask 022
-fi
+. "$HERE/lib.sh"
 
-# What lib.sh gives, for when it is missing or lacks a helper.
-: "${PASSED:=0}" "${FAILED:=0}" "${SKIPPED:=0}"
-declare -F ok >/dev/null || ok() { PASSED=$((PASSED + 1)); }
-declare -F fail >/dev/null || fail() {
-	local name=$1
-	shift
-	FAILED=$((FAILED + 1))
-	printf 'FAIL %s: %s\n' "$name" "$*"
-}
-declare -F skip >/dev/null || skip() {
-	local name=$1
-	shift
-	SKIPPED=$((SKIPPED + 1))
-	printf 'SKIP %s: %s\n' "$name" "$*"
-}
-declare -F one_line >/dev/null || one_line() {
-	[ "$(wc -l <"$1")" -eq 1 ] && [ "$(tail -c 1 "$1" | od -An -tx1 | tr -d ' \n')" = 0a ]
-}
-declare -F finish >/dev/null || finish() {
-	if [ "$SKIPPED" -gt 0 ]; then
-		printf '%d passed, %d failed, %d skipped\n' "$PASSED" "$FAILED" "$SKIPPED"
-	else
-		printf '%d passed, %d failed\n' "$PASSED" "$FAILED"
-	fi
-	[ "$FAILED" -eq 0 ] && exit 0
-	exit 1
-}
-
-if [ ! -f "$BIN" ] || [ ! -x "$BIN" ]; then
-	echo "not an executable file: $BIN" >&2
-	exit 2
-fi
 NBIN=$(dirname "$BIN")/neutron-ns-metadata-proxy
 
 if [ "$(id -u)" -eq 0 ]; then
