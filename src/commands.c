@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "engine/engine.h"
 #include "identity.h"
 #include "launch.h"
 #include "lifecycle.h"
@@ -24,6 +25,8 @@
 struct names {
 	char user[OPT_NAME_MAX + 1];
 	char group[OPT_NAME_MAX + 1];
+	uid_t uid;
+	gid_t gid;
 };
 
 int
@@ -92,11 +95,9 @@ config_paths(const struct options *o, char *dirpath, char *name, char *path)
 static int
 resolve_names(const struct options *o, struct names *nm)
 {
-	uid_t uid;
-	gid_t gid;
 	int r;
 
-	r = identity_user(o->user, nm->user, sizeof(nm->user), &uid);
+	r = identity_user(o->user, nm->user, sizeof(nm->user), &nm->uid);
 	if (r < 0) {
 		log_err("cannot use --metadata-proxy-user '%s': %s",
 		    o->user[0] != '\0' ? o->user : "(effective uid)",
@@ -107,7 +108,7 @@ resolve_names(const struct options *o, struct names *nm)
 		       : r == -EINVAL ? EX_DATAERR
 		                      : EX_OSERR;
 	}
-	r = identity_group(o->group, nm->group, sizeof(nm->group), &gid);
+	r = identity_group(o->group, nm->group, sizeof(nm->group), &nm->gid);
 	if (r < 0) {
 		log_err("cannot use --metadata-proxy-group '%s': %s",
 		    o->group[0] != '\0' ? o->group : "(effective gid)",
@@ -413,6 +414,123 @@ netns_path(const struct options *o, char *out, size_t outsz)
 }
 
 static int
+exit_for_engine(const struct launch_failure *f)
+{
+	if (f->stage == LAUNCH_BIND)
+		return f->err == EACCES || f->err == EPERM ? EX_NOPERM
+		       : f->err == EADDRINUSE || f->err == EADDRNOTAVAIL
+		           ? EX_UNAVAILABLE
+		           : EX_OSERR;
+	if (f->stage == LAUNCH_PRIVILEGES)
+		return EX_NOPERM;
+	return exit_for_launch(f);
+}
+
+/*
+ * The steps of the built-in engine's process, in the daemon when
+ * daemonized: namespace, bind, drop privileges, pid, serve.
+ */
+static int
+serve_builtin(const struct options *o, const struct names *nm,
+    const char *netns, struct pidfile *pf, int report)
+{
+	struct launch_failure f = {0, 0};
+	const char *what = "";
+	struct engine_ctx *e = NULL;
+	int r;
+
+	if (netns[0] != '\0' && launch_enter_netns(netns, &f) < 0)
+		goto fail;
+	e = engine_new(o, &r, &what);
+	if (e == NULL) {
+		f.stage = LAUNCH_BIND;
+		f.err = -r;
+		goto fail;
+	}
+	r = engine_drop_privileges(nm->uid, nm->gid);
+	if (r < 0) {
+		f.stage = LAUNCH_PRIVILEGES;
+		f.err = -r;
+		goto fail;
+	}
+	if (pidfile_write(pf, getpid()) < 0) {
+		f.stage = LAUNCH_PIDFILE;
+		f.err = EIO;
+		goto fail;
+	}
+	if (report >= 0) {
+		launch_daemon_ready(report, NULL);
+		log_quiet_stderr(); /* stderr is the log file or /dev/null */
+	}
+	log_info("serving %s %s on %s port %u%s%s for %s",
+	    o->id_kind == ID_NETWORK ? "network" : "router", o->id,
+	    o->bind_address, o->port,
+	    o->bind_address_v6[0] != '\0' ? " and " : "", o->bind_address_v6,
+	    o->socket_path);
+	r = engine_run(e);
+	engine_free(e);
+	(void)pidfile_clear(pf);
+	return r < 0 ? EX_OSERR : 0;
+fail:
+	engine_free(e);
+	if (report >= 0) {
+		launch_daemon_ready(report, &f);
+		return exit_for_engine(&f);
+	}
+	log_err("cannot start the built-in engine for %s: %s%s%s: %s", o->id,
+	    launch_stage_name(f.stage), what[0] != '\0' ? ": " : "", what,
+	    strerror(f.err));
+	return exit_for_engine(&f);
+}
+
+static int
+run_builtin(const struct options *o)
+{
+	struct pidfile pf = PIDFILE_INIT;
+	struct launch_failure f = {0, 0};
+	char netns[PATH_MAX] = "";
+	struct names nm;
+	int code, report = -1, r;
+	bool locked = false;
+
+	code = setup_logging(o);
+	if (code != 0)
+		return code;
+	if (o->netns[0] != '\0') {
+		code = netns_path(o, netns, sizeof(netns));
+		if (code != 0)
+			goto out;
+	}
+	code = resolve_names(o, &nm);
+	if (code != 0)
+		goto out;
+	code = lock_pidfile(o, &pf);
+	if (code != 0)
+		goto out;
+	locked = true;
+	if (o->daemonize) {
+		r = launch_daemon(log_file_fd(), &report, &f);
+		if (r == 1) {
+			locked = false; /* the daemon's now */
+			goto out;
+		}
+		if (r < 0) {
+			log_err(
+			    "cannot start the built-in engine for %s: %s: %s",
+			    o->id, launch_stage_name(f.stage), strerror(f.err));
+			code = exit_for_engine(&f);
+			goto out;
+		}
+	}
+	code = serve_builtin(o, &nm, netns, &pf, report);
+out:
+	if (code != 0 && locked && pf.created && pf.dirfd >= 0 && report < 0)
+		(void)pidfile_unlink(&pf);
+	pidfile_close(&pf);
+	return code;
+}
+
+static int
 cmd_run(const struct options *o)
 {
 	struct pidfile pf = PIDFILE_INIT;
@@ -423,11 +541,8 @@ cmd_run(const struct options *o)
 	int dfd = -1, code, r;
 	bool locked = false;
 
-	if (o->engine == ENGINE_BUILTIN) {
-		log_err("cannot run --engine builtin: the built-in engine is "
-		        "not part of this version");
-		return EX_UNAVAILABLE;
-	}
+	if (o->engine == ENGINE_BUILTIN)
+		return run_builtin(o);
 	code = setup_logging(o);
 	if (code != 0)
 		return code;

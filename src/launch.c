@@ -180,6 +180,10 @@ launch_stage_name(int stage)
 		return "writing the pidfile";
 	case LAUNCH_EXEC:
 		return "executing haproxy";
+	case LAUNCH_BIND:
+		return "binding the listeners";
+	case LAUNCH_PRIVILEGES:
+		return "dropping privileges";
 	default:
 		return "starting haproxy";
 	}
@@ -204,18 +208,12 @@ final_steps(const struct launch_spec *s, int lock_fd, int keep_report,
 	static char arg_f[] = "-f";
 	struct pidfile pf = *s->pidfile;
 	char *argv[4];
-	int fd, err;
+	int err;
 
 	if (s->netns_path[0] != '\0') {
-		fd = open(s->netns_path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return failed(f, LAUNCH_NETNS_OPEN, errno);
-		if (setns(fd, CLONE_NEWNET) < 0) {
-			err = errno;
-			(void)close(fd);
-			return failed(f, LAUNCH_NETNS_ENTER, err);
-		}
-		(void)close(fd);
+		err = launch_enter_netns(s->netns_path, f);
+		if (err < 0)
+			return err;
 	}
 	pf.fd = lock_fd;
 	if (pidfile_write(&pf, getpid()) < 0)
@@ -256,6 +254,23 @@ daemon_stdio(int log_fd)
 	}
 	if (null > STDERR_FILENO)
 		(void)close(null);
+	return 0;
+}
+
+int
+launch_enter_netns(const char *path, struct launch_failure *f)
+{
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return failed(f, LAUNCH_NETNS_OPEN, errno);
+	if (setns(fd, CLONE_NEWNET) < 0) {
+		err = errno;
+		(void)close(fd);
+		return failed(f, LAUNCH_NETNS_ENTER, err);
+	}
+	(void)close(fd);
 	return 0;
 }
 
@@ -300,13 +315,88 @@ report:
 	_exit(1);
 }
 
+/* The caller's side: wait for the middle child, then for the report. */
+static int
+await_report(pid_t pid, int rfd, bool eof_is_ready, struct launch_failure *f)
+{
+	struct launch_failure got;
+	int status;
+	ssize_t n;
+
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	do {
+		n = read(rfd, &got, sizeof(got));
+	} while (n < 0 && errno == EINTR);
+	(void)close(rfd);
+	if (n == 0 && eof_is_ready)
+		return 0;
+	if (n != (ssize_t)sizeof(got))
+		return failed(f, LAUNCH_FORK, EIO);
+	if (got.err == 0)
+		return 0;
+	*f = got;
+	return -got.err;
+}
+
+int
+launch_daemon(int log_fd, int *report, struct launch_failure *f)
+{
+	struct launch_failure fail = {LAUNCH_FORK, 0};
+	int p[2], r;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return failed(f, LAUNCH_FORK, errno);
+	pid = fork();
+	if (pid < 0) {
+		r = errno;
+		(void)close(p[0]);
+		(void)close(p[1]);
+		return failed(f, LAUNCH_FORK, r);
+	}
+	if (pid > 0) {
+		(void)close(p[1]);
+		r = await_report(pid, p[0], false, f);
+		return r < 0 ? r : 1;
+	}
+	(void)close(p[0]);
+	if (setsid() < 0) {
+		failed(&fail, LAUNCH_SETSID, errno);
+		goto report;
+	}
+	pid = fork();
+	if (pid < 0) {
+		failed(&fail, LAUNCH_FORK, errno);
+		goto report;
+	}
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") < 0 || daemon_stdio(log_fd) < 0) {
+		failed(&fail, LAUNCH_STDIO, errno);
+		goto report;
+	}
+	*report = p[1];
+	return 0;
+report:
+	(void)!write(p[1], &fail, sizeof(fail));
+	_exit(1);
+}
+
+void
+launch_daemon_ready(int report, const struct launch_failure *f)
+{
+	struct launch_failure ok = {LAUNCH_FORK, 0};
+
+	(void)!write(report, f != NULL ? f : &ok, sizeof(ok));
+	(void)close(report);
+}
+
 int
 launch_haproxy(const struct launch_spec *s, struct launch_failure *f)
 {
-	struct launch_failure got;
-	int p[2], status;
+	int p[2];
 	pid_t pid;
-	ssize_t n;
 
 	if (!s->daemonize)
 		return final_steps(s, s->pidfile->fd, 0, f);
@@ -323,17 +413,6 @@ launch_haproxy(const struct launch_spec *s, struct launch_failure *f)
 		daemon_child(s, p[1]);
 	}
 	(void)close(p[1]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
 	/* EOF: the exec closed the pipe. A report: the daemon failed. */
-	do {
-		n = read(p[0], &got, sizeof(got));
-	} while (n < 0 && errno == EINTR);
-	(void)close(p[0]);
-	if (n == 0)
-		return 0;
-	if (n != (ssize_t)sizeof(got))
-		return failed(f, LAUNCH_FORK, EIO);
-	*f = got;
-	return -got.err;
+	return await_report(pid, p[0], true, f);
 }

@@ -51,6 +51,8 @@ enum launch_stage {
 	LAUNCH_NETNS_ENTER,
 	LAUNCH_PIDFILE,
 	LAUNCH_EXEC,
+	LAUNCH_BIND,       /* the built-in engine's listeners */
+	LAUNCH_PRIVILEGES, /* dropping to the proxy user and group */
 };
 
 struct launch_failure {
@@ -77,6 +79,21 @@ struct launch_spec {
  * with *f saying where.
  */
 int launch_haproxy(const struct launch_spec *s, struct launch_failure *f);
+
+/*
+ * Become a daemon that goes on in this program (the built-in engine):
+ * double fork, setsid, chdir("/"), stdio to log_fd or /dev/null. In the
+ * daemon returns 0 with *report set, to be handed to launch_daemon_ready();
+ * in the caller returns 1 once the daemon said it is ready, or -errno with
+ * *f set to what the daemon reported.
+ */
+int launch_daemon(int log_fd, int *report, struct launch_failure *f);
+
+/* Tell the waiting caller: ready (f == NULL) or failed; closes report. */
+void launch_daemon_ready(int report, const struct launch_failure *f);
+
+/* Enter the network namespace at path (setns); -errno, *f set. */
+int launch_enter_netns(const char *path, struct launch_failure *f);
 
 /* "entering network namespace" and so on, for messages. */
 const char *launch_stage_name(int stage);

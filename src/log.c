@@ -16,6 +16,7 @@ static bool log_debug_on;
 static bool log_stderr = true;
 static bool log_syslog;
 static int log_fd = -1;
+static char log_path[4096];
 
 static const struct {
 	const char *name;
@@ -75,7 +76,20 @@ log_to_file(const char *path)
 	if (log_fd >= 0)
 		(void)close(log_fd);
 	log_fd = fd;
+	if (snprintf(log_path, sizeof(log_path), "%s", path) < 0)
+		log_path[0] = '\0';
 	return 0;
+}
+
+int
+log_reopen(void)
+{
+	char path[sizeof(log_path)];
+
+	if (log_fd < 0 || log_path[0] == '\0')
+		return 0;
+	memcpy(path, log_path, sizeof(path));
+	return log_to_file(path);
 }
 
 int

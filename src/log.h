@@ -23,6 +23,9 @@ void log_set_id(const char *id);
 int log_to_file(const char *path);
 int log_file_fd(void);
 
+/* Open the log file again (after rotation: SIGHUP). 0 or -errno. */
+int log_reopen(void);
+
 /* Also write to syslog with this facility name (validate_facility()). */
 void log_to_syslog(const char *facility);
 

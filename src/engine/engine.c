@@ -1,0 +1,803 @@
+#include <arpa/inet.h>
+#include <errno.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "engine/engine.h"
+#include "engine/http.h"
+#include "log.h"
+#include "render.h"
+#include "strbuf.h"
+#include "banned.h"
+
+#define MAXCONN 1024
+#define MAX_LISTENERS 2
+/* Past this much queued for the slower side, stop reading the faster. */
+#define BACKLOG_BYTES (64 * 1024)
+#define CLIENT_HEAD_MAX (16 * 1024)
+#define RATE_SLOTS 16384 /* haproxy's table: size 10k */
+
+struct rate_slot {
+	unsigned char addr[16];
+	bool used;
+	time_t base_start;
+	time_t burst_start;
+	unsigned long base_count;
+	unsigned long burst_count;
+};
+
+struct engine_ctx {
+	const struct options *o;
+	struct event_base *base;
+	struct evconnlistener *ls[MAX_LISTENERS];
+	int nls;
+	bool paused; /* listeners disabled at maxconn */
+	bool draining;
+	unsigned int conns;
+	struct event *sig_term, *sig_int, *sig_hup, *drain_timer;
+	struct http_config hcfg;
+	struct sockaddr_un agent;
+	socklen_t agent_len;
+	struct timeval t_request, t_connect, t_client, t_server, t_keepalive;
+	struct rate_slot *rate;
+};
+
+struct conn {
+	struct engine_ctx *e;
+	struct bufferevent *client;
+	struct bufferevent *agent;
+	struct http_request *req;
+	struct http_response *resp;
+	struct event *timer; /* http-request and keep-alive timeouts */
+	char peer[OPT_ADDR_MAX];
+	unsigned char peer_key[16];
+	bool in_request; /* bytes of a request head have arrived */
+	bool forwarding; /* a request went to the agent, its answer pending */
+	bool req_done;   /* the whole request went to the agent */
+	bool resp_head;  /* the response head went to the client */
+	bool keep_alive;
+	bool head_request;
+	bool closing; /* flush, then free */
+	/* the access log line */
+	char method[16];
+	char path[128];
+	int status;
+	size_t bytes;
+	struct timeval start;
+};
+
+static void conn_free(struct conn *c);
+static void client_read(struct bufferevent *bev, void *arg);
+static void finish_response(struct conn *c);
+
+static void
+ms_to_tv(unsigned long ms, struct timeval *tv)
+{
+	tv->tv_sec = (time_t)(ms / 1000);
+	tv->tv_usec = (suseconds_t)((ms % 1000) * 1000);
+}
+
+/* ---- rate limiting: neutron's base and burst windows per address ---- */
+
+static size_t
+rate_hash(const unsigned char *key)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ key[i]) * 16777619u;
+	return h % RATE_SLOTS;
+}
+
+/* Count this request; true when it is over a limit (then 429). */
+static bool
+rate_over(struct engine_ctx *e, const unsigned char *key)
+{
+	const struct rate_limit *rl = &e->o->rate_limit;
+	time_t now = time(NULL);
+	unsigned long horizon = rl->base_window > rl->burst_window
+	                            ? rl->base_window
+	                            : rl->burst_window;
+	struct rate_slot *s = NULL;
+	size_t i, h = rate_hash(key);
+
+	for (i = 0; i < 64; i++) {
+		struct rate_slot *t = &e->rate[(h + i) % RATE_SLOTS];
+		bool stale = t->used &&
+		             now - t->base_start >= (time_t)horizon &&
+		             now - t->burst_start >= (time_t)horizon;
+
+		if (t->used && memcmp(t->addr, key, 16) == 0) {
+			s = t;
+			break;
+		}
+		if (s == NULL && (!t->used || stale))
+			s = t;
+	}
+	if (s == NULL)
+		return false; /* full neighbourhood: like a full table */
+	if (!s->used || memcmp(s->addr, key, 16) != 0) {
+		memset(s, 0, sizeof(*s));
+		memcpy(s->addr, key, 16);
+		s->used = true;
+		s->base_start = now;
+		s->burst_start = now;
+	}
+	if (now - s->base_start >= (time_t)rl->base_window) {
+		s->base_start = now;
+		s->base_count = 0;
+	}
+	if (now - s->burst_start >= (time_t)rl->burst_window) {
+		s->burst_start = now;
+		s->burst_count = 0;
+	}
+	s->base_count++;
+	s->burst_count++;
+	return s->base_count > rl->base_limit ||
+	       s->burst_count > rl->burst_limit;
+}
+
+/* ---- connections ---- */
+
+static void
+maybe_resume(struct engine_ctx *e)
+{
+	int i;
+
+	if (e->paused && !e->draining && e->conns < MAXCONN) {
+		for (i = 0; i < e->nls; i++)
+			evconnlistener_enable(e->ls[i]);
+		e->paused = false;
+	}
+}
+
+static void
+access_log(struct conn *c)
+{
+	struct timeval now, d;
+
+	if (c->method[0] == '\0')
+		return;
+	gettimeofday(&now, NULL);
+	timersub(&now, &c->start, &d);
+	log_info("%s \"%s %s\" %d %zu %ldms", c->peer, c->method, c->path,
+	    c->status, c->bytes, (long)(d.tv_sec * 1000 + d.tv_usec / 1000));
+	c->method[0] = '\0';
+}
+
+static void
+drop_agent(struct conn *c)
+{
+	if (c->agent != NULL)
+		bufferevent_free(c->agent);
+	c->agent = NULL;
+	http_response_free(c->resp);
+	c->resp = NULL;
+}
+
+static void
+conn_free(struct conn *c)
+{
+	struct engine_ctx *e = c->e;
+
+	access_log(c);
+	drop_agent(c);
+	if (c->timer != NULL)
+		event_free(c->timer);
+	if (c->client != NULL)
+		bufferevent_free(c->client);
+	http_request_free(c->req);
+	free(c);
+	e->conns--;
+	maybe_resume(e);
+	if (e->draining && e->conns == 0)
+		event_base_loopbreak(e->base);
+}
+
+static void
+client_flushed(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		conn_free(c);
+}
+
+/* Send what is queued, then close. */
+static void
+conn_close(struct conn *c)
+{
+	c->closing = true;
+	drop_agent(c);
+	if (c->timer != NULL)
+		event_del(c->timer);
+	bufferevent_disable(c->client, EV_READ);
+	bufferevent_setcb(c->client, NULL, client_flushed, NULL, c);
+	client_flushed(c->client, c);
+}
+
+/* Answer with an error of ours and close. */
+static void
+conn_fail(struct conn *c, int status)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (c->resp_head) {
+		/* The client has a head already: only closing is honest. */
+		conn_free(c);
+		return;
+	}
+	c->status = status;
+	if (http_error_response(status, true, &sb) == 0) {
+		c->bytes += sb.len;
+		bufferevent_write(c->client, sb.buf, sb.len);
+	}
+	strbuf_release(&sb);
+	conn_close(c);
+}
+
+static void
+agent_read(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct http_out out;
+	enum http_event ev;
+	size_t len, used;
+	const char *data;
+
+	while ((len = evbuffer_get_length(in)) > 0 && c->resp != NULL) {
+		data = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
+		memset(&out, 0, sizeof(out));
+		used = 0;
+		ev = http_response_feed(c->resp, data, len, &used, &out);
+		switch (ev) {
+		case HTTP_HEADERS:
+			c->resp_head = true;
+			c->status = out.status;
+			c->keep_alive = c->keep_alive && out.keep_alive;
+			c->bytes += out.head.len;
+			bufferevent_write(
+			    c->client, out.head.buf, out.head.len);
+			break;
+		case HTTP_BODY:
+		case HTTP_DONE:
+			c->bytes += out.len;
+			bufferevent_write(c->client, out.data, out.len);
+			break;
+		case HTTP_ERROR:
+			evbuffer_drain(in, used);
+			conn_fail(c, 502);
+			return;
+		case HTTP_NEED_MORE:
+			break;
+		}
+		evbuffer_drain(in, used);
+		if (ev == HTTP_DONE) {
+			finish_response(c);
+			return;
+		}
+		if (ev == HTTP_NEED_MORE)
+			break;
+	}
+	/* Back-pressure: a slow client slows the agent, not our memory. */
+	if (c->agent != NULL && evbuffer_get_length(bufferevent_get_output(
+	                            c->client)) > BACKLOG_BYTES)
+		bufferevent_disable(c->agent, EV_READ);
+}
+
+/* Arm the connection timer: http-request while a head is awaited. */
+static void
+arm_timer(struct conn *c, const struct timeval *tv)
+{
+	event_del(c->timer);
+	event_add(c->timer, tv);
+}
+
+static void
+finish_response(struct conn *c)
+{
+	struct engine_ctx *e = c->e;
+
+	drop_agent(c);
+	access_log(c);
+	c->forwarding = false;
+	c->req_done = false;
+	c->resp_head = false;
+	c->in_request = false;
+	if (!c->keep_alive || e->draining) {
+		conn_close(c);
+		return;
+	}
+	/* Keep-alive: wait for the next request, maybe already buffered. */
+	arm_timer(c, &e->t_keepalive);
+	bufferevent_enable(c->client, EV_READ);
+	client_read(c->client, c);
+}
+
+static void
+agent_written(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	/* The agent took what was queued: read the client again. */
+	if (!c->closing && !c->req_done)
+		bufferevent_enable(c->client, EV_READ);
+}
+
+static void
+agent_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct http_out out;
+	struct engine_ctx *e = c->e;
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		bufferevent_set_timeouts(c->agent, &e->t_server, &e->t_server);
+		return;
+	}
+	if (what & BEV_EVENT_EOF) {
+		memset(&out, 0, sizeof(out));
+		if (c->resp != NULL &&
+		    http_response_eof(c->resp, &out) == HTTP_DONE) {
+			finish_response(c);
+			return;
+		}
+		conn_fail(c, 502);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		conn_fail(c, 504);
+		return;
+	}
+	/* Refused, missing socket, reset: the agent is not there. */
+	conn_fail(c, c->resp_head ? 502 : 503);
+}
+
+static int
+open_agent(struct conn *c)
+{
+	struct engine_ctx *e = c->e;
+	int fd;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	c->agent = bufferevent_socket_new(e->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->agent == NULL) {
+		(void)close(fd);
+		return -ENOMEM;
+	}
+	c->resp = http_response_new(c->head_request, c->keep_alive);
+	if (c->resp == NULL)
+		return -ENOMEM;
+	bufferevent_setcb(c->agent, agent_read, agent_written, agent_event, c);
+	bufferevent_set_timeouts(c->agent, &e->t_server, &e->t_connect);
+	bufferevent_setwatermark(c->agent, EV_WRITE, BACKLOG_BYTES / 2, 0);
+	bufferevent_enable(c->agent, EV_READ | EV_WRITE);
+	if (bufferevent_socket_connect(
+	        c->agent, (struct sockaddr *)&e->agent, (int)e->agent_len) < 0)
+		return -ECONNREFUSED;
+	return 0;
+}
+
+static void
+start_request(struct conn *c, struct http_out *out)
+{
+	struct engine_ctx *e = c->e;
+
+	gettimeofday(&c->start, NULL);
+	memcpy(c->method, out->method, sizeof(c->method));
+	memcpy(c->path, out->path, sizeof(c->path));
+	c->status = 0;
+	c->bytes = 0;
+	c->keep_alive = out->keep_alive;
+	c->head_request = strcmp(out->method, "HEAD") == 0;
+	event_del(c->timer);
+	if (e->o->rate_limit.enabled && rate_over(e, c->peer_key)) {
+		conn_fail(c, 429);
+		return;
+	}
+	if (open_agent(c) < 0) {
+		conn_fail(c, 503);
+		return;
+	}
+	c->forwarding = true;
+	bufferevent_write(c->agent, out->head.buf, out->head.len);
+}
+
+static void
+client_read(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct http_out out;
+	enum http_event ev;
+	size_t len, used;
+	const char *data;
+
+	while (!c->closing && (len = evbuffer_get_length(in)) > 0) {
+		if (c->req_done) {
+			/* Pipelined: the next request waits for this answer. */
+			bufferevent_disable(bev, EV_READ);
+			return;
+		}
+		if (!c->in_request && !c->forwarding) {
+			c->in_request = true;
+			arm_timer(c, &c->e->t_request);
+		}
+		data = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
+		memset(&out, 0, sizeof(out));
+		used = 0;
+		ev = http_request_feed(c->req, data, len, &used, &out);
+		switch (ev) {
+		case HTTP_HEADERS:
+			start_request(c, &out);
+			break;
+		case HTTP_BODY:
+		case HTTP_DONE:
+			if (c->agent != NULL && out.len > 0)
+				bufferevent_write(c->agent, out.data, out.len);
+			if (ev == HTTP_DONE)
+				c->req_done = true;
+			break;
+		case HTTP_ERROR:
+			evbuffer_drain(in, used);
+			conn_fail(c, out.status);
+			return;
+		case HTTP_NEED_MORE:
+			break;
+		}
+		evbuffer_drain(in, used);
+		if (c->closing || ev == HTTP_NEED_MORE)
+			return;
+		if (c->agent != NULL &&
+		    evbuffer_get_length(bufferevent_get_output(c->agent)) >
+		        BACKLOG_BYTES) {
+			bufferevent_disable(bev, EV_READ);
+			return;
+		}
+	}
+}
+
+static void
+client_written(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	/* The client took what was queued: read the agent again. */
+	if (c->agent != NULL)
+		bufferevent_enable(c->agent, EV_READ);
+}
+
+static void
+client_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	if ((what & BEV_EVENT_EOF) && c->forwarding && c->req_done) {
+		/* Half-closed after a whole request: the answer still goes. */
+		c->keep_alive = false;
+		bufferevent_disable(c->client, EV_READ);
+		return;
+	}
+	if ((what & BEV_EVENT_TIMEOUT) && c->in_request && !c->forwarding) {
+		conn_fail(c, 408);
+		return;
+	}
+	conn_free(c);
+}
+
+/* http-request (head too slow: 408) or keep-alive (idle: close). */
+static void
+conn_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->forwarding || c->closing)
+		return;
+	if (c->in_request) {
+		conn_fail(c, 408);
+		return;
+	}
+	conn_free(c);
+}
+
+static void
+peer_text(const struct sockaddr *sa, struct conn *c)
+{
+	const struct sockaddr_in *in4 = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+
+	memset(c->peer_key, 0, sizeof(c->peer_key));
+	if (sa->sa_family == AF_INET6) {
+		memcpy(c->peer_key, &in6->sin6_addr, 16);
+		if (inet_ntop(AF_INET6, &in6->sin6_addr, c->peer,
+		        sizeof(c->peer)) == NULL)
+			c->peer[0] = '\0';
+		return;
+	}
+	/* An IPv4 client keys as its mapped IPv6 address. */
+	c->peer_key[10] = 0xff;
+	c->peer_key[11] = 0xff;
+	memcpy(c->peer_key + 12, &in4->sin_addr, 4);
+	if (inet_ntop(AF_INET, &in4->sin_addr, c->peer, sizeof(c->peer)) ==
+	    NULL)
+		c->peer[0] = '\0';
+}
+
+static void
+accept_conn(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct engine_ctx *e = arg;
+	struct conn *c;
+	int i;
+
+	(void)l;
+	(void)salen;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		(void)close(fd);
+		return;
+	}
+	c->e = e;
+	e->conns++;
+	peer_text(sa, c);
+	c->req = http_request_new(&e->hcfg, c->peer);
+	c->client = bufferevent_socket_new(e->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->timer = evtimer_new(e->base, conn_timer, c);
+	if (c->req == NULL || c->client == NULL || c->timer == NULL) {
+		if (c->client == NULL)
+			(void)close(fd);
+		conn_free(c);
+		return;
+	}
+	bufferevent_setcb(
+	    c->client, client_read, client_written, client_event, c);
+	bufferevent_set_timeouts(c->client, &e->t_client, &e->t_client);
+	bufferevent_setwatermark(c->client, EV_WRITE, BACKLOG_BYTES / 2, 0);
+	bufferevent_enable(c->client, EV_READ | EV_WRITE);
+	arm_timer(c, &e->t_request);
+	if (e->conns >= MAXCONN) {
+		/* Further connections wait in the kernel's backlog. */
+		for (i = 0; i < e->nls; i++)
+			evconnlistener_disable(e->ls[i]);
+		e->paused = true;
+	}
+}
+
+/* ---- listeners, signals, the loop ---- */
+
+static int
+listen_on(struct engine_ctx *e, const char *addr, unsigned int port,
+    const char *ifname)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
+	int fd, one = 1, family;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, addr, &in4->sin_addr) == 1) {
+		family = AF_INET;
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)port);
+		len = sizeof(*in4);
+	} else if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
+		family = AF_INET6;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		len = sizeof(*in6);
+	} else {
+		return -EINVAL;
+	}
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    (ifname != NULL && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE,
+	                           ifname, (socklen_t)strlen(ifname)) < 0) ||
+	    bind(fd, (struct sockaddr *)&ss, len) < 0) {
+		int err = errno;
+
+		(void)close(fd);
+		return -err;
+	}
+	e->ls[e->nls] = evconnlistener_new(e->base, accept_conn, e,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, MAXCONN, fd);
+	if (e->ls[e->nls] == NULL) {
+		(void)close(fd);
+		return -ENOMEM;
+	}
+	e->nls++;
+	return 0;
+}
+
+static void
+on_drain_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct engine_ctx *e = arg;
+
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(e->base);
+}
+
+static void
+on_stop(evutil_socket_t sig, short what, void *arg)
+{
+	struct engine_ctx *e = arg;
+	int i;
+
+	(void)what;
+	if (e->draining)
+		return;
+	log_info(
+	    "signal %d: no new connections, finishing %u", (int)sig, e->conns);
+	e->draining = true;
+	for (i = 0; i < e->nls; i++) {
+		evconnlistener_free(e->ls[i]);
+		e->ls[i] = NULL;
+	}
+	e->nls = 0;
+	if (e->conns == 0) {
+		event_base_loopbreak(e->base);
+		return;
+	}
+	event_add(e->drain_timer, &e->t_client);
+}
+
+static void
+on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	(void)arg;
+	if (log_reopen() < 0)
+		log_warn("cannot reopen the log file: %s", strerror(errno));
+}
+
+struct engine_ctx *
+engine_new(const struct options *o, int *err, const char **what)
+{
+	struct engine_ctx *e;
+	int r;
+
+	e = calloc(1, sizeof(*e));
+	if (e == NULL) {
+		*err = -ENOMEM;
+		*what = "allocating the engine";
+		return NULL;
+	}
+	e->o = o;
+	e->hcfg.id_header = render_id_header(o);
+	e->hcfg.id = o->id;
+	e->hcfg.client_head_max = CLIENT_HEAD_MAX;
+	e->hcfg.agent_head_max = RENDER_AGENT_READ;
+	ms_to_tv(o->timeouts.http_request, &e->t_request);
+	ms_to_tv(o->timeouts.connect, &e->t_connect);
+	ms_to_tv(o->timeouts.client, &e->t_client);
+	ms_to_tv(o->timeouts.server, &e->t_server);
+	ms_to_tv(o->timeouts.http_keep_alive, &e->t_keepalive);
+	e->agent.sun_family = AF_UNIX;
+	if (strlen(o->socket_path) >= sizeof(e->agent.sun_path)) {
+		r = -ENAMETOOLONG;
+		*what = "the agent socket path";
+		goto fail;
+	}
+	memcpy(e->agent.sun_path, o->socket_path, strlen(o->socket_path) + 1);
+	e->agent_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+	                           strlen(o->socket_path) + 1);
+	if (o->rate_limit.enabled) {
+		e->rate = calloc(RATE_SLOTS, sizeof(*e->rate));
+		if (e->rate == NULL) {
+			r = -ENOMEM;
+			*what = "allocating the rate table";
+			goto fail;
+		}
+	}
+	e->base = event_base_new();
+	if (e->base == NULL) {
+		r = -ENOMEM;
+		*what = "creating the event loop";
+		goto fail;
+	}
+	*what = "binding the listener";
+	r = listen_on(e, o->bind_address, o->port, NULL);
+	if (r < 0)
+		goto fail;
+	if (o->bind_address_v6[0] != '\0') {
+		*what = "binding the IPv6 listener";
+		r = listen_on(
+		    e, o->bind_address_v6, o->port, o->bind_interface);
+		if (r < 0)
+			goto fail;
+	}
+	*what = "setting up signals";
+	e->sig_term = evsignal_new(e->base, SIGTERM, on_stop, e);
+	e->sig_int = evsignal_new(e->base, SIGINT, on_stop, e);
+	e->sig_hup = evsignal_new(e->base, SIGHUP, on_hup, e);
+	e->drain_timer = evtimer_new(e->base, on_drain_timeout, e);
+	if (e->sig_term == NULL || e->sig_int == NULL || e->sig_hup == NULL ||
+	    e->drain_timer == NULL || event_add(e->sig_term, NULL) < 0 ||
+	    event_add(e->sig_int, NULL) < 0 ||
+	    event_add(e->sig_hup, NULL) < 0) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	return e;
+fail:
+	*err = r;
+	engine_free(e);
+	return NULL;
+}
+
+int
+engine_drop_privileges(uid_t uid, gid_t gid)
+{
+	if (geteuid() != 0)
+		return 0;
+	if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+		return -errno;
+	/* Make sure it took: root must not come back. */
+	if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
+		return -EPERM;
+	return 0;
+}
+
+int
+engine_run(struct engine_ctx *e)
+{
+	(void)signal(SIGPIPE, SIG_IGN);
+	if (event_base_dispatch(e->base) < 0)
+		return -EIO;
+	return 0;
+}
+
+void
+engine_free(struct engine_ctx *e)
+{
+	int i;
+
+	if (e == NULL)
+		return;
+	for (i = 0; i < e->nls; i++)
+		if (e->ls[i] != NULL)
+			evconnlistener_free(e->ls[i]);
+	if (e->sig_term != NULL)
+		event_free(e->sig_term);
+	if (e->sig_int != NULL)
+		event_free(e->sig_int);
+	if (e->sig_hup != NULL)
+		event_free(e->sig_hup);
+	if (e->drain_timer != NULL)
+		event_free(e->drain_timer);
+	if (e->base != NULL)
+		event_base_free(e->base);
+	free(e->rate);
+	free(e);
+}

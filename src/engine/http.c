@@ -1,0 +1,1102 @@
+/*
+ * The HTTP pipeline of the built-in engine: libhttp-parser frames, we
+ * rewrite heads and pass body bytes through untouched.
+ *
+ * Pausing: on_headers_complete pauses the parser on the last byte of the
+ * head, which http_parser leaves unconsumed (it re-reads it when resumed),
+ * so after HTTP_HEADERS that one byte is still the caller's to feed again;
+ * the next feed consumes it as head, not body (head_tail). on_message_complete
+ * pauses after the last byte of the message, so bytes of a pipelined next
+ * request are never taken as part of this one.
+ *
+ * Debian builds http_parser lenient (HTTP_PARSER_STRICT=0): it accepts bare
+ * LF and bare CR line ends, obs-fold (the continuation reaches us as one more
+ * value piece, or not at all after an empty value), any byte in place of the
+ * CRLF after chunk data, and blanks in header names. The framing bytes of
+ * each message (everything but body data) therefore go through scan(): CR
+ * must be followed by LF, LF preceded by CR, no LF followed by blank, and
+ * chunk data followed by CRLF. That is a check on line ends, not a parser:
+ * the structure is still http_parser's.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <http_parser.h>
+
+#include "engine/http.h"
+#include "banned.h"
+
+struct bytes {
+	char *p; /* NUL-terminated once anything was added */
+	size_t len;
+	size_t cap;
+};
+
+enum last_cb { CB_NONE, CB_FIELD, CB_VALUE };
+enum hevent { EV_NONE, EV_HEAD, EV_DONE };
+
+/* What requests and responses share: one parser, one message at a time. */
+struct hmsg {
+	http_parser p;
+	int bad; /* the status for malformed input: 400 or 502 */
+
+	/* this message */
+	bool in_message;   /* a message began and has not ended */
+	bool headers_done; /* past the head: body or trailers */
+	bool head_tail;    /* the head's last byte is to be fed again */
+	bool te_seen;
+	enum hevent ev;
+	enum last_cb last;
+	struct bytes line; /* request target or reason phrase */
+	struct bytes name;
+	struct bytes value;
+	struct bytes hdrs; /* "name\0value\0" per header, in order */
+	struct bytes conn; /* Connection values, comma separated */
+	struct bytes te;   /* Transfer-Encoding values, comma separated */
+	unsigned nhost;
+	struct strbuf head;
+
+	/* line-end check over the framing bytes, see scan() */
+	const char *scan_pos;
+	unsigned char prev;
+	bool chunked;
+	bool need_cr;
+
+	int status; /* set once: the message failed */
+	const char *reason;
+};
+
+struct http_request {
+	struct hmsg m;
+	const char *id_header;
+	const char *id;
+	const char *peer;
+	size_t client_head_max;
+	size_t agent_head_max;
+	size_t head_bytes; /* of the current head, as received */
+	bool keep_alive;
+	bool has_body;
+};
+
+struct http_response {
+	struct hmsg m;
+	bool head_request;
+	bool want_keep_alive;
+	bool interim; /* a 1xx being skipped */
+	bool keep_alive;
+	bool has_body;
+	bool done;
+};
+
+#define CONTAINER_OF(ptr, type, member)                                        \
+	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+static int
+bytes_add(struct bytes *b, const char *s, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (n > SIZE_MAX / 2 || b->len > SIZE_MAX / 2)
+		return -ENOMEM;
+	if (b->len + n + 1 > b->cap) {
+		cap = b->cap ? b->cap : 64;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (p == NULL)
+			return -ENOMEM;
+		b->p = p;
+		b->cap = cap;
+	}
+	if (n > 0)
+		memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+static void
+bytes_clear(struct bytes *b)
+{
+	b->len = 0;
+	if (b->p != NULL)
+		b->p[0] = '\0';
+}
+
+static void
+bytes_free(struct bytes *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = 0;
+	b->cap = 0;
+}
+
+static const char *
+bytes_str(const struct bytes *b)
+{
+	return b->p != NULL ? b->p : "";
+}
+
+/* Record the first failure of a message; callbacks return this. */
+static int
+fail(struct hmsg *m, int status, const char *reason)
+{
+	if (m->status == 0) {
+		m->status = status;
+		m->reason = reason;
+	}
+	return -1;
+}
+
+/*
+ * A line-end failure found in bytes at or before the point where the
+ * parser or a callback failed: it wins, so the answer does not depend on
+ * how the input was split.
+ */
+static int
+fail_scan(struct hmsg *m, const char *reason)
+{
+	m->status = m->bad;
+	m->reason = reason;
+	return -1;
+}
+
+static int
+scan(struct hmsg *m, const char *s, const char *end)
+{
+	unsigned char c;
+
+	for (; s < end; s++) {
+		c = (unsigned char)*s;
+		if (m->need_cr) {
+			if (c != '\r')
+				return fail_scan(
+				    m, "chunk data not followed by crlf");
+			m->need_cr = false;
+		}
+		if (m->prev == '\r' && c != '\n')
+			return fail_scan(m, "bare cr");
+		if (c == '\n' && m->prev != '\r')
+			return fail_scan(m, "bare lf");
+		if (m->prev == '\n' && (c == ' ' || c == '\t'))
+			return fail_scan(m, "obs-fold");
+		m->prev = c;
+	}
+	return 0;
+}
+
+static bool
+is_tchar(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return true;
+	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static bool
+valid_name(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!is_tchar((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/* Field content: HTAB, SP, VCHAR, obs-text; never CR, LF, NUL or CTL. */
+static bool
+valid_value(const char *s, size_t n)
+{
+	unsigned char c;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c != '\t' && (c < 0x20 || c == 0x7f))
+			return false;
+	}
+	return true;
+}
+
+static bool
+is_ows(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * Whether the comma-separated list holds tok (case-insensitive, blanks
+ * around elements ignored).
+ */
+static bool
+list_has(const struct bytes *list, const char *tok)
+{
+	const char *s = bytes_str(list), *e;
+	size_t n = strlen(tok), k;
+
+	while (*s != '\0') {
+		while (is_ows(*s) || *s == ',')
+			s++;
+		e = s;
+		while (*e != '\0' && *e != ',')
+			e++;
+		k = (size_t)(e - s);
+		while (k > 0 && is_ows(s[k - 1]))
+			k--;
+		if (k == n && n > 0 && strncasecmp(s, tok, n) == 0)
+			return true;
+		s = e;
+	}
+	return false;
+}
+
+/* How a WSGI agent sees a header name: upper case, '-' as '_'. */
+static char
+wsgi_char(char c)
+{
+	if (c >= 'a' && c <= 'z')
+		return (char)(c - 'a' + 'A');
+	return c == '-' ? '_' : c;
+}
+
+static bool
+wsgi_match(const char *name, const char *pat, bool prefix)
+{
+	size_t i;
+
+	for (i = 0; pat[i] != '\0'; i++)
+		if (name[i] == '\0' || wsgi_char(name[i]) != wsgi_char(pat[i]))
+			return false;
+	return prefix || name[i] == '\0';
+}
+
+static bool
+is_hop_by_hop(const char *name, const struct bytes *conn)
+{
+	static const char *const hop[] = {"Connection", "Keep-Alive",
+	    "Proxy-Connection", "TE", "Trailer", "Upgrade", NULL};
+	size_t i;
+
+	for (i = 0; hop[i] != NULL; i++)
+		if (strcasecmp(name, hop[i]) == 0)
+			return true;
+	/* Framing stays whatever Connection names: the body goes on raw. */
+	if (strcasecmp(name, "Content-Length") == 0 ||
+	    strcasecmp(name, "Transfer-Encoding") == 0 ||
+	    strcasecmp(name, "Host") == 0)
+		return false;
+	return list_has(conn, name);
+}
+
+/* The client-sent copies of headers that are ours to set. */
+static bool
+is_spoofable(const char *name, const char *id_header)
+{
+	return wsgi_match(name, "X_FORWARDED_FOR", false) ||
+	       wsgi_match(name, "X_NEUTRON_", true) ||
+	       wsgi_match(name, "X_OVN_", true) ||
+	       wsgi_match(name, id_header, false);
+}
+
+static struct hmsg *
+msg_of(http_parser *p)
+{
+	return p->data;
+}
+
+static void
+msg_reset(struct hmsg *m)
+{
+	m->in_message = false;
+	m->headers_done = false;
+	m->head_tail = false;
+	m->te_seen = false;
+	m->ev = EV_NONE;
+	m->last = CB_NONE;
+	bytes_clear(&m->line);
+	bytes_clear(&m->name);
+	bytes_clear(&m->value);
+	bytes_clear(&m->hdrs);
+	bytes_clear(&m->conn);
+	bytes_clear(&m->te);
+	m->nhost = 0;
+	strbuf_release(&m->head);
+	/* The line-end check runs on across messages: not reset. */
+	m->chunked = false;
+}
+
+static void
+msg_init(struct hmsg *m, enum http_parser_type type, int bad)
+{
+	memset(m, 0, sizeof(*m));
+	http_parser_init(&m->p, type);
+	m->p.data = m;
+	m->bad = bad;
+	m->head = (struct strbuf)STRBUF_INIT;
+}
+
+static void
+msg_free(struct hmsg *m)
+{
+	bytes_free(&m->line);
+	bytes_free(&m->name);
+	bytes_free(&m->value);
+	bytes_free(&m->hdrs);
+	bytes_free(&m->conn);
+	bytes_free(&m->te);
+	strbuf_release(&m->head);
+}
+
+/* The header whose pieces came in is complete: check and store it. */
+static int
+finish_header(struct hmsg *m)
+{
+	const char *name = bytes_str(&m->name), *value = bytes_str(&m->value);
+	size_t n = m->value.len;
+
+	if (m->last == CB_NONE)
+		return 0;
+	m->last = CB_NONE;
+	while (n > 0 && is_ows(value[n - 1]))
+		n--;
+	if (!valid_name(name, m->name.len))
+		return fail(m, m->bad, "bad header name");
+	if (!valid_value(value, n))
+		return fail(m, m->bad, "bad header value");
+	if (bytes_add(&m->hdrs, name, m->name.len + 1) < 0 ||
+	    bytes_add(&m->hdrs, value, n) < 0 || bytes_add(&m->hdrs, "", 1) < 0)
+		return fail(m, 500, "out of memory");
+	if (strcasecmp(name, "Connection") == 0) {
+		if (bytes_add(&m->conn, ",", 1) < 0 ||
+		    bytes_add(&m->conn, value, n) < 0)
+			return fail(m, 500, "out of memory");
+	} else if (strcasecmp(name, "Transfer-Encoding") == 0) {
+		if ((m->te_seen && bytes_add(&m->te, ",", 1) < 0) ||
+		    bytes_add(&m->te, value, n) < 0)
+			return fail(m, 500, "out of memory");
+		m->te_seen = true;
+	} else if (strcasecmp(name, "Host") == 0) {
+		m->nhost++;
+	}
+	bytes_clear(&m->name);
+	bytes_clear(&m->value);
+	return 0;
+}
+
+static int
+on_message_begin(http_parser *p)
+{
+	msg_of(p)->in_message = true;
+	return 0;
+}
+
+static int
+on_line(http_parser *p, const char *at, size_t n)
+{
+	struct hmsg *m = msg_of(p);
+
+	if (bytes_add(&m->line, at, n) < 0)
+		return fail(m, 500, "out of memory");
+	return 0;
+}
+
+static int
+on_header_field(http_parser *p, const char *at, size_t n)
+{
+	struct hmsg *m = msg_of(p);
+
+	if (m->headers_done) {
+		/* Trailers: refused in requests, passed on raw in responses. */
+		if (m->bad == 400)
+			return fail(m, 400, "trailer fields");
+		return 0;
+	}
+	if (m->last == CB_VALUE && finish_header(m) < 0)
+		return -1;
+	if (bytes_add(&m->name, at, n) < 0)
+		return fail(m, 500, "out of memory");
+	m->last = CB_FIELD;
+	return 0;
+}
+
+static int
+on_header_value(http_parser *p, const char *at, size_t n)
+{
+	struct hmsg *m = msg_of(p);
+
+	if (m->headers_done)
+		return 0;
+	if (bytes_add(&m->value, at, n) < 0)
+		return fail(m, 500, "out of memory");
+	m->last = CB_VALUE;
+	return 0;
+}
+
+static int
+on_body(http_parser *p, const char *at, size_t n)
+{
+	struct hmsg *m = msg_of(p);
+
+	/* Body data is not framing: check what came before it, skip it. */
+	if (m->scan_pos < at && scan(m, m->scan_pos, at) < 0)
+		return -1;
+	m->scan_pos = at + n;
+	m->prev = 0;
+	if (m->chunked && p->content_length == 0)
+		m->need_cr = true;
+	return 0;
+}
+
+/*
+ * Transfer-Encoding in a request: "chunked" alone, or refused. A coding
+ * after chunked, chunked twice or not at all: 400 (RFC 9112 6.3); other
+ * codings before chunked: 501, we do not implement them.
+ */
+static int
+check_te(struct hmsg *m)
+{
+	const char *s = bytes_str(&m->te), *e;
+	bool last_chunked = false;
+	size_t ntok = 0, k;
+
+	if (!m->te_seen && !m->p.uses_transfer_encoding)
+		return 0;
+	for (;;) {
+		while (is_ows(*s))
+			s++;
+		e = s;
+		while (*e != '\0' && *e != ',')
+			e++;
+		k = (size_t)(e - s);
+		while (k > 0 && is_ows(s[k - 1]))
+			k--;
+		if (k == 0 || last_chunked)
+			return fail(m, 400, "bad transfer-encoding");
+		last_chunked = k == 7 && strncasecmp(s, "chunked", 7) == 0;
+		ntok++;
+		if (*e == '\0')
+			break;
+		s = e + 1;
+	}
+	if (!last_chunked)
+		return fail(m, 400, "bad transfer-encoding");
+	if (ntok > 1)
+		return fail(m, 501, "unsupported transfer-encoding");
+	return 0;
+}
+
+static int
+build_request_head(struct http_request *r)
+{
+	struct hmsg *m = &r->m;
+	struct strbuf *h = &m->head;
+	const char *s = bytes_str(&m->hdrs), *name, *value;
+	size_t i;
+
+	(void)strbuf_appendf(h, "%s %s HTTP/%u.%u\r\n",
+	    http_method_str((enum http_method)m->p.method), bytes_str(&m->line),
+	    (unsigned)m->p.http_major, (unsigned)m->p.http_minor);
+	(void)strbuf_appendf(h, "X-Forwarded-For: %s\r\n%s: %s\r\n", r->peer,
+	    r->id_header, r->id);
+	for (i = 0; i < m->hdrs.len; i += strlen(value) + 1) {
+		name = s + i;
+		value = name + strlen(name) + 1;
+		i += strlen(name) + 1;
+		if (is_hop_by_hop(name, &m->conn) ||
+		    is_spoofable(name, r->id_header))
+			continue;
+		(void)strbuf_appendf(h, "%s: %s\r\n", name, value);
+	}
+	if (strbuf_append(h, "Connection: close\r\n\r\n") < 0)
+		return fail(m, 500, "out of memory");
+	if (h->len > r->agent_head_max)
+		return fail(m, 431, "request head too large for the agent");
+	return 0;
+}
+
+static int
+req_headers_complete(http_parser *p)
+{
+	struct hmsg *m = msg_of(p);
+	struct http_request *r = CONTAINER_OF(m, struct http_request, m);
+	const char *line = bytes_str(&m->line);
+	size_t i;
+
+	if (finish_header(m) < 0)
+		return -1;
+	m->headers_done = true;
+	if (p->http_major != 1 || p->http_minor > 1)
+		return fail(m, 505, "unsupported http version");
+	if (p->method == HTTP_CONNECT)
+		return fail(m, 501, "connect");
+	/* Lenient http_parser lets HTAB and FF into the target. */
+	for (i = 0; i < m->line.len; i++)
+		if ((unsigned char)line[i] <= 0x20 ||
+		    (unsigned char)line[i] == 0x7f)
+			return fail(m, 400, "bad request target");
+	if (m->nhost > 1)
+		return fail(m, 400, "several host headers");
+	if (check_te(m) < 0)
+		return -1;
+	m->chunked = (p->flags & F_CHUNKED) != 0;
+	if (m->te_seen != m->chunked)
+		return fail(m, 400, "bad transfer-encoding");
+	if (build_request_head(r) < 0)
+		return -1;
+	r->keep_alive = http_should_keep_alive(p) != 0;
+	r->has_body = m->chunked || (p->content_length > 0 &&
+	                                p->content_length != ULLONG_MAX);
+	m->ev = EV_HEAD;
+	http_parser_pause(p, 1);
+	return 0;
+}
+
+static int
+req_message_complete(http_parser *p)
+{
+	struct hmsg *m = msg_of(p);
+
+	m->ev = EV_DONE;
+	http_parser_pause(p, 1);
+	return 0;
+}
+
+static int
+build_response_head(struct http_response *r)
+{
+	struct hmsg *m = &r->m;
+	struct strbuf *h = &m->head;
+	const char *s = bytes_str(&m->hdrs), *name, *value;
+	size_t i;
+
+	(void)strbuf_appendf(h, "HTTP/1.1 %03u %s\r\n",
+	    (unsigned)m->p.status_code, bytes_str(&m->line));
+	for (i = 0; i < m->hdrs.len; i += strlen(value) + 1) {
+		name = s + i;
+		value = name + strlen(name) + 1;
+		i += strlen(name) + 1;
+		if (is_hop_by_hop(name, &m->conn))
+			continue;
+		(void)strbuf_appendf(h, "%s: %s\r\n", name, value);
+	}
+	if (strbuf_appendf(h, "Connection: %s\r\n\r\n",
+	        r->keep_alive ? "keep-alive" : "close") < 0)
+		return fail(m, 500, "out of memory");
+	return 0;
+}
+
+/*
+ * Whether the body runs to the agent's close: http_message_needs_eof()'s
+ * rule (RFC 9112 6.3), which libhttp-parser 2.9 exports but does not
+ * declare. The caller has ruled out bodiless statuses and HEAD.
+ */
+static bool
+needs_eof_body(const http_parser *p)
+{
+	if (p->flags & F_CHUNKED)
+		return false;
+	if (p->uses_transfer_encoding)
+		return true;
+	return p->content_length == ULLONG_MAX;
+}
+
+static int
+resp_headers_complete(http_parser *p)
+{
+	struct hmsg *m = msg_of(p);
+	struct http_response *r = CONTAINER_OF(m, struct http_response, m);
+	unsigned code = p->status_code;
+	bool skip, needs_eof;
+
+	if (finish_header(m) < 0)
+		return -1;
+	if (p->http_major != 1 || p->http_minor > 1)
+		return fail(m, 502, "bad response version");
+	if (!valid_value(bytes_str(&m->line), m->line.len))
+		return fail(m, 502, "bad reason phrase");
+	if (code == 101 || code < 100)
+		return fail(m, 502, "bad response status");
+	if (code < 200) {
+		/*
+		 * 100 Continue and other interim answers are dropped: the
+		 * client gets the final response only (skip the body, if any).
+		 */
+		r->interim = true;
+		return 1;
+	}
+	m->headers_done = true;
+	skip = r->head_request || code == 204 || code == 304;
+	needs_eof = !skip && needs_eof_body(p);
+	m->chunked = !skip && (p->flags & F_CHUNKED) != 0;
+	r->keep_alive = r->want_keep_alive && !needs_eof;
+	r->has_body =
+	    !skip &&
+	    (m->chunked || needs_eof ||
+	        (p->content_length > 0 && p->content_length != ULLONG_MAX));
+	if (build_response_head(r) < 0)
+		return -1;
+	m->ev = EV_HEAD;
+	http_parser_pause(p, 1);
+	return skip ? 1 : 0;
+}
+
+static int
+resp_message_complete(http_parser *p)
+{
+	struct hmsg *m = msg_of(p);
+	struct http_response *r = CONTAINER_OF(m, struct http_response, m);
+
+	if (r->interim) {
+		r->interim = false;
+		msg_reset(m);
+		return 0;
+	}
+	m->ev = EV_DONE;
+	http_parser_pause(p, 1);
+	return 0;
+}
+
+static const http_parser_settings req_settings = {
+    .on_message_begin = on_message_begin,
+    .on_url = on_line,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = req_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = req_message_complete,
+};
+
+static const http_parser_settings resp_settings = {
+    .on_message_begin = on_message_begin,
+    .on_status = on_line,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = resp_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = resp_message_complete,
+};
+
+static const char *
+parser_reason(enum http_errno err, bool request)
+{
+	switch (err) {
+	case HPE_INVALID_CONTENT_LENGTH:
+	case HPE_UNEXPECTED_CONTENT_LENGTH:
+		return "bad content-length";
+	case HPE_INVALID_TRANSFER_ENCODING:
+		return "bad transfer-encoding";
+	case HPE_INVALID_CHUNK_SIZE:
+		return "bad chunk size";
+	case HPE_INVALID_HEADER_TOKEN:
+		return "bad header";
+	case HPE_INVALID_METHOD:
+		return "bad method";
+	case HPE_INVALID_URL:
+		return "bad request target";
+	case HPE_INVALID_VERSION:
+		return "bad version";
+	case HPE_INVALID_STATUS:
+		return "bad status";
+	case HPE_HEADER_OVERFLOW:
+		return request ? "request head too large"
+		               : "response head too large";
+	default:
+		return request ? "malformed request" : "malformed response";
+	}
+}
+
+/*
+ * Run the parser over data[0..len): the bytes it consumed. m->ev says
+ * whether it stopped at a head or at the end of a message, m->status
+ * whether the message failed.
+ */
+static size_t
+msg_run(struct hmsg *m, const http_parser_settings *settings, const char *data,
+    size_t len)
+{
+	enum http_errno err;
+	size_t n, stop;
+	bool request = m->bad == 400;
+
+	if (HTTP_PARSER_ERRNO(&m->p) == HPE_PAUSED)
+		http_parser_pause(&m->p, 0);
+	m->ev = EV_NONE;
+	m->scan_pos = data + (m->head_tail ? 1 : 0);
+	n = http_parser_execute(&m->p, settings, data, len);
+	err = HTTP_PARSER_ERRNO(&m->p);
+	/* The byte it stopped on at a head or an error was looked at too. */
+	stop = n;
+	if ((m->ev == EV_HEAD || (err != HPE_OK && err != HPE_PAUSED)) &&
+	    n < len)
+		stop = n + 1;
+	if (m->scan_pos < data + stop)
+		(void)scan(m, m->scan_pos, data + stop);
+	if (n > 0)
+		m->head_tail = false;
+	if (m->status == 0 && err != HPE_OK && err != HPE_PAUSED) {
+		if (err == HPE_HEADER_OVERFLOW && request)
+			(void)fail(m, 431, parser_reason(err, request));
+		else
+			(void)fail(m, m->bad, parser_reason(err, request));
+	}
+	return n;
+}
+
+static void
+escape_path(const char *s, size_t n, char *out, size_t outsz)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char c;
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c > 0x20 && c < 0x7f && c != '\\' && c != '"') {
+			if (o + 1 >= outsz)
+				break;
+			out[o++] = (char)c;
+		} else {
+			if (o + 4 >= outsz)
+				break;
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 0xf];
+		}
+	}
+	out[o] = '\0';
+}
+
+/* Method and path for the access log, once the request line was read. */
+static void
+fill_request_line(const struct hmsg *m, struct http_out *out)
+{
+	int n;
+
+	out->method[0] = '\0';
+	out->path[0] = '\0';
+	if (m->line.len == 0)
+		return;
+	n = snprintf(out->method, sizeof(out->method), "%s",
+	    http_method_str((enum http_method)m->p.method));
+	if (n < 0 || (size_t)n >= sizeof(out->method))
+		out->method[0] = '\0';
+	escape_path(m->line.p, m->line.len, out->path, sizeof(out->path));
+}
+
+static enum http_event
+req_error(struct http_request *r, struct http_out *out)
+{
+	out->status = r->m.status;
+	out->reason = r->m.reason;
+	out->keep_alive = false;
+	out->has_body = false;
+	out->data = NULL;
+	out->len = 0;
+	fill_request_line(&r->m, out);
+	return HTTP_ERROR;
+}
+
+static bool
+safe_text(const char *s)
+{
+	return s != NULL && *s != '\0' && valid_value(s, strlen(s));
+}
+
+struct http_request *
+http_request_new(const struct http_config *cfg, const char *peer)
+{
+	struct http_request *r;
+	size_t a, b, c;
+	char *s;
+
+	if (cfg == NULL || !safe_text(peer) || !safe_text(cfg->id) ||
+	    cfg->id_header == NULL ||
+	    !valid_name(cfg->id_header, strlen(cfg->id_header))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	a = strlen(cfg->id_header) + 1;
+	b = strlen(cfg->id) + 1;
+	c = strlen(peer) + 1;
+	r = calloc(1, sizeof(*r) + a + b + c);
+	if (r == NULL)
+		return NULL;
+	msg_init(&r->m, HTTP_REQUEST, 400);
+	s = (char *)(r + 1);
+	memcpy(s, cfg->id_header, a);
+	r->id_header = s;
+	memcpy(s + a, cfg->id, b);
+	r->id = s + a;
+	memcpy(s + a + b, peer, c);
+	r->peer = s + a + b;
+	r->client_head_max = cfg->client_head_max;
+	r->agent_head_max = cfg->agent_head_max;
+	return r;
+}
+
+void
+http_request_free(struct http_request *r)
+{
+	if (r == NULL)
+		return;
+	msg_free(&r->m);
+	free(r);
+}
+
+enum http_event
+http_request_feed(struct http_request *r, const char *data, size_t len,
+    size_t *used, struct http_out *out)
+{
+	struct hmsg *m = &r->m;
+	size_t n, skip, feed = len, room;
+	bool cut = false;
+
+	*used = 0;
+	if (m->status != 0)
+		return req_error(r, out);
+	if (len == 0)
+		return HTTP_NEED_MORE; /* http_parser reads len 0 as EOF */
+	if (!m->headers_done) {
+		room = r->client_head_max > r->head_bytes
+		           ? r->client_head_max - r->head_bytes
+		           : 0;
+		if (feed > room) {
+			feed = room;
+			cut = true;
+		}
+		if (feed == 0) {
+			(void)fail(m, 431, "request head too large");
+			return req_error(r, out);
+		}
+	}
+	skip = m->head_tail ? 1 : 0;
+	n = msg_run(m, &req_settings, data, feed);
+	if (m->status != 0)
+		return req_error(r, out);
+	if (m->ev == EV_HEAD) {
+		m->head_tail = true;
+		r->head_bytes = 0;
+		*used = n;
+		out->head = m->head;
+		out->keep_alive = r->keep_alive;
+		out->has_body = r->has_body;
+		fill_request_line(m, out);
+		out->data = NULL;
+		out->len = 0;
+		return HTTP_HEADERS;
+	}
+	if (m->ev == EV_DONE) {
+		*used = n;
+		out->data = data + skip;
+		out->len = n - skip;
+		msg_reset(m);
+		return HTTP_DONE;
+	}
+	if (!m->headers_done) {
+		r->head_bytes += n;
+		if (cut) {
+			(void)fail(m, 431, "request head too large");
+			return req_error(r, out);
+		}
+		*used = n;
+		return HTTP_NEED_MORE;
+	}
+	*used = n;
+	if (n <= skip)
+		return HTTP_NEED_MORE;
+	out->data = data + skip;
+	out->len = n - skip;
+	return HTTP_BODY;
+}
+
+enum http_event
+http_request_eof(struct http_request *r, struct http_out *out)
+{
+	struct hmsg *m = &r->m;
+
+	if (m->status == 0 && m->in_message)
+		(void)fail(m, 400, "request cut short");
+	if (m->status != 0)
+		return req_error(r, out);
+	out->data = NULL;
+	out->len = 0;
+	return HTTP_DONE;
+}
+
+struct http_response *
+http_response_new(bool head_request, bool keep_alive)
+{
+	struct http_response *r;
+
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return NULL;
+	msg_init(&r->m, HTTP_RESPONSE, 502);
+	r->head_request = head_request;
+	r->want_keep_alive = keep_alive;
+	return r;
+}
+
+void
+http_response_free(struct http_response *r)
+{
+	if (r == NULL)
+		return;
+	msg_free(&r->m);
+	free(r);
+}
+
+static enum http_event
+resp_error(struct http_response *r, struct http_out *out)
+{
+	out->status = r->m.status;
+	out->reason = r->m.reason;
+	out->keep_alive = false;
+	out->has_body = false;
+	out->data = NULL;
+	out->len = 0;
+	return HTTP_ERROR;
+}
+
+enum http_event
+http_response_feed(struct http_response *r, const char *data, size_t len,
+    size_t *used, struct http_out *out)
+{
+	struct hmsg *m = &r->m;
+	size_t n, skip;
+
+	*used = 0;
+	if (m->status != 0)
+		return resp_error(r, out);
+	if (r->done) {
+		/* The agent was asked to close: whatever follows is dropped. */
+		*used = len;
+		return HTTP_NEED_MORE;
+	}
+	if (len == 0)
+		return HTTP_NEED_MORE;
+	skip = m->head_tail ? 1 : 0;
+	n = msg_run(m, &resp_settings, data, len);
+	if (m->status != 0)
+		return resp_error(r, out);
+	*used = n;
+	if (m->ev == EV_HEAD) {
+		m->head_tail = true;
+		out->head = m->head;
+		out->keep_alive = r->keep_alive;
+		out->has_body = r->has_body;
+		out->status = (int)m->p.status_code;
+		out->reason = NULL;
+		out->method[0] = '\0';
+		out->path[0] = '\0';
+		out->data = NULL;
+		out->len = 0;
+		return HTTP_HEADERS;
+	}
+	if (m->ev == EV_DONE) {
+		r->done = true;
+		out->data = data + skip;
+		out->len = n - skip;
+		return HTTP_DONE;
+	}
+	if (!m->headers_done || n <= skip)
+		return HTTP_NEED_MORE;
+	out->data = data + skip;
+	out->len = n - skip;
+	return HTTP_BODY;
+}
+
+enum http_event
+http_response_eof(struct http_response *r, struct http_out *out)
+{
+	struct hmsg *m = &r->m;
+
+	if (m->status == 0 && !r->done) {
+		/*
+		 * Only a body delimited by the close ends here; http_parser
+		 * says so by completing the message on a zero-length feed.
+		 */
+		if (m->headers_done && !m->head_tail) {
+			if (HTTP_PARSER_ERRNO(&m->p) == HPE_PAUSED)
+				http_parser_pause(&m->p, 0);
+			m->ev = EV_NONE;
+			(void)http_parser_execute(&m->p, &resp_settings, "", 0);
+		}
+		if (m->ev == EV_DONE)
+			r->done = true;
+		else
+			(void)fail(m, 502, "response cut short");
+	}
+	if (m->status != 0)
+		return resp_error(r, out);
+	out->data = NULL;
+	out->len = 0;
+	return HTTP_DONE;
+}
+
+static const char *
+status_text(int status)
+{
+	switch (status) {
+	case 400:
+		return "Bad Request";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 408:
+		return "Request Timeout";
+	case 413:
+		return "Payload Too Large";
+	case 429:
+		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	case 505:
+		return "HTTP Version Not Supported";
+	default:
+		return NULL;
+	}
+}
+
+int
+http_error_response(int status, bool close, struct strbuf *out)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *text = status_text(status);
+	int ret;
+
+	if (text == NULL)
+		return -EINVAL;
+	(void)strbuf_appendf(&sb,
+	    "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
+	    "Content-Length: %zu\r\n%s\r\n%s\n",
+	    status, text, strlen(text) + 1,
+	    close ? "Connection: close\r\n" : "", text);
+	ret = sb.failed ? -ENOMEM : strbuf_append(out, strbuf_str(&sb));
+	strbuf_release(&sb);
+	return ret < 0 ? ret : 0;
+}
