@@ -439,6 +439,10 @@ serve_builtin(const struct options *o, const struct names *nm,
 	struct engine_ctx *e = NULL;
 	int r;
 
+	int keep[4] = {pf->fd, pf->dirfd, report, log_file_fd()};
+
+	/* No exec here: what the caller left open must not stay with us. */
+	launch_close_fds_except(keep, 4);
 	if (netns[0] != '\0' && launch_enter_netns(netns, &f) < 0)
 		goto fail;
 	e = engine_new(o, &r, &what);

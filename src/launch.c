@@ -257,6 +257,42 @@ daemon_stdio(int log_fd)
 	return 0;
 }
 
+static void
+close_between(unsigned int lo, unsigned int hi)
+{
+	unsigned int fd;
+
+	if (lo > hi)
+		return;
+	if (syscall(SYS_close_range, lo, hi, 0U) == 0)
+		return;
+	for (fd = lo; fd <= hi && fd < 4096; fd++)
+		(void)close((int)fd);
+}
+
+void
+launch_close_fds_except(const int *keep, size_t n)
+{
+	unsigned int lo = 3, k;
+	size_t i, j;
+	int best;
+
+	/* Walk the kept descriptors upwards, closing the gaps between. */
+	for (i = 0; i < n; i++) {
+		best = -1;
+		for (j = 0; j < n; j++)
+			if (keep[j] >= (int)lo && (best < 0 || keep[j] < best))
+				best = keep[j];
+		if (best < 0)
+			break;
+		k = (unsigned int)best;
+		if (k > lo)
+			close_between(lo, k - 1);
+		lo = k + 1;
+	}
+	close_between(lo, ~0U);
+}
+
 int
 launch_enter_netns(const char *path, struct launch_failure *f)
 {

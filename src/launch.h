@@ -92,6 +92,12 @@ int launch_daemon(int log_fd, int *report, struct launch_failure *f);
 /* Tell the waiting caller: ready (f == NULL) or failed; closes report. */
 void launch_daemon_ready(int report, const struct launch_failure *f);
 
+/*
+ * Close every descriptor above 2 but the n in keep (the built-in engine
+ * does not exec, so nothing else it inherited may stay open).
+ */
+void launch_close_fds_except(const int *keep, size_t n);
+
 /* Enter the network namespace at path (setns); -errno, *f set. */
 int launch_enter_netns(const char *path, struct launch_failure *f);
 

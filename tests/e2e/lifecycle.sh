@@ -8,12 +8,30 @@
 # daemon failures reaching the caller, and --netns.
 #
 #   bash tests/e2e/lifecycle.sh /path/to/ns-metadata-proxy
+#   NMP_ENGINE=builtin bash tests/e2e/lifecycle.sh /path/to/ns-metadata-proxy
+#
+# NMP_ENGINE picks the engine every `run` gets (--engine, default haproxy).
+# The serving process is haproxy for the haproxy engine and the tested
+# binary itself for the built-in one (no exec: it keeps its pid, its
+# environment and its descriptors, and writes no haproxy config), so the
+# cases about exec'ing haproxy are skipped there, the config-file checks
+# become pidfile-only, and the built-in engine gets its own cases for a
+# busy port and for the privilege drop.
 #
 # Every case has its own state directory (mktemp -d /tmp/nmp.XXXXXX), uuid,
 # port and agent, and stops what it started; an EXIT trap kills whatever is
-# left of it (only pids this script started, or haproxy processes carrying
+# left of it (only pids this script started, or serving processes carrying
 # one of this script's uuids) and deletes the namespaces it made.
 set -u
+
+ENGINE=${NMP_ENGINE:-haproxy}
+case $ENGINE in
+haproxy | builtin) ;;
+*)
+	echo "NMP_ENGINE must be haproxy or builtin, not '$ENGINE'" >&2
+	exit 2
+	;;
+esac
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC=${NMP_SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}
@@ -22,6 +40,8 @@ AGENT=$SRC/tests/support/fake_agent.py
 . "$HERE/lib.sh"
 
 NBIN=$(dirname "$BIN")/neutron-ns-metadata-proxy
+# What /proc/PID/exe of a built-in proxy reads (symlinks resolved).
+BIN_EXE=$(readlink -f -- "$BIN")
 
 if [ "$(id -u)" -eq 0 ]; then
 	IS_ROOT=1
@@ -37,16 +57,28 @@ CLEAN_ENV='PATH=/usr/sbin:/usr/bin:/sbin:/bin'
 # --- cleanup ----------------------------------------------------------------
 
 PIDS=()   # every pid this script started itself
-UUIDS=()  # every id used: a haproxy carrying one is ours
+UUIDS=()  # every id used: a serving process carrying one is ours
 DIRS=()   # every state directory
 NETNSES=() # every namespace made
 
-# Haproxy processes whose command line carries UUID.
+# is_server PID: PID is a serving process of this engine: haproxy, or for
+# the built-in engine the tested binary itself.
+is_server() {
+	local exe
+	exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 1
+	if [ "$ENGINE" = builtin ]; then
+		[ "$exe" = "$BIN_EXE" ]
+	else
+		[ "${exe##*/}" = haproxy ]
+	fi
+}
+
+# Serving processes (is_server) whose command line carries UUID.
 proxy_pids() {
-	local p exe
+	local p
 	for p in $(pgrep -f -- "$1"); do
-		exe=$(readlink "/proc/$p/exe" 2>/dev/null) || continue
-		[ "${exe##*/}" = haproxy ] && echo "$p"
+		[ "$p" = "$$" ] && continue
+		is_server "$p" && echo "$p"
 	done
 }
 
@@ -137,7 +169,8 @@ free_port() {
 }
 
 # newcase NAME: fresh state D, id U, port P, agent socket SOCK, pidfile
-# PIDF, config CONF, option vectors RA (run) and SA (status/stop).
+# PIDF, config CONF, option vectors RA (run, with --engine) and SA
+# (status/stop).
 newcase() {
 	C=$1
 	D=$(mktemp -d /tmp/nmp.XXXXXX) || {
@@ -151,7 +184,7 @@ newcase() {
 	SOCK=$D/a.sock
 	PIDF=$D/external/pids/$U.pid
 	CONF=$D/ns-metadata-proxy/$U.conf
-	RA=(--network-id "$U" --state-path "$D" --metadata-proxy-socket "$SOCK"
+	RA=(--engine "$ENGINE" --network-id "$U" --state-path "$D" --metadata-proxy-socket "$SOCK"
 		--bind-address 127.0.0.1 --metadata-port "$P"
 		--metadata-proxy-user "$RUN_USER" --metadata-proxy-group "$RUN_GROUP")
 	SA=(--network-id "$U" --state-path "$D")
@@ -214,12 +247,19 @@ agent_saw() {
 }
 
 # start_fg [MORE...]: `run` in the foreground of a background job, its pid
-# in FG; then wait for the port.
+# in FG; then wait for the port and for the pidfile to name it (the
+# built-in engine listens a moment before it writes its pid).
 start_fg() {
+	local i
 	"$BIN" run "${RA[@]}" "$@" </dev/null >"$D/run.out" 2>"$D/run.err" &
 	FG=$!
 	PIDS+=("$FG")
-	wait_port "$P" "$FG"
+	wait_port "$P" "$FG" || return 1
+	for ((i = 0; i < 40; i++)); do
+		[ -s "$PIDF" ] && break
+		sleep 0.05
+	done
+	return 0
 }
 
 # nmp SUB ARGS...: the binary (20 s at most), output in $D/out, $D/err, RC.
@@ -251,12 +291,21 @@ code_is() { # NAME WANT GOT [NOTE]
 file_has() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
 absent() { [ ! -e "$1" ] && [ ! -L "$1" ]; }
 no_pid_in() { [ ! -e "$1" ] || [ ! -s "$1" ]; }
-is_haproxy() {
-	local exe
-	exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 1
-	[ "${exe##*/}" = haproxy ]
-}
 cmdline_has() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$2"; }
+cmdline_of() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null; }
+# The name of the serving process in messages.
+if [ "$ENGINE" = builtin ]; then SERVER="ns-metadata-proxy"; else SERVER=haproxy; fi
+# haproxy_with UUID: haproxy processes carrying UUID (the built-in engine
+# must start none).
+haproxy_with() {
+	local p exe
+	for p in $(pgrep -f -- "$1"); do
+		exe=$(readlink "/proc/$p/exe" 2>/dev/null) || continue
+		[ "${exe##*/}" = haproxy ] && echo "$p"
+	done
+}
+# no_config: the built-in engine writes no haproxy config.
+no_config() { absent "$CONF" && absent "$(dirname "$CONF")"; }
 sha() { sha256sum <"$1" 2>/dev/null | cut -d' ' -f1; }
 ino() { stat -c %i -- "$1" 2>/dev/null; }
 stat_field() { # PID N: field N of /proc/PID/stat (1-based, comm counted as 2)
@@ -293,11 +342,15 @@ end_case() {
 }
 
 if ! command -v curl >/dev/null || ! command -v python3 >/dev/null ||
-	! command -v ss >/dev/null || [ ! -x /usr/sbin/haproxy ] ||
-	[ ! -f "$AGENT" ]; then
-	fail "setup" "need curl, python3, ss, /usr/sbin/haproxy and $AGENT"
+	! command -v ss >/dev/null || [ ! -f "$AGENT" ] ||
+	{ [ "$ENGINE" = haproxy ] && [ ! -x /usr/sbin/haproxy ]; }; then
+	need="curl, python3, ss and $AGENT"
+	[ "$ENGINE" = haproxy ] && need="curl, python3, ss, /usr/sbin/haproxy and $AGENT"
+	fail "setup" "need $need"
 	finish
 fi
+# Skip the haproxy-exec cases of the built-in engine with this reason.
+NO_EXEC="no exec: the built-in engine is this process"
 
 SCRIPT_SID=$(stat_field $$ 6)
 
@@ -308,10 +361,18 @@ if start_agent; then
 		ok "$C: port accepts"
 		check "$C: pidfile holds the started pid" "pidfile has '$(cat "$PIDF" 2>/dev/null)', want $FG" \
 			file_has "$PIDF" "$FG"
-		check "$C: the started pid is haproxy" "/proc/$FG/exe is '$(readlink /proc/$FG/exe)'" \
-			is_haproxy "$FG"
-		check "$C: cmdline carries the uuid" "/proc/$FG/cmdline: $(tr '\0' ' ' </proc/$FG/cmdline)" \
+		check "$C: the started pid is $SERVER" "/proc/$FG/exe is '$(readlink /proc/$FG/exe)'" \
+			is_server "$FG"
+		check "$C: cmdline carries the uuid" "/proc/$FG/cmdline: $(cmdline_of "$FG")" \
 			cmdline_has "$FG" "$U"
+		if [ "$ENGINE" = builtin ]; then
+			check "$C: cmdline is the run command" "/proc/$FG/cmdline: $(cmdline_of "$FG")" \
+				eval '[ "$(cmdline_of "$FG")" = "$BIN run ${RA[*]} " ]'
+			check "$C: no haproxy config written" "$(ls -d "$(dirname "$CONF")" "$CONF" 2>/dev/null)" \
+				no_config
+			check "$C: no haproxy carries the uuid" "haproxy pids: $(haproxy_with "$U" | tr '\n' ' ')" \
+				eval '[ -z "$(haproxy_with "$U")" ]'
+		fi
 		http_code "$P"; code=$CODE
 		code_is "$C: request through the proxy" 200 "$code" "HTTP status (curl exit $CURL_RC)"
 		check "$C: agent saw the network id" "no X-Neutron-Network-ID $U in $D/rec" \
@@ -325,7 +386,8 @@ end_case
 # --- 2. a second start for the same id ----------------------------------------
 newcase second-start
 if start_agent && start_fg; then
-	conf_sum=$(sha "$CONF")
+	conf_sum=
+	[ "$ENGINE" = haproxy ] && conf_sum=$(sha "$CONF")
 	pid_text=$(cat "$PIDF")
 	pid_ino=$(ino "$PIDF")
 	t0=$(now_ms)
@@ -336,8 +398,12 @@ if start_agent && start_fg; then
 	check "$C: at once" "took ${el} ms" [ "$el" -lt 3000 ]
 	check "$C: stderr names the running pid" "$(err_note)" grep -q "pid $FG\b" "$D/err"
 	check "$C: one stderr line" "$(err_note)" one_line "$D/err"
-	check "$C: config unchanged" "sha256 of $CONF changed" \
-		eval '[ -n "$conf_sum" ] && [ "$(sha "$CONF")" = "$conf_sum" ]'
+	if [ "$ENGINE" = builtin ]; then
+		check "$C: still no config" "$CONF exists" no_config
+	else
+		check "$C: config unchanged" "sha256 of $CONF changed" \
+			eval '[ -n "$conf_sum" ] && [ "$(sha "$CONF")" = "$conf_sum" ]'
+	fi
 	check "$C: pidfile unchanged" "pidfile now '$(cat "$PIDF" 2>/dev/null)' ino $(ino "$PIDF"), was '$pid_text' ino $pid_ino" \
 		eval '[ "$(cat "$PIDF")" = "$pid_text" ] && [ "$(ino "$PIDF")" = "$pid_ino" ]'
 	http_code "$P"; code=$CODE
@@ -360,7 +426,7 @@ if start_agent && start_fg; then
 	nmp stop "${SA[@]}"
 	code_is "$C: stop of a stale pidfile" 0 "$RC" "$(err_note)"
 	check "$C: stale pidfile removed" "$PIDF still there" absent "$PIDF"
-	check "$C: config removed" "$CONF still there" absent "$CONF"
+	[ "$ENGINE" = haproxy ] && check "$C: config removed" "$CONF still there" absent "$CONF"
 	nmp status "${SA[@]}"
 	code_is "$C: not running after stop" 3 "$RC" "stdout: $(cat "$D/out")"
 else
@@ -374,9 +440,14 @@ if start_agent && start_fg; then
 	nmp stop "${SA[@]}"
 	code_is "$C: exits 0" 0 "$RC" "$(err_note)"
 	check "$C: process gone" "pid $FG still alive" reap "$FG" 50
-	check "$C: ended by SIGTERM" "wait status '$REAPED', want 143" [ "$REAPED" = 143 ]
+	if [ "$ENGINE" = builtin ]; then
+		# The built-in engine handles SIGTERM: it drains and exits 0.
+		check "$C: exits 0 on SIGTERM" "wait status '$REAPED', want 0" [ "$REAPED" = 0 ]
+	else
+		check "$C: ended by SIGTERM" "wait status '$REAPED', want 143" [ "$REAPED" = 143 ]
+	fi
 	check "$C: pidfile removed" "$PIDF still there" absent "$PIDF"
-	check "$C: config removed" "$CONF still there" absent "$CONF"
+	[ "$ENGINE" = haproxy ] && check "$C: config removed" "$CONF still there" absent "$CONF"
 	check "$C: port closed" "127.0.0.1:$P still accepts" eval '! accepts "$P"'
 	nmp stop "${SA[@]}"
 	code_is "$C: stop again exits 0" 0 "$RC" "$(err_note)"
@@ -402,7 +473,7 @@ if start_agent && start_fg; then
 	check "$C: ended by SIGKILL" "wait status '$REAPED', want 137" [ "$REAPED" = 137 ]
 	check "$C: says SIGKILL" "$(err_note)" grep -q 'with SIGKILL' "$D/err"
 	check "$C: pidfile removed" "$PIDF still there" absent "$PIDF"
-	check "$C: config removed" "$CONF still there" absent "$CONF"
+	[ "$ENGINE" = haproxy ] && check "$C: config removed" "$CONF still there" absent "$CONF"
 else
 	fail "$C: start" "the proxy did not come up: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
 fi
@@ -479,8 +550,8 @@ if start_agent; then
 	check "$C: one run exits 0, four exit 75" "exit codes: ${codes[*]}; $(cat "$D"/r*.err | head -c 400 | tr '\n' ' ')" \
 		eval '[ "$n0" = 1 ] && [ "$n75" = 4 ]'
 	hp=$(proxy_pids "$U")
-	check "$C: exactly one haproxy" "haproxy pids for $U: '$(echo $hp)'" [ "$(echo "$hp" | grep -c .)" = 1 ]
-	check "$C: pidfile holds it" "pidfile '$(cat "$PIDF" 2>/dev/null)', haproxy '$(echo $hp)'" \
+	check "$C: exactly one $SERVER" "$SERVER pids for $U: '$(echo $hp)'" [ "$(echo "$hp" | grep -c .)" = 1 ]
+	check "$C: pidfile holds it" "pidfile '$(cat "$PIDF" 2>/dev/null)', $SERVER '$(echo $hp)'" \
 		eval '[ -n "$hp" ] && file_has "$PIDF" "$(echo $hp)"'
 	wait_port "$P" >/dev/null
 	http_code "$P"; code=$CODE
@@ -488,7 +559,7 @@ if start_agent; then
 	nmp stop "${SA[@]}"
 	code_is "$C: stop" 0 "$RC" "$(err_note)"
 	for p in $hp; do wait_gone "$p" 50; done
-	check "$C: no haproxy left" "still: $(proxy_pids "$U" | tr '\n' ' ')" [ -z "$(proxy_pids "$U")" ]
+	check "$C: no $SERVER left" "still: $(proxy_pids "$U" | tr '\n' ' ')" [ -z "$(proxy_pids "$U")" ]
 fi
 end_case
 
@@ -540,6 +611,9 @@ plant_evil() {
 }
 
 newcase hygiene-fg
+if [ "$ENGINE" = builtin ]; then
+	skip "$C" "$NO_EXEC"
+else
 plant_evil
 if start_agent; then
 	hostile
@@ -555,9 +629,13 @@ if start_agent; then
 		fail "$C: started" "port $P never accepted: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
 	fi
 fi
+fi
 end_case
 
 newcase hygiene-daemon
+if [ "$ENGINE" = builtin ]; then
+	skip "$C" "$NO_EXEC"
+else
 plant_evil
 if start_agent; then
 	hostile --daemonize
@@ -567,7 +645,7 @@ if start_agent; then
 	code_is "$C: run --daemonize exits 0" 0 "$REAPED" "run stderr: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
 	PIDS=("$AGENT_PID")
 	HP=$(cat "$PIDF" 2>/dev/null)
-	if [ -n "$HP" ] && is_haproxy "$HP" && cmdline_has "$HP" "$U"; then
+	if [ -n "$HP" ] && is_server "$HP" && cmdline_has "$HP" "$U"; then
 		ok "$C: pidfile names our haproxy"
 		wait_port "$P" "$HP" >/dev/null
 		check "$C: the real haproxy" "/proc/$HP/exe is '$(readlink /proc/$HP/exe)'" \
@@ -577,6 +655,7 @@ if start_agent; then
 	else
 		fail "$C: pidfile names our haproxy" "pidfile '$HP'"
 	fi
+fi
 fi
 end_case
 
@@ -590,9 +669,13 @@ fi
 mkdir -m 0755 "$D/log" # the product opens the log file, not its directory
 LOG=$D/log/neutron-ns-metadata-proxy-$U.log
 SA=(--router-id "$U" --state-path "$D")
+# The old line, unchanged for haproxy (the default engine); the built-in
+# engine is asked for.
+NEXTRA=()
+[ "$ENGINE" = builtin ] && NEXTRA=(--engine builtin)
 if start_agent; then
 	t0=$(now_ms)
-	timeout 10 "$NBIN" --pid_file="$PIDF" --metadata_proxy_socket="$SOCK" \
+	timeout 10 "$NBIN" "${NEXTRA[@]}" --pid_file="$PIDF" --metadata_proxy_socket="$SOCK" \
 		--router_id="$U" --state_path="$D" --metadata_port="$P" \
 		--metadata_proxy_user=0 --metadata_proxy_group=0 --debug \
 		--log-file="neutron-ns-metadata-proxy-$U.log" --log-dir="$D/log" \
@@ -606,8 +689,8 @@ if start_agent; then
 	check "$C: promptly" "took ${el} ms" [ "$el" -lt 5000 ]
 	PIDS=("$AGENT_PID")
 	HP=$(cat "$PIDF" 2>/dev/null)
-	if [ -n "$HP" ] && is_haproxy "$HP" && cmdline_has "$HP" "$U"; then
-		ok "$C: pidfile names our haproxy"
+	if [ -n "$HP" ] && is_server "$HP" && cmdline_has "$HP" "$U"; then
+		ok "$C: pidfile names our $SERVER"
 		wait_port "$P" "$HP" >/dev/null
 		http_code "$P"; code=$CODE
 		code_is "$C: request through the proxy" 200 "$code" "HTTP status (curl exit $CURL_RC)"
@@ -624,9 +707,10 @@ if start_agent; then
 			grep -qF -- "$U" "$LOG"
 		nmp stop "${SA[@]}"
 		code_is "$C: stop" 0 "$RC" "$(err_note)"
-		check "$C: haproxy gone" "pid $HP still alive" wait_gone "$HP" 50
+		check "$C: $SERVER gone" "pid $HP still alive" wait_gone "$HP" 50
+		check "$C: pidfile removed" "$PIDF still there" absent "$PIDF"
 	else
-		fail "$C: pidfile names our haproxy" "pidfile '$HP'; $(err_note)"
+		fail "$C: pidfile names our $SERVER" "pidfile '$HP' (exe '$(readlink "/proc/$HP/exe" 2>/dev/null)'); $(err_note)"
 	fi
 fi
 end_case
@@ -649,10 +733,14 @@ nothing_left() {
 }
 
 newcase daemon-no-haproxy
-nmp run "${RA[@]}" --daemonize --haproxy-path /nonexistent/haproxy
-code_is "$C: exits 69" 69 "$RC" "$(err_note)"
-check "$C: one stderr line" "$(err_note)" one_line "$D/err"
-nothing_left "$C"
+if [ "$ENGINE" = builtin ]; then
+	skip "$C" "$NO_EXEC: it needs no haproxy"
+else
+	nmp run "${RA[@]}" --daemonize --haproxy-path /nonexistent/haproxy
+	code_is "$C: exits 69" 69 "$RC" "$(err_note)"
+	check "$C: one stderr line" "$(err_note)" one_line "$D/err"
+	nothing_left "$C"
+fi
 end_case
 
 newcase daemon-no-netns
@@ -663,6 +751,44 @@ check "$C: one stderr line" "$(err_note)" one_line "$D/err"
 check "$C: stderr names the namespace" "$(err_note)" grep -qF -- "$NS" "$D/err"
 nothing_left "$C"
 end_case
+
+# The built-in engine binds in the daemon: a port already taken (by a first
+# built-in proxy for another id) is the daemon's failure, and the caller's.
+if [ "$ENGINE" = builtin ]; then
+	newcase daemon-port-busy
+	if start_agent && start_fg; then
+		U1=$U FG1=$FG SA1=("${SA[@]}")
+		U=$(cat /proc/sys/kernel/random/uuid)
+		UUIDS+=("$U")
+		PIDF=$D/external/pids/$U.pid
+		RA=(--engine "$ENGINE" --network-id "$U" --state-path "$D" --metadata-proxy-socket "$SOCK"
+			--bind-address 127.0.0.1 --metadata-port "$P"
+			--metadata-proxy-user "$RUN_USER" --metadata-proxy-group "$RUN_GROUP")
+		SA=(--network-id "$U" --state-path "$D")
+		t0=$(now_ms)
+		nmp run "${RA[@]}" --daemonize
+		el=$(($(now_ms) - t0))
+		code_is "$C: exits 69" 69 "$RC" "$(err_note)"
+		check "$C: promptly" "took ${el} ms" [ "$el" -lt 5000 ]
+		check "$C: one stderr line" "$(err_note)" one_line "$D/err"
+		check "$C: stderr says the address is in use" "$(err_note)" \
+			grep -q 'binding the listeners: Address already in use' "$D/err"
+		check "$C: stderr names the id" "$(err_note)" grep -qF -- "$U" "$D/err"
+		nothing_left "$C"
+		check "$C: pidfile removed" "$PIDF: '$(cat "$PIDF" 2>/dev/null)'" absent "$PIDF"
+		check "$C: first proxy still alive" "pid $FG1 gone" alive "$FG1"
+		http_code "$P"; code=$CODE
+		code_is "$C: first proxy still serves" 200 "$code" "HTTP status (curl exit $CURL_RC)"
+		check "$C: agent saw the first id only" "$(grep -ciF -- "$U" "$D/rec" 2>/dev/null) records of $U" \
+			eval 'agent_saw X-Neutron-Network-ID "$U1" && ! grep -qiF -- "$U" "$D/rec"'
+		nmp stop "${SA1[@]}"
+		code_is "$C: stop the first" 0 "$RC" "$(err_note)"
+		check "$C: first proxy gone" "pid $FG1 still alive" reap "$FG1" 50
+	else
+		fail "$C: first start" "the proxy did not come up: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
+	fi
+	end_case
+fi
 
 # --- 11. --netns: serving inside a network namespace --------------------------
 newcase netns
@@ -687,9 +813,9 @@ else
 			http_code "$P"; code=$CODE
 			check "$C: not reachable from the host" "host request: status $code, curl exit $CURL_RC (want 7: refused)" \
 				[ "$CURL_RC" = 7 ]
-			check "$C: haproxy in another namespace" "net ns $(readlink "/proc/$FG/ns/net") vs script's $(readlink /proc/$$/ns/net)" \
+			check "$C: $SERVER in another namespace" "net ns $(readlink "/proc/$FG/ns/net") vs script's $(readlink /proc/$$/ns/net)" \
 				[ "$(readlink "/proc/$FG/ns/net")" != "$(readlink /proc/$$/ns/net)" ]
-			check "$C: haproxy in the named namespace" "ino of /run/netns/$NS $(stat -L -c %i "/run/netns/$NS") vs $(stat -L -c %i "/proc/$FG/ns/net")" \
+			check "$C: $SERVER in the named namespace" "ino of /run/netns/$NS $(stat -L -c %i "/run/netns/$NS") vs $(stat -L -c %i "/proc/$FG/ns/net")" \
 				[ "$(stat -L -c %i "/run/netns/$NS")" = "$(stat -L -c %i "/proc/$FG/ns/net")" ]
 			check "$C: pidfile holds the started pid" "pidfile '$(cat "$PIDF" 2>/dev/null)'" file_has "$PIDF" "$FG"
 			nmp stop "${SA[@]}"
@@ -701,5 +827,58 @@ else
 	fi
 fi
 end_case
+
+# --- 12. the built-in engine drops privileges after binding -------------------
+# Started as root for nobody:nogroup, the proxy runs with every uid and gid
+# field of /proc/PID/status that user's, no supplementary groups and no
+# capabilities, and still reaches the agent socket (a 0755 directory, the
+# socket 0666) and serves.
+# status_line PID FIELD: the values of FIELD in /proc/PID/status, one space
+# apart.
+status_line() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" 2>/dev/null | tr -s '\t ' ' ' | sed 's/ $//'; }
+if [ "$ENGINE" = builtin ]; then
+	newcase privilege-drop
+	if [ "$IS_ROOT" != 1 ]; then
+		skip "$C" "needs root to drop privileges"
+	elif ! NUID=$(id -u nobody 2>/dev/null) || ! NGID=$(getent group nogroup | cut -d: -f3) || [ -z "$NGID" ]; then
+		skip "$C" "no user nobody or group nogroup"
+	else
+		chmod 0755 "$D"
+		mkdir -m 0755 "$D/sock"
+		SOCK=$D/sock/a.sock
+		RA=(--engine "$ENGINE" --network-id "$U" --state-path "$D" --metadata-proxy-socket "$SOCK"
+			--bind-address 127.0.0.1 --metadata-port "$P"
+			--metadata-proxy-user nobody --metadata-proxy-group nogroup)
+		if start_agent && start_fg; then
+			ok "$C: started"
+			check "$C: the started pid is the binary" "/proc/$FG/exe is '$(readlink /proc/$FG/exe)'" \
+				is_server "$FG"
+			check "$C: pidfile holds the started pid" "pidfile '$(cat "$PIDF" 2>/dev/null)'" file_has "$PIDF" "$FG"
+			want="$NUID $NUID $NUID $NUID"
+			check "$C: Uid is $NUID in all four fields" "Uid: $(status_line "$FG" Uid)" \
+				[ "$(status_line "$FG" Uid)" = "$want" ]
+			want="$NGID $NGID $NGID $NGID"
+			check "$C: Gid is $NGID in all four fields" "Gid: $(status_line "$FG" Gid)" \
+				[ "$(status_line "$FG" Gid)" = "$want" ]
+			check "$C: no supplementary groups" "Groups: $(status_line "$FG" Groups)" \
+				eval '[ -z "$(status_line "$FG" Groups)" ] || [ "$(status_line "$FG" Groups)" = "$NGID" ]'
+			check "$C: no effective or permitted capabilities" "CapEff $(status_line "$FG" CapEff) CapPrm $(status_line "$FG" CapPrm)" \
+				eval '[ "$(status_line "$FG" CapEff)" = 0000000000000000 ] && [ "$(status_line "$FG" CapPrm)" = 0000000000000000 ]'
+			http_code "$P"; code=$CODE
+			code_is "$C: request through the proxy" 200 "$code" "HTTP status (curl exit $CURL_RC)"
+			check "$C: agent saw the network id" "no X-Neutron-Network-ID $U in $D/rec" \
+				agent_saw X-Neutron-Network-ID "$U"
+			nmp status "${SA[@]}"
+			code_is "$C: status running" 0 "$RC" "stdout: $(cat "$D/out")"
+			nmp stop "${SA[@]}"
+			code_is "$C: stop" 0 "$RC" "$(err_note)"
+			check "$C: process gone" "pid $FG still alive" reap "$FG" 50
+			check "$C: pidfile removed" "$PIDF still there" absent "$PIDF"
+		else
+			fail "$C: started" "the proxy did not come up: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
+		fi
+	fi
+	end_case
+fi
 
 finish
