@@ -144,6 +144,10 @@ log_vwrite(int prio, const char *level, const char *fmt, va_list ap)
 	int saved = errno;
 	int n;
 
+	/* Nowhere to go (the access log, without a file or syslog): no work. */
+	if (!(log_stderr && (prio <= LOG_WARNING || log_debug_on)) &&
+	    log_fd < 0 && !log_syslog)
+		return;
 	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
 		msg[0] = '\0';
 	n = snprintf(line, sizeof(line), "%s%s%s%s: %s%s%s\n", log_ident,
