@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -46,10 +47,12 @@ struct engine_ctx {
 	struct event_base *base;
 	struct evconnlistener *ls[MAX_LISTENERS];
 	int nls;
-	bool paused; /* listeners disabled at maxconn */
+	bool paused;         /* listeners disabled: maxconn or backoff */
+	bool accept_backoff; /* accept() failed a moment ago */
 	bool draining;
 	unsigned int conns;
 	struct event *sig_term, *sig_int, *sig_hup, *drain_timer;
+	struct event *backoff_timer;
 	struct http_config hcfg;
 	struct sockaddr_un agent;
 	socklen_t agent_len;
@@ -160,7 +163,8 @@ maybe_resume(struct engine_ctx *e)
 {
 	int i;
 
-	if (e->paused && !e->draining && e->conns < MAXCONN) {
+	if (e->paused && !e->draining && !e->accept_backoff &&
+	    e->conns < MAXCONN) {
 		for (i = 0; i < e->nls; i++)
 			evconnlistener_enable(e->ls[i]);
 		e->paused = false;
@@ -326,6 +330,7 @@ finish_response(struct conn *c)
 		return;
 	}
 	/* Keep-alive: wait for the next request, maybe already buffered. */
+	bufferevent_set_timeouts(c->client, &e->t_client, &e->t_client);
 	arm_timer(c, &e->t_keepalive);
 	bufferevent_enable(c->client, EV_READ);
 	client_read(c->client, c);
@@ -421,6 +426,11 @@ start_request(struct conn *c, struct http_out *out)
 		return;
 	}
 	c->forwarding = true;
+	/*
+	 * While the agent answers, the client owes us nothing: only a client
+	 * that stops reading what we send is cut (timeout client, as write).
+	 */
+	bufferevent_set_timeouts(c->client, NULL, &e->t_client);
 	bufferevent_write(c->agent, out->head.buf, out->head.len);
 }
 
@@ -591,6 +601,60 @@ accept_conn(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 
 /* ---- listeners, signals, the loop ---- */
 
+/*
+ * Each connection takes two descriptors (client and agent): make room for
+ * maxconn of them, as haproxy does, up to the hard limit.
+ */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+	rlim_t want = 2 * MAXCONN + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want
+	                  ? want
+	                  : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < want)
+		log_warn("only %lu descriptors: fewer than %u connections "
+		         "can be served at once",
+		    (unsigned long)rl.rlim_cur, MAXCONN);
+}
+
+static void
+resume_accepting(evutil_socket_t fd, short what, void *arg)
+{
+	struct engine_ctx *e = arg;
+
+	(void)fd;
+	(void)what;
+	e->accept_backoff = false;
+	maybe_resume(e);
+}
+
+/*
+ * accept() failed (out of descriptors, most likely): stop accepting for a
+ * moment instead of spinning; the connections wait in the backlog.
+ */
+static void
+accept_error(struct evconnlistener *l, void *arg)
+{
+	struct engine_ctx *e = arg;
+	struct timeval pause = {0, 100000};
+	int err = EVUTIL_SOCKET_ERROR(), i;
+
+	(void)l;
+	if (!e->accept_backoff)
+		log_warn(
+		    "cannot accept: %s; pausing for 100 ms", strerror(err));
+	e->accept_backoff = true;
+	for (i = 0; i < e->nls; i++)
+		evconnlistener_disable(e->ls[i]);
+	e->paused = true;
+	event_add(e->backoff_timer, &pause);
+}
+
 static int
 listen_on(struct engine_ctx *e, const char *addr, unsigned int port,
     const char *ifname)
@@ -633,6 +697,7 @@ listen_on(struct engine_ctx *e, const char *addr, unsigned int port,
 		(void)close(fd);
 		return -ENOMEM;
 	}
+	evconnlistener_set_error_cb(e->ls[e->nls], accept_error);
 	e->nls++;
 	return 0;
 }
@@ -681,6 +746,14 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 		log_warn("cannot reopen the log file: %s", strerror(errno));
 }
 
+/* libevent's own messages go through our log, at debug. */
+static void
+event_log(int severity, const char *msg)
+{
+	(void)severity;
+	log_debug("libevent: %s", msg);
+}
+
 struct engine_ctx *
 engine_new(const struct options *o, int *err, const char **what)
 {
@@ -720,8 +793,16 @@ engine_new(const struct options *o, int *err, const char **what)
 			goto fail;
 		}
 	}
+	event_set_log_callback(event_log);
 	e->base = event_base_new();
 	if (e->base == NULL) {
+		r = -ENOMEM;
+		*what = "creating the event loop";
+		goto fail;
+	}
+	raise_fd_limit();
+	e->backoff_timer = evtimer_new(e->base, resume_accepting, e);
+	if (e->backoff_timer == NULL) {
 		r = -ENOMEM;
 		*what = "creating the event loop";
 		goto fail;
@@ -796,6 +877,8 @@ engine_free(struct engine_ctx *e)
 		event_free(e->sig_hup);
 	if (e->drain_timer != NULL)
 		event_free(e->drain_timer);
+	if (e->backoff_timer != NULL)
+		event_free(e->backoff_timer);
 	if (e->base != NULL)
 		event_base_free(e->base);
 	free(e->rate);
