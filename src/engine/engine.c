@@ -1,6 +1,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stddef.h>
@@ -53,6 +54,7 @@ struct engine_ctx {
 	unsigned int conns;
 	struct event *sig_term, *sig_int, *sig_hup, *drain_timer;
 	struct event *backoff_timer;
+	struct event *trim_timer; /* gives freed memory back once idle */
 	struct http_config hcfg;
 	struct sockaddr_un agent;
 	socklen_t agent_len;
@@ -210,6 +212,11 @@ conn_free(struct conn *c)
 	free(c);
 	e->conns--;
 	maybe_resume(e);
+	if (e->conns == 0 && !evtimer_pending(e->trim_timer, NULL)) {
+		struct timeval later = {1, 0};
+
+		evtimer_add(e->trim_timer, &later);
+	}
 	if (e->draining && e->conns == 0)
 		event_base_loopbreak(e->base);
 }
@@ -622,6 +629,21 @@ raise_fd_limit(void)
 		    (unsigned long)rl.rlim_cur, MAXCONN);
 }
 
+/*
+ * A second after the last connection went: the heap a load left behind
+ * goes back to the system, so an idle proxy stays small.
+ */
+static void
+trim_memory(evutil_socket_t fd, short what, void *arg)
+{
+	struct engine_ctx *e = arg;
+
+	(void)fd;
+	(void)what;
+	if (e->conns == 0)
+		(void)malloc_trim(0);
+}
+
 static void
 resume_accepting(evutil_socket_t fd, short what, void *arg)
 {
@@ -802,7 +824,8 @@ engine_new(const struct options *o, int *err, const char **what)
 	}
 	raise_fd_limit();
 	e->backoff_timer = evtimer_new(e->base, resume_accepting, e);
-	if (e->backoff_timer == NULL) {
+	e->trim_timer = evtimer_new(e->base, trim_memory, e);
+	if (e->backoff_timer == NULL || e->trim_timer == NULL) {
 		r = -ENOMEM;
 		*what = "creating the event loop";
 		goto fail;
@@ -879,6 +902,8 @@ engine_free(struct engine_ctx *e)
 		event_free(e->drain_timer);
 	if (e->backoff_timer != NULL)
 		event_free(e->backoff_timer);
+	if (e->trim_timer != NULL)
+		event_free(e->trim_timer);
 	if (e->base != NULL)
 		event_base_free(e->base);
 	free(e->rate);
