@@ -102,37 +102,7 @@ cleanup_all() {
 }
 at_exit cleanup_all
 
-# --- ports -----------------------------------------------------------------
-
-USED_PORTS=" "
-
-port_busy() {
-	local hex
-	hex=$(printf '%04X' "$1")
-	grep -qE "^ *[0-9]+: [0-9A-F]+:$hex " /proc/net/tcp /proc/net/tcp6 2>/dev/null
-}
-
-# listeners PORT: how many sockets listen on PORT.
-listeners() {
-	local hex
-	hex=$(printf '%04X' "$1")
-	cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
-		grep -cE "^ *[0-9]+: [0-9A-F]+:$hex [0-9A-F]+:0000 0A "
-}
-
-# pick_port: a free port of 20000-29999 not used before by this script.
-pick_port() {
-	local i p
-	for ((i = 0; i < 200; i++)); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM + $$) % 10000))
-		case $USED_PORTS in *" $p "*) continue ;; esac
-		port_busy "$p" && continue
-		USED_PORTS+="$p "
-		PORT=$p
-		return 0
-	done
-	return 1
-}
+# Ports: port_busy, listeners and pick_port come from lib.sh.
 
 # --- one case: directory, agent, engine ------------------------------------
 
@@ -784,6 +754,29 @@ case_begin "drain" && {
 		check "$CASE: pidfile emptied" "$(cat "$D/p.pid" 2>/dev/null)" ""
 		check "$CASE: agent saw only the one request" "$(nrec)" 1
 		sanitizer_clean
+	fi
+}
+case_end
+
+# --- 11: SIGHUP reopens the log file ---------------------------------------
+
+case_begin "log reopen" && {
+	if agent_start normal && engine_start --log-file "$D/engine.log"; then
+		http "$URL/before"
+		check "$CASE: access line in the log" \
+			"$(grep -c '"GET /before" 200' "$D/engine.log" 2>/dev/null)" 1
+		mv "$D/engine.log" "$D/engine.log.1"
+		kill -HUP "$ENGINE_PID"
+		for ((i = 0; i < WAIT_MAX; i++)); do
+			[ -e "$D/engine.log" ] && break
+			sleep 0.1
+		done
+		http "$URL/after"
+		check "$CASE: a new file after SIGHUP gets the next line" \
+			"$(grep -c '"GET /after" 200' "$D/engine.log" 2>/dev/null) $(grep -c '/after' "$D/engine.log.1" 2>/dev/null)" "1 0"
+		check "$CASE: lines carry the id" "$(grep -c "\[$ID\]" "$D/engine.log" 2>/dev/null)" 1
+		engine_alive "$CASE: still serving after SIGHUP"
+		engine_stop
 	fi
 }
 case_end

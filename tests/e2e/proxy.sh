@@ -82,38 +82,7 @@ cleanup_all() {
 }
 at_exit cleanup_all
 
-# --- ports -----------------------------------------------------------------
-
-USED_PORTS=" "
-
-# port_busy PORT: any TCP socket, v4 or v6, any state, on PORT.
-port_busy() {
-	local hex
-	hex=$(printf '%04X' "$1")
-	grep -qE "^ *[0-9]+: [0-9A-F]+:$hex " /proc/net/tcp /proc/net/tcp6 2>/dev/null
-}
-
-# listeners PORT: how many sockets listen on PORT.
-listeners() {
-	local hex
-	hex=$(printf '%04X' "$1")
-	cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
-		grep -cE "^ *[0-9]+: [0-9A-F]+:$hex [0-9A-F]+:0000 0A "
-}
-
-# pick_port: a free port of 20000-29999 not used before by this script, in PORT.
-pick_port() {
-	local i p
-	for ((i = 0; i < 200; i++)); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM + $$) % 10000))
-		case $USED_PORTS in *" $p "*) continue ;; esac
-		port_busy "$p" && continue
-		USED_PORTS+="$p "
-		PORT=$p
-		return 0
-	done
-	return 1
-}
+# Ports: port_busy, listeners and pick_port come from lib.sh.
 
 HAVE_V6=0
 if command -v ip >/dev/null 2>&1; then
