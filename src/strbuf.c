@@ -41,17 +41,26 @@ grow(struct strbuf *sb, size_t need)
 }
 
 int
-strbuf_append(struct strbuf *sb, const char *s)
+strbuf_appendn(struct strbuf *sb, const char *s, size_t n)
 {
-	size_t n = strlen(s);
 	int r;
 
+	if (n > ((size_t)-1) / 2 - sb->len)
+		return -ENOMEM;
 	r = grow(sb, sb->len + n);
 	if (r < 0)
 		return r;
-	memcpy(sb->buf + sb->len, s, n + 1);
+	if (n > 0)
+		memcpy(sb->buf + sb->len, s, n);
 	sb->len += n;
+	sb->buf[sb->len] = '\0';
 	return 0;
+}
+
+int
+strbuf_append(struct strbuf *sb, const char *s)
+{
+	return strbuf_appendn(sb, s, strlen(s));
 }
 
 int
@@ -85,6 +94,15 @@ const char *
 strbuf_str(const struct strbuf *sb)
 {
 	return sb->buf != NULL ? sb->buf : "";
+}
+
+void
+strbuf_clear(struct strbuf *sb)
+{
+	sb->len = 0;
+	sb->failed = false;
+	if (sb->buf != NULL)
+		sb->buf[0] = '\0';
 }
 
 void

@@ -22,10 +22,14 @@ struct strbuf {
 	}
 
 int strbuf_append(struct strbuf *sb, const char *s);
+/* n bytes of s, which may hold NULs (the buffer stays NUL-terminated). */
+int strbuf_appendn(struct strbuf *sb, const char *s, size_t n);
 int strbuf_appendf(struct strbuf *sb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* The text so far ("" when empty); valid until the next append. */
 const char *strbuf_str(const struct strbuf *sb);
+/* Empty again, keeping the allocation; a past failure is forgotten. */
+void strbuf_clear(struct strbuf *sb);
 void strbuf_release(struct strbuf *sb);
 
 /*

@@ -32,12 +32,6 @@
 #include "engine/http.h"
 #include "banned.h"
 
-struct bytes {
-	char *p; /* NUL-terminated once anything was added */
-	size_t len;
-	size_t cap;
-};
-
 enum last_cb { CB_NONE, CB_FIELD, CB_VALUE };
 enum hevent { EV_NONE, EV_HEAD, EV_DONE };
 
@@ -53,12 +47,12 @@ struct hmsg {
 	bool te_seen;
 	enum hevent ev;
 	enum last_cb last;
-	struct bytes line; /* request target or reason phrase */
-	struct bytes name;
-	struct bytes value;
-	struct bytes hdrs; /* "name\0value\0" per header, in order */
-	struct bytes conn; /* Connection values, comma separated */
-	struct bytes te;   /* Transfer-Encoding values, comma separated */
+	struct strbuf line; /* request target or reason phrase */
+	struct strbuf name;
+	struct strbuf value;
+	struct strbuf hdrs; /* "name\0value\0" per header, in order */
+	struct strbuf conn; /* Connection values, comma separated */
+	struct strbuf te;   /* Transfer-Encoding values, comma separated */
 	unsigned nhost;
 	struct strbuf head;
 
@@ -96,54 +90,6 @@ struct http_response {
 
 #define CONTAINER_OF(ptr, type, member)                                        \
 	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
-
-static int
-bytes_add(struct bytes *b, const char *s, size_t n)
-{
-	size_t cap;
-	char *p;
-
-	if (n > SIZE_MAX / 2 || b->len > SIZE_MAX / 2)
-		return -ENOMEM;
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap ? b->cap : 64;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (p == NULL)
-			return -ENOMEM;
-		b->p = p;
-		b->cap = cap;
-	}
-	if (n > 0)
-		memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
-static void
-bytes_clear(struct bytes *b)
-{
-	b->len = 0;
-	if (b->p != NULL)
-		b->p[0] = '\0';
-}
-
-static void
-bytes_free(struct bytes *b)
-{
-	free(b->p);
-	b->p = NULL;
-	b->len = 0;
-	b->cap = 0;
-}
-
-static const char *
-bytes_str(const struct bytes *b)
-{
-	return b->p != NULL ? b->p : "";
-}
 
 /* Record the first failure of a message; callbacks return this. */
 static int
@@ -241,9 +187,9 @@ is_ows(char c)
  * around elements ignored).
  */
 static bool
-list_has(const struct bytes *list, const char *tok)
+list_has(const struct strbuf *list, const char *tok)
 {
-	const char *s = bytes_str(list), *e;
+	const char *s = strbuf_str(list), *e;
 	size_t n = strlen(tok), k;
 
 	while (*s != '\0') {
@@ -283,7 +229,7 @@ wsgi_match(const char *name, const char *pat, bool prefix)
 }
 
 static bool
-is_hop_by_hop(const char *name, const struct bytes *conn)
+is_hop_by_hop(const char *name, const struct strbuf *conn)
 {
 	static const char *const hop[] = {"Connection", "Keep-Alive",
 	    "Proxy-Connection", "TE", "Trailer", "Upgrade", NULL};
@@ -325,12 +271,12 @@ msg_reset(struct hmsg *m)
 	m->te_seen = false;
 	m->ev = EV_NONE;
 	m->last = CB_NONE;
-	bytes_clear(&m->line);
-	bytes_clear(&m->name);
-	bytes_clear(&m->value);
-	bytes_clear(&m->hdrs);
-	bytes_clear(&m->conn);
-	bytes_clear(&m->te);
+	strbuf_clear(&m->line);
+	strbuf_clear(&m->name);
+	strbuf_clear(&m->value);
+	strbuf_clear(&m->hdrs);
+	strbuf_clear(&m->conn);
+	strbuf_clear(&m->te);
 	m->nhost = 0;
 	strbuf_release(&m->head);
 	/* The line-end check runs on across messages: not reset. */
@@ -350,12 +296,12 @@ msg_init(struct hmsg *m, enum http_parser_type type, int bad)
 static void
 msg_free(struct hmsg *m)
 {
-	bytes_free(&m->line);
-	bytes_free(&m->name);
-	bytes_free(&m->value);
-	bytes_free(&m->hdrs);
-	bytes_free(&m->conn);
-	bytes_free(&m->te);
+	strbuf_release(&m->line);
+	strbuf_release(&m->name);
+	strbuf_release(&m->value);
+	strbuf_release(&m->hdrs);
+	strbuf_release(&m->conn);
+	strbuf_release(&m->te);
 	strbuf_release(&m->head);
 }
 
@@ -363,7 +309,7 @@ msg_free(struct hmsg *m)
 static int
 finish_header(struct hmsg *m)
 {
-	const char *name = bytes_str(&m->name), *value = bytes_str(&m->value);
+	const char *name = strbuf_str(&m->name), *value = strbuf_str(&m->value);
 	size_t n = m->value.len;
 
 	if (m->last == CB_NONE)
@@ -375,23 +321,24 @@ finish_header(struct hmsg *m)
 		return fail(m, m->bad, "bad header name");
 	if (!valid_value(value, n))
 		return fail(m, m->bad, "bad header value");
-	if (bytes_add(&m->hdrs, name, m->name.len + 1) < 0 ||
-	    bytes_add(&m->hdrs, value, n) < 0 || bytes_add(&m->hdrs, "", 1) < 0)
+	if (strbuf_appendn(&m->hdrs, name, m->name.len + 1) < 0 ||
+	    strbuf_appendn(&m->hdrs, value, n) < 0 ||
+	    strbuf_appendn(&m->hdrs, "", 1) < 0)
 		return fail(m, 500, "out of memory");
 	if (strcasecmp(name, "Connection") == 0) {
-		if (bytes_add(&m->conn, ",", 1) < 0 ||
-		    bytes_add(&m->conn, value, n) < 0)
+		if (strbuf_appendn(&m->conn, ",", 1) < 0 ||
+		    strbuf_appendn(&m->conn, value, n) < 0)
 			return fail(m, 500, "out of memory");
 	} else if (strcasecmp(name, "Transfer-Encoding") == 0) {
-		if ((m->te_seen && bytes_add(&m->te, ",", 1) < 0) ||
-		    bytes_add(&m->te, value, n) < 0)
+		if ((m->te_seen && strbuf_appendn(&m->te, ",", 1) < 0) ||
+		    strbuf_appendn(&m->te, value, n) < 0)
 			return fail(m, 500, "out of memory");
 		m->te_seen = true;
 	} else if (strcasecmp(name, "Host") == 0) {
 		m->nhost++;
 	}
-	bytes_clear(&m->name);
-	bytes_clear(&m->value);
+	strbuf_clear(&m->name);
+	strbuf_clear(&m->value);
 	return 0;
 }
 
@@ -407,7 +354,7 @@ on_line(http_parser *p, const char *at, size_t n)
 {
 	struct hmsg *m = msg_of(p);
 
-	if (bytes_add(&m->line, at, n) < 0)
+	if (strbuf_appendn(&m->line, at, n) < 0)
 		return fail(m, 500, "out of memory");
 	return 0;
 }
@@ -425,7 +372,7 @@ on_header_field(http_parser *p, const char *at, size_t n)
 	}
 	if (m->last == CB_VALUE && finish_header(m) < 0)
 		return -1;
-	if (bytes_add(&m->name, at, n) < 0)
+	if (strbuf_appendn(&m->name, at, n) < 0)
 		return fail(m, 500, "out of memory");
 	m->last = CB_FIELD;
 	return 0;
@@ -438,7 +385,7 @@ on_header_value(http_parser *p, const char *at, size_t n)
 
 	if (m->headers_done)
 		return 0;
-	if (bytes_add(&m->value, at, n) < 0)
+	if (strbuf_appendn(&m->value, at, n) < 0)
 		return fail(m, 500, "out of memory");
 	m->last = CB_VALUE;
 	return 0;
@@ -467,7 +414,7 @@ on_body(http_parser *p, const char *at, size_t n)
 static int
 check_te(struct hmsg *m)
 {
-	const char *s = bytes_str(&m->te), *e;
+	const char *s = strbuf_str(&m->te), *e;
 	bool last_chunked = false;
 	size_t ntok = 0, k;
 
@@ -502,12 +449,13 @@ build_request_head(struct http_request *r)
 {
 	struct hmsg *m = &r->m;
 	struct strbuf *h = &m->head;
-	const char *s = bytes_str(&m->hdrs), *name, *value;
+	const char *s = strbuf_str(&m->hdrs), *name, *value;
 	size_t i;
 
 	(void)strbuf_appendf(h, "%s %s HTTP/%u.%u\r\n",
-	    http_method_str((enum http_method)m->p.method), bytes_str(&m->line),
-	    (unsigned)m->p.http_major, (unsigned)m->p.http_minor);
+	    http_method_str((enum http_method)m->p.method),
+	    strbuf_str(&m->line), (unsigned)m->p.http_major,
+	    (unsigned)m->p.http_minor);
 	(void)strbuf_appendf(h, "X-Forwarded-For: %s\r\n%s: %s\r\n", r->peer,
 	    r->id_header, r->id);
 	for (i = 0; i < m->hdrs.len; i += strlen(value) + 1) {
@@ -531,7 +479,7 @@ req_headers_complete(http_parser *p)
 {
 	struct hmsg *m = msg_of(p);
 	struct http_request *r = CONTAINER_OF(m, struct http_request, m);
-	const char *line = bytes_str(&m->line);
+	const char *line = strbuf_str(&m->line);
 	size_t i;
 
 	if (finish_header(m) < 0)
@@ -578,11 +526,11 @@ build_response_head(struct http_response *r)
 {
 	struct hmsg *m = &r->m;
 	struct strbuf *h = &m->head;
-	const char *s = bytes_str(&m->hdrs), *name, *value;
+	const char *s = strbuf_str(&m->hdrs), *name, *value;
 	size_t i;
 
 	(void)strbuf_appendf(h, "HTTP/1.1 %03u %s\r\n",
-	    (unsigned)m->p.status_code, bytes_str(&m->line));
+	    (unsigned)m->p.status_code, strbuf_str(&m->line));
 	for (i = 0; i < m->hdrs.len; i += strlen(value) + 1) {
 		name = s + i;
 		value = name + strlen(name) + 1;
@@ -624,7 +572,7 @@ resp_headers_complete(http_parser *p)
 		return -1;
 	if (p->http_major != 1 || p->http_minor > 1)
 		return fail(m, 502, "bad response version");
-	if (!valid_value(bytes_str(&m->line), m->line.len))
+	if (!valid_value(strbuf_str(&m->line), m->line.len))
 		return fail(m, 502, "bad reason phrase");
 	if (code == 101 || code < 100)
 		return fail(m, 502, "bad response status");
@@ -793,7 +741,8 @@ fill_request_line(const struct hmsg *m, struct http_out *out)
 	    http_method_str((enum http_method)m->p.method));
 	if (n < 0 || (size_t)n >= sizeof(out->method))
 		out->method[0] = '\0';
-	escape_path(m->line.p, m->line.len, out->path, sizeof(out->path));
+	escape_path(
+	    strbuf_str(&m->line), m->line.len, out->path, sizeof(out->path));
 }
 
 static enum http_event

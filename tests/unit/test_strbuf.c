@@ -67,6 +67,31 @@ test_concat(void **state)
 	assert_string_equal(out, "");
 }
 
+static void
+test_appendn_and_clear(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	/* Embedded NULs count; the buffer stays terminated after them. */
+	assert_int_equal(strbuf_appendn(&sb, "a\0b", 3), 0);
+	assert_int_equal(strbuf_appendn(&sb, "cd", 1), 0);
+	assert_int_equal(sb.len, 4);
+	assert_memory_equal(sb.buf, "a\0bc", 5);
+	assert_int_equal(strbuf_appendn(&sb, "", 0), 0);
+	assert_int_equal(sb.len, 4);
+	strbuf_clear(&sb);
+	assert_int_equal(sb.len, 0);
+	assert_string_equal(strbuf_str(&sb), "");
+	/* A failure is forgotten by clear, and the allocation kept. */
+	sb.failed = true;
+	assert_int_equal(strbuf_append(&sb, "x"), -ENOMEM);
+	strbuf_clear(&sb);
+	assert_int_equal(strbuf_append(&sb, "xy"), 0);
+	assert_string_equal(sb.buf, "xy");
+	strbuf_release(&sb);
+}
+
 int
 main(void)
 {
@@ -74,6 +99,7 @@ main(void)
 	    cmocka_unit_test(test_append),
 	    cmocka_unit_test(test_failed_sticks),
 	    cmocka_unit_test(test_concat),
+	    cmocka_unit_test(test_appendn_and_clear),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
