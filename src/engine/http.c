@@ -444,13 +444,32 @@ check_te(struct hmsg *m)
 	return 0;
 }
 
+/*
+ * Append the message's headers to its head but hop-by-hop ones and, for a
+ * request (id_header set), every one the agent would take for ours.
+ */
+static void
+append_headers(struct hmsg *m, const char *id_header)
+{
+	const char *s = strbuf_str(&m->hdrs), *name, *value;
+	size_t i;
+
+	for (i = 0; i < m->hdrs.len; i += strlen(value) + 1) {
+		name = s + i;
+		value = name + strlen(name) + 1;
+		i += strlen(name) + 1;
+		if (is_hop_by_hop(name, &m->conn) ||
+		    (id_header != NULL && is_spoofable(name, id_header)))
+			continue;
+		(void)strbuf_appendf(&m->head, "%s: %s\r\n", name, value);
+	}
+}
+
 static int
 build_request_head(struct http_request *r)
 {
 	struct hmsg *m = &r->m;
 	struct strbuf *h = &m->head;
-	const char *s = strbuf_str(&m->hdrs), *name, *value;
-	size_t i;
 
 	(void)strbuf_appendf(h, "%s %s HTTP/%u.%u\r\n",
 	    http_method_str((enum http_method)m->p.method),
@@ -458,15 +477,7 @@ build_request_head(struct http_request *r)
 	    (unsigned)m->p.http_minor);
 	(void)strbuf_appendf(h, "X-Forwarded-For: %s\r\n%s: %s\r\n", r->peer,
 	    r->id_header, r->id);
-	for (i = 0; i < m->hdrs.len; i += strlen(value) + 1) {
-		name = s + i;
-		value = name + strlen(name) + 1;
-		i += strlen(name) + 1;
-		if (is_hop_by_hop(name, &m->conn) ||
-		    is_spoofable(name, r->id_header))
-			continue;
-		(void)strbuf_appendf(h, "%s: %s\r\n", name, value);
-	}
+	append_headers(m, r->id_header);
 	if (strbuf_append(h, "Connection: close\r\n\r\n") < 0)
 		return fail(m, 500, "out of memory");
 	if (h->len > r->agent_head_max)
@@ -526,19 +537,10 @@ build_response_head(struct http_response *r)
 {
 	struct hmsg *m = &r->m;
 	struct strbuf *h = &m->head;
-	const char *s = strbuf_str(&m->hdrs), *name, *value;
-	size_t i;
 
 	(void)strbuf_appendf(h, "HTTP/1.1 %03u %s\r\n",
 	    (unsigned)m->p.status_code, strbuf_str(&m->line));
-	for (i = 0; i < m->hdrs.len; i += strlen(value) + 1) {
-		name = s + i;
-		value = name + strlen(name) + 1;
-		i += strlen(name) + 1;
-		if (is_hop_by_hop(name, &m->conn))
-			continue;
-		(void)strbuf_appendf(h, "%s: %s\r\n", name, value);
-	}
+	append_headers(m, NULL);
 	if (strbuf_appendf(h, "Connection: %s\r\n\r\n",
 	        r->keep_alive ? "keep-alive" : "close") < 0)
 		return fail(m, 500, "out of memory");
