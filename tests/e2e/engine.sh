@@ -19,6 +19,7 @@ AGENT=$SRC/tests/support/fake_agent.py
 BIG_AGENT=$SRC/tests/support/big_agent.py
 CLIENT=$SRC/tests/support/raw_client.py
 WAIT_MAX=150 # polls of 0.1 s: 15 s for any process to start or stop (ASan)
+REAP_POLLS=$WAIT_MAX
 
 for need in "$AGENT" "$BIG_AGENT" "$CLIENT"; do
 	if [ ! -f "$need" ]; then
@@ -47,29 +48,6 @@ ENGINE_STOP=()
 CASE_DIR=
 BG_PIDS=() # clients started in the background
 
-# alive PID: running (a zombie we have not reaped yet is not).
-alive() {
-	local st
-	[ -r "/proc/$1/stat" ] || return 1
-	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
-	[ -n "$st" ] && [ "$st" != Z ]
-}
-
-# reap PID: wait (bounded) for our child PID to end, SIGKILL it if it does
-# not, and collect it; its exit status in REAPED.
-reap() {
-	local pid=$1 i
-	for ((i = 0; i < WAIT_MAX; i++)); do
-		alive "$pid" || break
-		sleep 0.1
-	done
-	if alive "$pid"; then
-		kill -KILL "$pid" 2>/dev/null
-		sleep 0.1
-	fi
-	wait "$pid" 2>/dev/null
-	REAPED=$?
-}
 
 agent_stop() {
 	if [ -n "$AGENT_PID" ]; then

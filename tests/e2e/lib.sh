@@ -233,3 +233,29 @@ pick_port() {
 	done
 	return 1
 }
+
+# --- processes ----------------------------------------------------------------
+
+# alive PID: running (a zombie we have not reaped yet is not).
+alive() {
+	local st
+	[ -r "/proc/$1/stat" ] || return 1
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
+# reap PID: wait (at most REAP_POLLS x 0.1 s, default 5 s) for our child PID
+# to end, SIGKILL it if it does not, and collect it; its status in REAPED.
+reap() {
+	local pid=$1 i
+	for ((i = 0; i < ${REAP_POLLS:-50}; i++)); do
+		alive "$pid" || break
+		sleep 0.1
+	done
+	if alive "$pid"; then
+		kill -KILL "$pid" 2>/dev/null
+		sleep 0.1
+	fi
+	wait "$pid" 2>/dev/null
+	REAPED=$?
+}

@@ -128,7 +128,6 @@ gone() {
 	st=${st##*) }
 	[ "${st%% *}" = Z ]
 }
-alive() { ! gone "$1"; }
 
 # wait_gone PID [TENTHS]: poll (at most TENTHS x 0.1 s) until PID is gone.
 wait_gone() {
@@ -141,7 +140,8 @@ wait_gone() {
 }
 
 # reap PID [TENTHS]: for a child of this script: wait_gone, then collect its
-# status into REAPED (empty when it did not end).
+# status into REAPED (empty when it did not end). Unlike lib.sh's reap, it
+# never kills: an unkillable proxy is what some cases look for.
 reap() {
 	REAPED=
 	# (bash's "Killed" job notices are noise here: the status is checked)

@@ -38,28 +38,6 @@ PROXY_PID=
 PROXY_STOP=() # the stop command line of the running proxy
 CASE_DIR=
 
-# alive PID: running (a zombie we have not reaped yet is not).
-alive() {
-	local st
-	[ -r "/proc/$1/stat" ] || return 1
-	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
-	[ -n "$st" ] && [ "$st" != Z ]
-}
-
-# reap PID: wait (bounded) for our child PID to end, SIGKILL it if it does
-# not, and collect it.
-reap() {
-	local pid=$1 i
-	for ((i = 0; i < BUSY_MAX; i++)); do
-		alive "$pid" || break
-		sleep 0.1
-	done
-	if alive "$pid"; then
-		kill -KILL "$pid" 2>/dev/null
-		sleep 0.1
-	fi
-	wait "$pid" 2>/dev/null
-}
 
 cleanup_all() {
 	if [ -n "$PROXY_PID" ]; then
