@@ -15,7 +15,7 @@
 #include "banned.h"
 
 #define NSS_BUF_MIN 1024
-#define NSS_BUF_MAX (1024 * 1024)
+#define NSS_BUF_MAX (1024 * 1024UL)
 
 /* ERANGE asks for a bigger buffer; anything else but 0 is a real failure. */
 static int
@@ -99,9 +99,12 @@ lookup(enum account_kind kind, bool by_id, const char *spec, unsigned long num,
 	return *found ? 0 : r;
 }
 
-static int
-resolve(enum account_kind kind, const char *spec, char *name, size_t namesz,
-    unsigned long *id)
+/*
+ * The id (0 to UINT32_MAX) as the return value, or -errno: no output
+ * parameter a failure could leave unset for the caller to read.
+ */
+static int64_t
+resolve(enum account_kind kind, const char *spec, char *name, size_t namesz)
 {
 	const char *rname = NULL;
 	unsigned long num = 0, rid = 0;
@@ -132,36 +135,31 @@ resolve(enum account_kind kind, const char *spec, char *name, size_t namesz,
 		goto out;
 	}
 	r = copy_name(rname, name, namesz);
-	if (r < 0)
-		goto out;
-	*id = rid;
 out:
 	free(buf);
-	return r;
+	return r < 0 ? r : (int64_t)rid;
 }
 
 int
 identity_user(const char *spec, char *name, size_t namesz, uid_t *id)
 {
-	unsigned long v;
-	int r;
+	int64_t r;
 
-	r = resolve(ACCOUNT_USER, spec, name, namesz, &v);
+	r = resolve(ACCOUNT_USER, spec, name, namesz);
 	if (r < 0)
-		return r;
-	*id = (uid_t)v;
+		return (int)r;
+	*id = (uid_t)r;
 	return 0;
 }
 
 int
 identity_group(const char *spec, char *name, size_t namesz, gid_t *id)
 {
-	unsigned long v;
-	int r;
+	int64_t r;
 
-	r = resolve(ACCOUNT_GROUP, spec, name, namesz, &v);
+	r = resolve(ACCOUNT_GROUP, spec, name, namesz);
 	if (r < 0)
-		return r;
-	*id = (gid_t)v;
+		return (int)r;
+	*id = (gid_t)r;
 	return 0;
 }

@@ -198,6 +198,22 @@ failed(struct launch_failure *f, int stage, int err)
 }
 
 /*
+ * execve's argv is char *const[] for history's sake and never written
+ * through: hand it our const strings by way of a union (C11 6.5.2.3), with
+ * no cast that -Wcast-qual would have to be told about.
+ */
+static char *
+exec_arg(const char *s)
+{
+	union {
+		const char *c;
+		char *m;
+	} u = {.c = s};
+
+	return u.m;
+}
+
+/*
  * The last steps before haproxy, in the process that becomes it. Only
  * async-signal-safe calls: in the daemon this runs after fork.
  */
@@ -227,9 +243,9 @@ final_steps(const struct launch_spec *s, int lock_fd, int keep_report,
 	}
 	reset_signals();
 	close_from(keep_report ? REPORT_FD + 1 : LOCK_FD + 1);
-	argv[0] = (char *)(uintptr_t)s->haproxy;
+	argv[0] = exec_arg(s->haproxy);
 	argv[1] = arg_f;
-	argv[2] = (char *)(uintptr_t)s->config;
+	argv[2] = exec_arg(s->config);
 	argv[3] = NULL;
 	execve(s->haproxy, argv, launch_clean_env);
 	err = errno;

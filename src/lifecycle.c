@@ -8,7 +8,7 @@
 #include "banned.h"
 
 #define POLL_MS 20
-#define KILL_WAIT_S 5
+#define KILL_WAIT_S 5UL
 #define START_WAIT_MS 1000
 
 int

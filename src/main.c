@@ -49,8 +49,8 @@ main(int argc, char *argv[])
 	switch (cli_parse(argc, argv, &opts, &err)) {
 	case CLI_HELP:
 		code = cli_help(base != NULL ? base + 1 : prog, &help);
-		if (code == 0)
-			fputs(strbuf_str(&help), stdout);
+		if (code == 0 && fputs(strbuf_str(&help), stdout) == EOF)
+			code = EX_IOERR;
 		strbuf_release(&help);
 		return code == 0 && fflush(stdout) == 0 ? 0 : EX_IOERR;
 	case CLI_VERSION:

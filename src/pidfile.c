@@ -24,8 +24,12 @@ dir_unsafe(const struct stat *st)
 	       (st->st_mode & S_ISVTX) == 0;
 }
 
-/* Open dir (absolute), making it and its missing parents with 0755. */
+/*
+ * Open dir (absolute), making it and its missing parents with 0755. Each
+ * level of the recursion strips one component, and depth stops it at 64.
+ */
 static int
+/* NOLINTNEXTLINE(misc-no-recursion): depth bounds it, at 64 levels */
 open_dir_p(char *dir, bool create, int depth)
 {
 	char *slash;
@@ -256,16 +260,23 @@ pidfile_unlink(const struct pidfile *pf)
 	return unlinkat(pf->dirfd, pf->name, 0) < 0 ? -errno : 0;
 }
 
-/* Read /proc/PID/<what> whole (up to bufsz - 1 bytes). */
+/*
+ * Read /proc/PID/<what> whole (up to bufsz - 1 bytes). buf is all zeros
+ * past what was read, and on failure too.
+ */
 static ssize_t
 read_proc(pid_t pid, const char *what, char *buf, size_t bufsz)
 {
 	char path[64];
 	ssize_t n, total = 0;
-	int fd;
+	int fd, len;
 
-	if (snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what) < 0)
+	if (bufsz == 0)
 		return -EINVAL;
+	memset(buf, 0, bufsz);
+	len = snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
+	if (len < 0 || (size_t)len >= sizeof(path))
+		return -ENAMETOOLONG;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

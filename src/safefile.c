@@ -176,10 +176,8 @@ safefile_open_dir(int basefd, const char *name, bool create, int *fd_out)
 	fd = -1;
 	r = 0;
 out:
-	if (fd >= 0) {
+	if (fd >= 0)
 		close(fd);
-		fd = -1;
-	}
 	return r;
 }
 
@@ -246,10 +244,8 @@ safefile_replace(int dirfd, const char *name, const void *data, size_t len)
 	 */
 	r = fsync(dirfd) < 0 ? -errno : 0;
 out:
-	if (fd >= 0) {
+	if (fd >= 0)
 		close(fd);
-		fd = -1;
-	}
 	/* The first error is the one reported; the unlink is best effort. */
 	if (have_tmp)
 		unlinkat(dirfd, tmp, 0);
@@ -323,9 +319,7 @@ out:
 		closedir(d);
 		d = NULL;
 	}
-	if (fd >= 0) {
+	if (fd >= 0)
 		close(fd);
-		fd = -1;
-	}
 	return ret;
 }

@@ -380,8 +380,8 @@ static const struct time_unit time_units[] = {
     {"ms", 1},
     {"s", 1000},
     {"m", 60 * 1000UL},
-    {"h", 60 * 60 * 1000UL},
-    {"d", 24 * 60 * 60 * 1000UL},
+    {"h", 60UL * 60 * 1000},
+    {"d", 24UL * 60 * 60 * 1000},
 };
 
 int
@@ -454,8 +454,10 @@ static bool
 equal_upper(const char *a, const char *b)
 {
 	for (; *a != '\0' && *b != '\0'; a++, b++) {
-		char c = *b >= 'a' && *b <= 'z' ? (char)(*b - 'a' + 'A') : *b;
+		char c = *b;
 
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
 		if (*a != c)
 			return false;
 	}

@@ -30,8 +30,8 @@
 #define MAXCONN 1024
 #define MAX_LISTENERS 2
 /* Past this much queued for the slower side, stop reading the faster. */
-#define BACKLOG_BYTES (64 * 1024)
-#define CLIENT_HEAD_MAX (16 * 1024)
+#define BACKLOG_BYTES (64 * 1024UL)
+#define CLIENT_HEAD_MAX (16 * 1024UL)
 #define RATE_SLOTS 16384 /* haproxy's table: size 10k */
 
 struct rate_slot {

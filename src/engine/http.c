@@ -214,7 +214,9 @@ wsgi_char(char c)
 {
 	if (c >= 'a' && c <= 'z')
 		return (char)(c - 'a' + 'A');
-	return c == '-' ? '_' : c;
+	if (c == '-')
+		return '_';
+	return c;
 }
 
 static bool

@@ -603,10 +603,12 @@ test_client_head_max(void **state)
 	/* Well past it, with no end of line in sight. */
 	cfg.client_head_max = 8192;
 	{
+		static const char get[5] =
+		    "GET /"; /* no NUL: length-delimited */
 		static char big[10000];
 
 		memset(big, 'a', sizeof(big));
-		memcpy(big, "GET /", 5);
+		memcpy(big, get, sizeof(get));
 		run_init(&res);
 		run_request(&cfg, big, sizeof(big), 0, 0, &res);
 		assert_int_equal(res.status, 431);

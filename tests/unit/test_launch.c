@@ -150,16 +150,16 @@ test_run_default_signals(void **state)
 
 	(void)state;
 	/* Ignored and blocked here, yet the child dies of SIGTERM. */
-	signal(SIGTERM, SIG_IGN);
+	assert_true(signal(SIGTERM, SIG_IGN) != SIG_ERR);
 	sigemptyset(&block);
 	sigaddset(&block, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &block, &old);
+	assert_int_equal(sigprocmask(SIG_BLOCK, &block, &old), 0);
 	st = run_sh("kill -TERM $$; exit 0");
 	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
 	st = run_sh("kill -USR1 $$; exit 0");
 	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGUSR1);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	signal(SIGTERM, SIG_DFL);
+	assert_int_equal(sigprocmask(SIG_SETMASK, &old, NULL), 0);
+	assert_true(signal(SIGTERM, SIG_DFL) != SIG_ERR);
 }
 
 static void

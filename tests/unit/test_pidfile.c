@@ -171,7 +171,7 @@ spawn_holder(const char *argv0, bool deaf)
 		(void)pidfile_write(&pf, getpid());
 		(void)fcntl(pf.fd, F_SETFD, 0);
 		if (deaf)
-			signal(SIGTERM, SIG_IGN);
+			(void)signal(SIGTERM, SIG_IGN);
 		execl("/bin/sleep", argv0, "30", (char *)NULL);
 		_exit(127);
 	}

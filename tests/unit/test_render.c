@@ -99,7 +99,7 @@ read_all(const char *path, size_t *len)
 	assert_non_null(buf);
 	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
 	buf[n] = '\0';
-	fclose(f);
+	assert_int_equal(fclose(f), 0);
 	*len = (size_t)n;
 	return buf;
 }
