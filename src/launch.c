@@ -208,8 +208,9 @@ exec_arg(const char *s)
 	union {
 		const char *c;
 		char *m;
-	} u = {.c = s};
+	} u;
 
+	u.c = s;
 	return u.m;
 }
 

@@ -36,8 +36,10 @@ open_dir_p(char *dir, bool create, int depth)
 	int fd, r;
 
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0 || errno != ENOENT || !create || depth > 64)
-		return fd >= 0 ? fd : -errno;
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOENT || !create || depth > 64)
+		return -errno;
 	slash = strrchr(dir, '/');
 	if (slash == NULL || slash == dir)
 		return -ENOENT;

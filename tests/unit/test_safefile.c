@@ -161,7 +161,7 @@ __wrap_mkdirat(int dirfd, const char *path, mode_t mode)
 int
 __wrap_openat(int dirfd, const char *path, int flags, ...)
 {
-	mode_t mode = 0;
+	mode_t mode;
 	va_list ap;
 
 	if ((flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE) {
