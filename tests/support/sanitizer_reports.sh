@@ -7,6 +7,7 @@
 #   sanitizer_reports.sh reset DIR   empty DIR (1777: a proxy that dropped
 #                                    its privileges writes there too)
 #   sanitizer_reports.sh check DIR   fail, showing each, if DIR holds any
+#                                    (and keep them); else remove DIR
 set -u
 mode=${1:-} dir=${2:-}
 case $dir in
@@ -38,6 +39,7 @@ check)
 		exit 1
 	fi
 	echo "no sanitizer report in $dir"
+	rmdir -- "$dir"
 	;;
 *)
 	echo "usage: $0 reset|check /absolute/dir" >&2
