@@ -452,6 +452,7 @@ serve_builtin(const struct options *o, const struct names *nm,
 		f.err = -r;
 		goto fail;
 	}
+	what = ""; /* engine_new's steps all passed: not theirs to name */
 	r = engine_drop_privileges(nm->uid, nm->gid);
 	if (r < 0) {
 		f.stage = LAUNCH_PRIVILEGES;
