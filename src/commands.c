@@ -13,6 +13,7 @@
 #include "identity.h"
 #include "launch.h"
 #include "lifecycle.h"
+#include "notify.h"
 #include "pidfile.h"
 #include "log.h"
 #include "render.h"
@@ -451,6 +452,7 @@ serve_builtin(const struct options *o, const struct names *nm,
 		f.err = -r;
 		goto fail;
 	}
+	what = ""; /* engine_new's steps all passed: not theirs to name */
 	r = engine_drop_privileges(nm->uid, nm->gid);
 	if (r < 0) {
 		f.stage = LAUNCH_PRIVILEGES;
@@ -471,6 +473,9 @@ serve_builtin(const struct options *o, const struct names *nm,
 	    o->bind_address, o->port,
 	    o->bind_address_v6[0] != '\0' ? " and " : "", o->bind_address_v6,
 	    o->socket_path);
+	/* Listening since engine_new(): connections wait in the backlog. */
+	if (report < 0)
+		notify_ready("serving");
 	r = engine_run(e);
 	engine_free(e);
 	(void)pidfile_clear(pf);
@@ -586,6 +591,14 @@ cmd_run(const struct options *o)
 	log_info("starting %s -f %s%s%s%s", haproxy, path,
 	    o->netns[0] != '\0' ? " in network namespace " : "", o->netns,
 	    o->daemonize ? " as a daemon" : "");
+	/*
+	 * In the foreground haproxy takes our pid, but not our environment,
+	 * and says nothing itself: everything we can check has passed, which
+	 * is all READY=1 can mean here (haproxy's own failure to bind ends
+	 * the process, and a service with it).
+	 */
+	if (!o->daemonize)
+		notify_ready("starting haproxy");
 	r = launch_haproxy(&spec, &f);
 	if (r == 0)
 		goto out; /* the daemon is haproxy now */

@@ -23,6 +23,7 @@
 #include "engine/engine.h"
 #include "engine/http.h"
 #include "log.h"
+#include "notify.h"
 #include "render.h"
 #include "strbuf.h"
 #include "banned.h"
@@ -745,6 +746,7 @@ on_stop(evutil_socket_t sig, short what, void *arg)
 		return;
 	log_info(
 	    "signal %d: no new connections, finishing %u", (int)sig, e->conns);
+	notify_stopping();
 	e->draining = true;
 	for (i = 0; i < e->nls; i++) {
 		evconnlistener_free(e->ls[i]);

@@ -1,0 +1,107 @@
+#!/bin/bash
+# The man page, against the binary it documents:
+#
+#   bash tests/docs/man.sh /path/to/ns-metadata-proxy
+#
+# - groff renders it with every warning on (-ww) and says nothing; man -l
+#   renders it without a warning;
+# - every option --help lists is documented (both spellings of a flag),
+#   each with the default --help gives; every command and every exit code
+#   --help names is there too.
+set -u
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRC=${NMP_SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}
+. "$SRC/tests/e2e/lib.sh"
+
+PAGE=$SRC/docs/ns-metadata-proxy.8
+
+if ! command -v groff >/dev/null; then
+	skip groff "no groff (Debian package groff-base)"
+else
+	groff -mandoc -ww -z "$PAGE" >"$T/groff.out" 2>&1
+	expect_code groff 0 $?
+	assert groff-quiet "groff -ww warned: $(escape_file "$T/groff.out" 400)" [ ! -s "$T/groff.out" ]
+fi
+if ! command -v man >/dev/null; then
+	skip man "no man (Debian package man-db)"
+else
+	MANWIDTH=80 man --warnings -l "$PAGE" >"$T/man.txt" 2>"$T/man.err"
+	expect_code man-l 0 $?
+	assert man-quiet "man -l warned: $(escape_file "$T/man.err" 400)" [ ! -s "$T/man.err" ]
+	assert man-rendered "man -l rendered no EXIT STATUS section" grep -q '^EXIT STATUS' "$T/man.txt"
+fi
+
+"$BIN" --help >"$T/help" 2>&1
+expect_code help 0 $?
+
+# One line per problem; empty when the page covers what --help says.
+python3 - "$T/help" "$PAGE" >"$T/drift" 2>&1 <<'PY'
+import re, sys
+
+help_text = open(sys.argv[1], encoding="utf-8").read()
+page = open(sys.argv[2], encoding="utf-8").read()
+
+# The page's option entries: from ".It Fl ..." up to the next .It/.El,
+# under every long name on that line; their text with the macros dropped.
+entries = {}
+current = None
+for line in page.splitlines():
+    if line.startswith(".It ") or line.startswith(".El"):
+        current = None
+    if line.startswith(".It Fl "):
+        current = []
+        for name in re.findall(r"Fl \\-([a-z0-9-]+)", line):
+            entries[name] = current
+    if current is not None:
+        current.append(line)
+
+def text(name):
+    body = "\n".join(entries.get(name, []))
+    body = re.sub(r"(^|\n)\.[A-Z][a-z] ", " ", body)
+    return re.sub(r"\s+", " ", body.replace("\\-", "-"))
+
+# What --help's defaults read as in the page.
+SAID = {
+    "effective uid": "effective user",
+    "effective gid": "effective group",
+    "off; on as neutron-ns-metadata-proxy": "Default: off, and on when started as",
+    "/usr/sbin/haproxy, /usr/local/sbin/haproxy": "/usr/local/sbin",
+    "<state-path>/metadata_proxy": "<state-path>/metadata_proxy",
+}
+
+n = 0
+for line in help_text.splitlines():
+    m = re.match(r"\s+--(\[no\])?([a-z0-9-]+)(.*)", line)
+    if not m:
+        continue
+    n += 1
+    names = [m.group(2)] + (["no" + m.group(2)] if m.group(1) else [])
+    for name in names:
+        if name not in entries:
+            print(f"--{name}: no entry in the OPTIONS section")
+    d = re.search(r"\[default: (.*)\]$", m.group(3))
+    if d and names[0] in entries:
+        want = SAID.get(d.group(1), "Default: " + d.group(1))
+        if want not in text(names[0]):
+            print(f"--{names[0]}: the page does not give the default '{d.group(1)}'")
+if n < 30:
+    print(f"only {n} options found in --help")
+
+commands = re.findall(r"^  ([a-z]+)  ", help_text, re.M)
+if len(commands) < 6:
+    print(f"only {len(commands)} commands found in --help")
+for c in commands:
+    if not re.search(r"^\.It Cm " + c + r"$", page, re.M):
+        print(f"command {c}: no entry in the COMMANDS section")
+
+exit_part = page[page.index(".Sh EXIT STATUS"):page.index(".Sh EXAMPLES")]
+codes = set(re.findall(r"\b(\d{2,3})\b", help_text[help_text.index("exit codes:"):]))
+for code in sorted(codes):
+    if not re.search(r"^\.It " + code + r"\b|, " + code + r"$", exit_part, re.M):
+        print(f"exit code {code}: not in EXIT STATUS")
+PY
+expect_code drift-check 0 $?
+assert covers-help "the man page and --help differ: $(escape_file "$T/drift" 600)" [ ! -s "$T/drift" ]
+
+finish
