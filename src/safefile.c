@@ -104,13 +104,20 @@ is_temp_of(const char *entry, const char *name, size_t nlen)
 int
 safefile_open_base(const char *path, int *fd_out)
 {
-	int fd;
+	struct stat st;
+	int fd, r;
 
 	if (path == NULL || path[0] != '/' || fd_out == NULL)
 		return -EINVAL;
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		r = -errno;
+		/* Linux says ENOTDIR for a symlink here: report what it is. */
+		if (r == -ENOTDIR && lstat(path, &st) == 0 &&
+		    S_ISLNK(st.st_mode))
+			r = -ELOOP;
+		return r;
+	}
 	*fd_out = fd;
 	return 0;
 }
@@ -133,11 +140,16 @@ safefile_open_dir(int basefd, const char *name, bool create, int *fd_out)
 				goto out;
 		}
 	}
-	/* A symlink at name fails here with ELOOP (or ENOTDIR). */
+	/* A symlink at name fails here (ELOOP, or ENOTDIR: see below). */
 	fd = openat(
 	    basefd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
+		/* Linux says ENOTDIR for a symlink here: report what it is. */
+		if (r == -ENOTDIR &&
+		    fstatat(basefd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode))
+			r = -ELOOP;
 		if (r != -EACCES || !created)
 			goto out;
 		/*
