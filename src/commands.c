@@ -734,7 +734,8 @@ cmd_stop(const struct options *o)
 		    o->pid_file,
 		    r == -ETIMEDOUT ? "still running after SIGKILL"
 		                    : describe(r));
-		return r == -EPERM ? EX_NOPERM : EX_OSERR;
+		/* A symlink or unsafe pidfile: 78 as for run; a timeout: 71. */
+		return commands_exit_for(r, false);
 	}
 	if (res.pid != 0)
 		log_info("stopped pid %d%s", (int)res.pid,
