@@ -224,6 +224,12 @@ write_config(
 		log_err("cannot write config '%s': %s", path, describe(r));
 		return commands_exit_for(r, true);
 	}
+	/*
+	 * Temporaries of this config that a run killed mid-write left: the
+	 * pidfile lock is ours, so no other run of this id is writing one.
+	 * Best effort: the config is in place either way.
+	 */
+	(void)safefile_remove_temps(dfd, name);
 	return 0;
 }
 

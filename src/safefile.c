@@ -269,46 +269,23 @@ out:
 }
 
 int
-safefile_remove(int dirfd, const char *name)
+safefile_remove_temps(int dirfd, const char *name)
 {
 	struct dirent *de;
-	struct stat st;
 	DIR *d = NULL;
 	size_t nlen;
-	int fd = -1, ret, e;
+	int fd = -1, ret = 0, e;
 
 	if (!valid_component(name))
 		return -EINVAL;
 	nlen = strlen(name);
-
-	if (unlinkat(dirfd, name, 0) == 0) {
-		ret = 1;
-	} else {
-		e = errno;
-		ret = e == ENOENT ? 0 : -e;
-		/* POSIX allows EPERM for a directory; Linux says EISDIR. */
-		if (e == EPERM &&
-		    fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISDIR(st.st_mode))
-			ret = -EISDIR;
-	}
-
-	/*
-	 * Stray temporaries of a failed replace. fdopendir takes ownership
-	 * of its fd, so give it a fresh one rather than the caller's.
-	 */
+	/* fdopendir takes ownership of its fd: give it a fresh one. */
 	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		e = errno;
-		if (ret >= 0)
-			ret = -e;
-		goto out;
-	}
+	if (fd < 0)
+		return -errno;
 	d = fdopendir(fd);
 	if (d == NULL) {
-		e = errno;
-		if (ret >= 0)
-			ret = -e;
+		ret = -errno;
 		goto out;
 	}
 	fd = -1;
@@ -339,5 +316,32 @@ out:
 		close(fd);
 		fd = -1;
 	}
+	return ret;
+}
+
+int
+safefile_remove(int dirfd, const char *name)
+{
+	struct stat st;
+	int ret, r, e;
+
+	if (!valid_component(name))
+		return -EINVAL;
+
+	if (unlinkat(dirfd, name, 0) == 0) {
+		ret = 1;
+	} else {
+		e = errno;
+		ret = e == ENOENT ? 0 : -e;
+		/* POSIX allows EPERM for a directory; Linux says EISDIR. */
+		if (e == EPERM &&
+		    fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(st.st_mode))
+			ret = -EISDIR;
+	}
+	/* Stray temporaries of a failed or killed replace. */
+	r = safefile_remove_temps(dirfd, name);
+	if (r < 0 && ret >= 0)
+		ret = r;
 	return ret;
 }

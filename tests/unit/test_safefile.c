@@ -1000,6 +1000,26 @@ test_remove_strays(void **state)
 	assert_int_equal(count_entries(fx, ""), ARRAY_SIZE(keep));
 }
 
+/* Only the temporaries go: the config itself and everything else stay. */
+static void
+test_remove_temps(void **state)
+{
+	struct fx *fx = *state;
+
+	put_file(fx, "conf", "x");
+	put_file(fx, ".conf.tmp-abc123", "stray");
+	symlink_in(fx, "conf", ".conf.tmp-link00");
+	put_file(fx, ".other.tmp-abc123", "keep");
+	assert_int_equal(safefile_remove_temps(fx->base, "conf"), 0);
+	assert_int_equal(count_temps(fx, "", "conf"), 0);
+	assert_file(fx, "conf", "x");
+	assert_file(fx, ".other.tmp-abc123", "keep");
+	assert_int_equal(count_entries(fx, ""), 2);
+	/* Nothing to remove is success too. */
+	assert_int_equal(safefile_remove_temps(fx->base, "conf"), 0);
+	assert_int_equal(safefile_remove_temps(fx->base, ".."), -EINVAL);
+}
+
 static void
 test_remove_directory(void **state)
 {
@@ -1115,6 +1135,7 @@ main(void)
 	    T(test_replace_short_writes),
 	    T(test_remove_idempotent),
 	    T(test_remove_strays),
+	    T(test_remove_temps),
 	    T(test_remove_directory),
 	    T(test_remove_symlink),
 	    T(test_remove_bad_names),
