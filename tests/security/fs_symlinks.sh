@@ -109,7 +109,9 @@ traced() {
 	shift
 	rm -f "$FAKE_REC"
 	LAST_CMD="strace ... $(quote_cmd "$BIN" "$@")"
-	timeout 30 strace -f -qq -o "$T/trace" -e trace=getrandom,openat,renameat,unlinkat \
+	# LeakSanitizer cannot run under ptrace: off for traced runs.
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+		timeout 30 strace -f -qq -o "$T/trace" -e trace=getrandom,openat,renameat,unlinkat \
 		-e inject=getrandom:poke_exit=@arg1=000000000000:when="$when" \
 		"$BIN" "$@" </dev/null >"$T/out" 2>"$T/err"
 	RC=$?
@@ -233,7 +235,8 @@ newcase pid-notemp
 with_conf
 if [ "$strace_ok" -eq 1 ]; then
 	rm -f "$FAKE_REC"
-	timeout 30 strace -f -qq -o "$T/trace" -e trace=openat,renameat,rename,link,linkat,symlinkat \
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+		timeout 30 strace -f -qq -o "$T/trace" -e trace=openat,renameat,rename,link,linkat,symlinkat \
 		"$BIN" run "${O[@]}" </dev/null >"$T/out" 2>"$T/err"
 	RC=$?
 	expect_code "pidfile: run" 0 "$RC"
