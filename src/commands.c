@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -162,14 +163,15 @@ cmd_render(const struct options *o)
 }
 
 /*
- * Open the config directory under the state path, making it when missing;
- * the caller owns *dfd. The state path must exist and the directory be
- * safe (DESIGN.md, "Files on disk").
+ * Open the config directory under the state path, making it when missing
+ * (*made says so); the caller owns *dfd. The state path must exist and the
+ * directory be safe (DESIGN.md, "Files on disk").
  */
 static int
-open_config_dir(const struct options *o, int *dfd)
+open_config_dir(const struct options *o, int *dfd, bool *made)
 {
 	char dirpath[PATH_MAX], name[CONFIG_NAME_MAX], path[PATH_MAX];
+	struct stat st;
 	int base = -1, code = 0, r;
 
 	if (config_paths(o, dirpath, name, path) < 0) {
@@ -183,6 +185,9 @@ open_config_dir(const struct options *o, int *dfd)
 		    describe(r));
 		return commands_exit_for(r, true);
 	}
+	*made = fstatat(base, render_config_dir(o->flavor), &st,
+	            AT_SYMLINK_NOFOLLOW) < 0 &&
+	        errno == ENOENT;
 	r = safefile_open_dir(base, render_config_dir(o->flavor), true, dfd);
 	if (r < 0) {
 		log_err("cannot use config directory '%s': %s", dirpath,
@@ -191,6 +196,18 @@ open_config_dir(const struct options *o, int *dfd)
 	}
 	(void)close(base);
 	return code;
+}
+
+/* Remove the config directory a failed run made, if it is still empty. */
+static void
+unmake_config_dir(const struct options *o)
+{
+	int base = -1;
+
+	if (safefile_open_base(o->state_path, &base) < 0)
+		return;
+	(void)unlinkat(base, render_config_dir(o->flavor), AT_REMOVEDIR);
+	(void)close(base);
 }
 
 /* Write the config into the open config directory; its path goes to path. */
@@ -208,6 +225,12 @@ write_config(
 		log_err("cannot write config '%s': %s", path, describe(r));
 		return commands_exit_for(r, true);
 	}
+	/*
+	 * Temporaries of this config that a run killed mid-write left: the
+	 * pidfile lock is ours, so no other run of this id is writing one.
+	 * Best effort: the config is in place either way.
+	 */
+	(void)safefile_remove_temps(dfd, name);
 	return 0;
 }
 
@@ -548,7 +571,7 @@ cmd_run(const struct options *o)
 	struct launch_spec spec;
 	char path[PATH_MAX], haproxy[PATH_MAX];
 	int dfd = -1, code, r;
-	bool locked = false;
+	bool locked = false, made_dir = false;
 
 	if (o->engine == ENGINE_BUILTIN)
 		return run_builtin(o);
@@ -573,7 +596,7 @@ cmd_run(const struct options *o)
 	if (code != 0)
 		goto out;
 	/* A missing state path or an unsafe config directory: nothing made. */
-	code = open_config_dir(o, &dfd);
+	code = open_config_dir(o, &dfd, &made_dir);
 	if (code != 0)
 		goto out;
 	code = lock_pidfile(o, &pf);
@@ -615,6 +638,9 @@ out:
 		(void)pidfile_unlink(&pf);
 	if (dfd >= 0)
 		(void)close(dfd);
+	/* A refused start leaves no config directory it made behind. */
+	if (code != 0 && made_dir)
+		unmake_config_dir(o);
 	strbuf_release(&text);
 	pidfile_close(&pf);
 	return code;
@@ -747,7 +773,8 @@ cmd_stop(const struct options *o)
 		    o->pid_file,
 		    r == -ETIMEDOUT ? "still running after SIGKILL"
 		                    : describe(r));
-		return r == -EPERM ? EX_NOPERM : EX_OSERR;
+		/* A symlink or unsafe pidfile: 78 as for run; a timeout: 71. */
+		return commands_exit_for(r, false);
 	}
 	if (res.pid != 0)
 		log_info("stopped pid %d%s", (int)res.pid,

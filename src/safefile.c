@@ -104,13 +104,20 @@ is_temp_of(const char *entry, const char *name, size_t nlen)
 int
 safefile_open_base(const char *path, int *fd_out)
 {
-	int fd;
+	struct stat st;
+	int fd, r;
 
 	if (path == NULL || path[0] != '/' || fd_out == NULL)
 		return -EINVAL;
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		r = -errno;
+		/* Linux says ENOTDIR for a symlink here: report what it is. */
+		if (r == -ENOTDIR && lstat(path, &st) == 0 &&
+		    S_ISLNK(st.st_mode))
+			r = -ELOOP;
+		return r;
+	}
 	*fd_out = fd;
 	return 0;
 }
@@ -133,11 +140,16 @@ safefile_open_dir(int basefd, const char *name, bool create, int *fd_out)
 				goto out;
 		}
 	}
-	/* A symlink at name fails here with ELOOP (or ENOTDIR). */
+	/* A symlink at name fails here (ELOOP, or ENOTDIR: see below). */
 	fd = openat(
 	    basefd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
+		/* Linux says ENOTDIR for a symlink here: report what it is. */
+		if (r == -ENOTDIR &&
+		    fstatat(basefd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode))
+			r = -ELOOP;
 		if (r != -EACCES || !created)
 			goto out;
 		/*
@@ -253,46 +265,23 @@ out:
 }
 
 int
-safefile_remove(int dirfd, const char *name)
+safefile_remove_temps(int dirfd, const char *name)
 {
 	struct dirent *de;
-	struct stat st;
 	DIR *d = NULL;
 	size_t nlen;
-	int fd = -1, ret, e;
+	int fd = -1, ret = 0, e;
 
 	if (!valid_component(name))
 		return -EINVAL;
 	nlen = strlen(name);
-
-	if (unlinkat(dirfd, name, 0) == 0) {
-		ret = 1;
-	} else {
-		e = errno;
-		ret = e == ENOENT ? 0 : -e;
-		/* POSIX allows EPERM for a directory; Linux says EISDIR. */
-		if (e == EPERM &&
-		    fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISDIR(st.st_mode))
-			ret = -EISDIR;
-	}
-
-	/*
-	 * Stray temporaries of a failed replace. fdopendir takes ownership
-	 * of its fd, so give it a fresh one rather than the caller's.
-	 */
+	/* fdopendir takes ownership of its fd: give it a fresh one. */
 	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		e = errno;
-		if (ret >= 0)
-			ret = -e;
-		goto out;
-	}
+	if (fd < 0)
+		return -errno;
 	d = fdopendir(fd);
 	if (d == NULL) {
-		e = errno;
-		if (ret >= 0)
-			ret = -e;
+		ret = -errno;
 		goto out;
 	}
 	fd = -1;
@@ -321,5 +310,32 @@ out:
 	}
 	if (fd >= 0)
 		close(fd);
+	return ret;
+}
+
+int
+safefile_remove(int dirfd, const char *name)
+{
+	struct stat st;
+	int ret, r, e;
+
+	if (!valid_component(name))
+		return -EINVAL;
+
+	if (unlinkat(dirfd, name, 0) == 0) {
+		ret = 1;
+	} else {
+		e = errno;
+		ret = e == ENOENT ? 0 : -e;
+		/* POSIX allows EPERM for a directory; Linux says EISDIR. */
+		if (e == EPERM &&
+		    fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(st.st_mode))
+			ret = -EISDIR;
+	}
+	/* Stray temporaries of a failed or killed replace. */
+	r = safefile_remove_temps(dirfd, name);
+	if (r < 0 && ret >= 0)
+		ret = r;
 	return ret;
 }

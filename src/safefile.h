@@ -43,6 +43,14 @@ int safefile_open_dir(int basefd, const char *name, bool create, int *fd_out);
 int safefile_replace(int dirfd, const char *name, const void *data, size_t len);
 
 /*
+ * Remove every temporary of `name` (".<name>.tmp-*") from dirfd: what a
+ * replace killed between its create and its rename leaves. The caller must
+ * know that no replace of name is under way. 0, or -errno (the first
+ * failure).
+ */
+int safefile_remove_temps(int dirfd, const char *name);
+
+/*
  * Remove `name` from dirfd and any temporary of it (".<name>.tmp-*").
  * Returns 1 if name was removed, 0 if it was already gone, or -errno (the
  * first failure; a directory at name is -EISDIR).

@@ -397,12 +397,6 @@ count_entries(const struct fx *fx, const char *rel)
 	return count;
 }
 
-static bool
-is_loop_or_notdir(int r)
-{
-	return r == -ELOOP || r == -ENOTDIR;
-}
-
 static const int fault_errnos[] = {ENOSPC, EIO, EACCES, EROFS};
 
 static const char *const bad_names[] = {
@@ -447,8 +441,8 @@ test_open_base(void **state)
 
 	mkdir_in(fx, "real", 0700);
 	symlink_in(fx, "real", "link");
-	assert_true(is_loop_or_notdir(
-	    safefile_open_base(path_in(fx, "link", p, sizeof(p)), &fd)));
+	assert_int_equal(
+	    safefile_open_base(path_in(fx, "link", p, sizeof(p)), &fd), -ELOOP);
 	put_file(fx, "file", "x");
 	assert_int_equal(
 	    safefile_open_base(path_in(fx, "file", p, sizeof(p)), &fd),
@@ -585,10 +579,9 @@ test_open_dir_symlink(void **state)
 
 	mkdir_in(fx, "target", 0755);
 	symlink_in(fx, "target", "cfg");
-	assert_true(
-	    is_loop_or_notdir(safefile_open_dir(fx->base, "cfg", true, &fd)));
-	assert_true(
-	    is_loop_or_notdir(safefile_open_dir(fx->base, "cfg", false, &fd)));
+	assert_int_equal(safefile_open_dir(fx->base, "cfg", true, &fd), -ELOOP);
+	assert_int_equal(
+	    safefile_open_dir(fx->base, "cfg", false, &fd), -ELOOP);
 	assert_int_equal(fd, -42);
 	assert_true(S_ISLNK(mode_of(fx, "cfg")));
 	assert_int_equal(mode_of(fx, "target") & 07777, 0755);
@@ -596,8 +589,8 @@ test_open_dir_symlink(void **state)
 
 	/* A dangling one as well: nothing is created at its target. */
 	symlink_in(fx, "nowhere", "cfg2");
-	assert_true(
-	    is_loop_or_notdir(safefile_open_dir(fx->base, "cfg2", true, &fd)));
+	assert_int_equal(
+	    safefile_open_dir(fx->base, "cfg2", true, &fd), -ELOOP);
 	assert_false(exists_in(fx, "nowhere"));
 }
 
@@ -1007,6 +1000,26 @@ test_remove_strays(void **state)
 	assert_int_equal(count_entries(fx, ""), ARRAY_SIZE(keep));
 }
 
+/* Only the temporaries go: the config itself and everything else stay. */
+static void
+test_remove_temps(void **state)
+{
+	struct fx *fx = *state;
+
+	put_file(fx, "conf", "x");
+	put_file(fx, ".conf.tmp-abc123", "stray");
+	symlink_in(fx, "conf", ".conf.tmp-link00");
+	put_file(fx, ".other.tmp-abc123", "keep");
+	assert_int_equal(safefile_remove_temps(fx->base, "conf"), 0);
+	assert_int_equal(count_temps(fx, "", "conf"), 0);
+	assert_file(fx, "conf", "x");
+	assert_file(fx, ".other.tmp-abc123", "keep");
+	assert_int_equal(count_entries(fx, ""), 2);
+	/* Nothing to remove is success too. */
+	assert_int_equal(safefile_remove_temps(fx->base, "conf"), 0);
+	assert_int_equal(safefile_remove_temps(fx->base, ".."), -EINVAL);
+}
+
 static void
 test_remove_directory(void **state)
 {
@@ -1122,6 +1135,7 @@ main(void)
 	    T(test_replace_short_writes),
 	    T(test_remove_idempotent),
 	    T(test_remove_strays),
+	    T(test_remove_temps),
 	    T(test_remove_directory),
 	    T(test_remove_symlink),
 	    T(test_remove_bad_names),

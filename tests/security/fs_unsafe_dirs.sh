@@ -1,0 +1,151 @@
+#!/bin/bash
+# Attack: a local user prepares the directories the launcher writes into.
+# A config directory that others can write (or own) lets them swap the
+# config of a proxy that starts as root; the original launcher made its
+# directories with default permissions. Each existing directory below is
+# refused with 78 (unsafe state on disk) and one stderr line naming it, and
+# nothing changes on disk (a previous config included):
+#   - config directory world-writable (0777, 0702, sticky 1777),
+#     group-writable (0770, 0720), owned by another user (as root: nobody);
+#   - a regular file where the config directory should be, a directory
+#     where the config file should be;
+#   - the pidfile's directory group- or world-writable without the sticky
+#     bit; the pidfile owned by another user, or group/world-writable, or a
+#     directory;
+#   - a regular file as the state path.
+# for run, cleanup and stop (each with its own documented outcome), and
+# controls: 0755 and a foreign group without write access are safe, a
+# sticky world-writable pidfile directory (like /tmp) is accepted.
+set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE/../e2e/lib.sh"
+. "$HERE/fs_lib.sh"
+
+umask 000 # nothing may depend on the caller's umask
+
+CONFNAME=$ID.conf
+# newcase NAME: state S with a previous config in D (0700) and an empty
+# pids dir; option vector O.
+newcase() {
+	CASE=$1
+	R=$T/$1
+	S=$R/state
+	D=$S/ns-metadata-proxy
+	C=$D/$CONFNAME
+	PD=$S/external/pids
+	PIDF=$PD/$ID.pid
+	mkdir -p "$S" "$PD"
+	chmod 0755 "$R" "$S" "$S/external" "$PD"
+	mkdir -m 0700 "$D"
+	printf 'previous config\n' >"$C"
+	chmod 0600 "$C"
+	O=(--network-id "$ID" --state-path "$S" --metadata-proxy-user "$NMP_USER"
+		--metadata-proxy-group "$NMP_GROUP" --haproxy-path "$FAKE")
+}
+
+# refuse_all NAME NEEDLE CMDS...: each command is refused with 78 naming
+# NEEDLE, haproxy never runs, the tree under R lists as it did.
+refuse_all() {
+	local name=$1 needle=$2 cmd before
+	shift 2
+	before=$("${SNAP:-snapshot}" "$R")
+	for cmd in "$@"; do
+		runf "$cmd" "${O[@]}"
+		refused "$name: $cmd" 78 "$needle"
+		not_run "$name: $cmd"
+		same_snapshot "$name: $cmd changes nothing" "$before" "$R" "${SNAP:-snapshot}"
+	done
+}
+
+# --- the config directory ------------------------------------------------
+for mode in 0777 0702 1777 0770 0720 0730; do
+	newcase "confdir-$mode"
+	chmod "$mode" "$D"
+	refuse_all "config dir mode $mode" "$D" run cleanup stop
+done
+
+if need_root "config dir owned by nobody"; then
+	newcase confdir-nobody
+	chown -R 65534 "$D"
+	refuse_all "config dir owned by nobody" "$D" run cleanup stop
+	newcase confdir-nobody-0755
+	chown 65534 "$D"
+	chmod 0755 "$D"
+	refuse_all "config dir owned by nobody, 0755" "$D" run cleanup stop
+	# Control: our dir, a foreign group without write access, is safe.
+	newcase confdir-group
+	chgrp 65534 "$D"
+	chmod 0750 "$D"
+	runf run "${O[@]}"
+	expect_code "control: config dir 0750 of a foreign group accepted" 0 "$RC"
+fi
+
+newcase confdir-file
+rm -rf "$D"
+printf 'not a dir\n' >"$D"
+chmod 0600 "$D"
+refuse_all "file as config dir" "$D" run cleanup stop
+
+newcase conffile-dir
+rm -f "$C"
+mkdir -m 0700 "$C"
+chmod 0700 "$C"
+printf 'inside\n' >"$C/keep"
+before=$(snapshot_content "$R")
+runf run "${O[@]}"
+# run makes and removes its temporary: only directory mtimes may move.
+refused "dir as config file: run" 78 "$C"
+not_run "dir as config file: run"
+same_snapshot "dir as config file: run changes nothing, no temporary" "$before" "$R" snapshot_content
+before=$(snapshot "$R")
+for cmd in cleanup stop; do
+	runf "$cmd" "${O[@]}"
+	refused "dir as config file: $cmd" 78 "$C"
+	same_snapshot "dir as config file: $cmd removes nothing" "$before" "$R"
+done
+
+# --- the state path -------------------------------------------------------
+newcase state-file
+printf 'x\n' >"$R/plain"
+chmod 0644 "$R/plain"
+O[3]=$R/plain
+refuse_all "file as state path" "$R/plain" run
+O[3]=$S
+
+# --- the pidfile's directory and the pidfile --------------------------------
+for mode in 0777 0775 0757; do
+	newcase "piddir-$mode"
+	chmod "$mode" "$PD"
+	refuse_all "pidfile dir mode $mode" "$PIDF" run stop
+done
+# The same with a fresh state: the refused run must not leave the config
+# directory it made (the state dir's mtime moves: it came and went).
+newcase piddir-fresh
+rm -rf "$D"
+chmod 0777 "$PD"
+SNAP=snapshot_content refuse_all "pidfile dir 0777, no config dir yet" "$PIDF" run
+
+newcase piddir-sticky
+chmod 1777 "$PD"
+runf run "${O[@]}"
+expect_code "control: pidfile dir 1777 (sticky) accepted" 0 "$RC"
+
+for mode in 0666 0620 0602; do
+	newcase "pidfile-$mode"
+	printf '1\n' >"$PIDF"
+	chmod "$mode" "$PIDF"
+	refuse_all "pidfile mode $mode" "$PIDF" run stop
+done
+if need_root "pidfile owned by nobody"; then
+	newcase pidfile-nobody
+	printf '1\n' >"$PIDF"
+	chmod 0644 "$PIDF"
+	chown 65534 "$PIDF"
+	refuse_all "pidfile owned by nobody" "$PIDF" run stop
+fi
+newcase pidfile-dir
+mkdir -m 0755 "$PIDF"
+chmod 0755 "$PIDF"
+refuse_all "dir as pidfile" "$PIDF" run
+
+finish
