@@ -245,6 +245,7 @@ set_defaults(struct options *o, bool neutron_name)
 	(void)copy(o->syslog_facility, sizeof(o->syslog_facility), "LOG_USER");
 	o->daemonize = neutron_name;
 	o->stop_timeout = 5;
+	o->maxconn = 1024;
 	o->timeouts.http_request = 30000;
 	o->timeouts.connect = 30000;
 	o->timeouts.client = 32000;
