@@ -321,7 +321,7 @@ notes(const struct haproxy_cfg *c)
 	unsigned int bit;
 
 	if (c->nbthread > 1)
-		log_info("config '%s' line %u: nbthread %lu: the built-in "
+		log_warn("config '%s' line %u: nbthread %lu: the built-in "
 		         "engine serves with one thread",
 		    esc(c->nbthread_at.file), c->nbthread_at.line, c->nbthread);
 	for (bit = 1; bit <= HCFG_WEAK_ID_SPELLING; bit <<= 1) {
@@ -377,6 +377,9 @@ compat_haproxy(int argc, char *argv[])
 	    STR_CONCAT(tag, sizeof(tag), c.log_tag) >= 0)
 		log_init(tag);
 	log_set_debug(o.debug);
+	/* The notes go where haproxy's own log would, too. */
+	if (o.use_syslog)
+		log_to_syslog(o.syslog_facility);
 	notes(&c);
 	return commands_run(&o);
 }
