@@ -42,7 +42,7 @@
 #define HCFG_MAXCONN_MAX 65535 /* what the engine will hold */
 #define HCFG_NBTHREAD_MAX 64   /* haproxy 2.6's MAX_THREADS */
 #define HCFG_TABLE_MAX 16384   /* the engine's rate table */
-#define HCFG_MSG_MAX 512
+#define HCFG_MSG_MAX 1024
 
 /* Where a directive was: the file name is the caller's, not copied. */
 struct hcfg_loc {

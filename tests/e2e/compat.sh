@@ -152,11 +152,6 @@ stop_pid() {
 	fi
 }
 
-render() { # neutron|ovn ARGS... -> config path in CONF
-	CONF=$("$PY" "$RENDER" --driver "$1" --state-path "$D" --socket "$SOCK" \
-		--user "$PROXY_USER" --group "$PROXY_GROUP" "${@:2}" 2>"$T/render.err")
-}
-
 # run_case NAME CONF UUID HEADER PORT [URL...]: start as neutron does
 # (`haproxy -f CONF`, daemon and pidfile in the config), check the
 # pidfile, then each URL: spoofed requests reach the agent with our
@@ -192,65 +187,75 @@ run_case() {
 uid_of() { awk '/^Uid:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 
 # --- 1. configs rendered by neutron's code (Zed) -----------------------------
+# All rendered at once (importing neutron is slow), each in a state
+# directory of its own: network with the IPv6 line (on lo) as the DHCP agent
+# writes it, router as the L3 agent (on :: when IPv6 is on), OVN network,
+# and the router of the ProcessManager sequence (section 5).
+BIND=127.0.0.1
+RURL=http://127.0.0.1
+V6=()
+if [ "$HAVE_V6" = 1 ]; then
+	BIND=:: # the L3 agent's choice when IPv6 is on
+	RURL=http://[::1]
+	V6=(--bind-v6 ::1 --interface lo)
+fi
+pick_port; P1=$PORT
+pick_port; P2=$PORT
+pick_port; P3=$PORT
+pick_port; P4=$PORT
+PIDS_DIR=$D/external/pids
+CONFS=()
+if [ "$HAVE_NEUTRON" = 1 ]; then
+	common=(--socket "$SOCK" --user "$PROXY_USER" --group "$PROXY_GROUP")
+	mapfile -t CONFS < <("$PY" "$RENDER" \
+		--driver neutron --state-path "$T/r1" "${common[@]}" --network-id "$ID" \
+		--bind 127.0.0.1 --port "$P1" --pidfile "$PIDS_DIR/$ID.pid" "${V6[@]}" --and \
+		--driver neutron --state-path "$T/r2" "${common[@]}" --router-id "$RID" \
+		--bind "$BIND" --port "$P2" --pidfile "$PIDS_DIR/$RID.pid" --and \
+		--driver ovn --state-path "$T/r3" "${common[@]}" --network-id "$ID" \
+		--bind 127.0.0.1 --port "$P3" --pidfile "$PIDS_DIR/ovn-$ID.pid" --debug --and \
+		--driver neutron --state-path "$T/r4" "${common[@]}" --router-id "$RID" \
+		--bind 127.0.0.1 --port "$P4" --pidfile "$PIDS_DIR/pm-$RID.pid" \
+		2>"$T/render.err")
+	if [ "${#CONFS[@]}" != 4 ]; then
+		fail "render" "neutron wrote ${#CONFS[@]} of 4 configs: $(escape_file "$T/render.err" 400)"
+		HAVE_NEUTRON=0
+	fi
+fi
 if [ "$HAVE_NEUTRON" = 0 ]; then
 	skip "neutron-rendered configs" "python3-neutron is not importable by $PY (scripts/setup installs it)"
 else
-	# network, with the IPv6 line (on lo), as the DHCP agent renders it
-	pick_port
-	P=$PORT
-	V6=()
-	URLS=("http://127.0.0.1:$P/latest/meta-data/")
-	if [ "$HAVE_V6" = 1 ]; then
-		V6=(--bind-v6 ::1 --interface lo)
-		URLS+=("http://[::1]:$P/openstack")
-	fi
-	PF=$D/external/pids/$ID.pid
-	render neutron --network-id "$ID" --bind 127.0.0.1 --port "$P" --pidfile "$PF" "${V6[@]}"
-	if [ ! -f "$CONF" ]; then
-		fail "render network" "neutron wrote no config: $(escape_file "$T/render.err" 400)"
-	else
-		grep -q '^    daemon$' "$CONF" && ok "neutron's config asks for daemon" ||
-			fail "neutron's config asks for daemon" "$(escape_file "$CONF" 300)"
-		if run_case "network" "$CONF" "$ID" X-Neutron-Network-ID "$P" "${URLS[@]}"; then
-			[ "$HAVE_V6" = 1 ] || skip "network: IPv6 line" "no ::1 on lo"
-			check_uid=$(id -u "$PROXY_USER")
-			[ "$(uid_of "$PID")" = "$check_uid" ] && ok "network: runs as the config's user" ||
-				fail "network: runs as the config's user" "uid $(uid_of "$PID"), want $check_uid"
-			grep -q "weaker than the built-in engine.*X-Forwarded-For" "$T/err" &&
-				ok "network: says once that it is stricter than the config" ||
-				fail "network: says it is stricter" "$(stderr_note)"
-			[ "$(grep -c 'weaker than' "$T/err")" = 1 ] && ok "network: says it once" ||
-				fail "network: says it once" "$(stderr_note)"
-			stop_pid "network" "$PID"
-			[ ! -s "$PF" ] && ok "network: pidfile emptied at exit" ||
-				fail "network: pidfile emptied" "'$(cat "$PF")'"
-		fi
-		# the same without the IPv6 line, as the router's
+	CONF=${CONFS[0]}
+	PF=$PIDS_DIR/$ID.pid
+	URLS=("http://127.0.0.1:$P1/latest/meta-data/")
+	[ "$HAVE_V6" = 1 ] && URLS+=("http://[::1]:$P1/openstack")
+	grep -q '^    daemon$' "$CONF" && grep -q "interface lo" "$CONF" &&
+		ok "neutron's network config: daemon, IPv6 line" ||
+		fail "neutron's network config" "$(escape_file "$CONF" 900)"
+	if run_case "network" "$CONF" "$ID" X-Neutron-Network-ID "$P1" "${URLS[@]}"; then
+		[ "$HAVE_V6" = 1 ] || skip "network: IPv6 line" "no ::1 on lo"
+		check_uid=$(id -u "$PROXY_USER")
+		[ "$(uid_of "$PID")" = "$check_uid" ] && ok "network: runs as the config's user" ||
+			fail "network: runs as the config's user" "uid $(uid_of "$PID"), want $check_uid"
+		grep -q "weaker than the built-in engine.*X-Forwarded-For" "$T/err" &&
+			ok "network: says it is stricter than the config" ||
+			fail "network: says it is stricter" "$(stderr_note)"
+		[ "$(grep -c 'weaker than' "$T/err")" = 1 ] && ok "network: says it once" ||
+			fail "network: says it once" "$(stderr_note)"
+		stop_pid "network" "$PID"
+		[ ! -s "$PF" ] && ok "network: pidfile emptied at exit" ||
+			fail "network: pidfile emptied" "'$(cat "$PF")'"
 	fi
 
-	pick_port
-	P=$PORT
-	PF=$D/external/pids/$RID.pid
-	BIND=127.0.0.1
-	URL=http://127.0.0.1:$P/
-	if [ "$HAVE_V6" = 1 ]; then
-		BIND=:: # the L3 agent's choice when IPv6 is on
-		URL=http://[::1]:$P/
-	fi
-	render neutron --router-id "$RID" --bind "$BIND" --port "$P" --pidfile "$PF"
-	if [ ! -f "$CONF" ]; then
-		fail "render router" "neutron wrote no config: $(escape_file "$T/render.err" 400)"
-	elif run_case "router" "$CONF" "$RID" X-Neutron-Router-ID "$P" "$URL"; then
+	CONF=${CONFS[1]}
+	grep -q "interface" "$CONF" && fail "neutron's router config: no IPv6 line" "$(escape_file "$CONF" 900)" ||
+		ok "neutron's router config: no IPv6 line"
+	if run_case "router" "$CONF" "$RID" X-Neutron-Router-ID "$P2" "$RURL:$P2/"; then
 		stop_pid "router" "$PID"
 	fi
 
-	pick_port
-	P=$PORT
-	PF=$D/external/pids/ovn-$ID.pid
-	render ovn --network-id "$ID" --bind 127.0.0.1 --port "$P" --pidfile "$PF" --debug
-	if [ ! -f "$CONF" ]; then
-		fail "render ovn" "neutron wrote no config: $(escape_file "$T/render.err" 400)"
-	elif run_case "ovn" "$CONF" "$ID" X-OVN-Network-ID "$P" "http://127.0.0.1:$P/"; then
+	CONF=${CONFS[2]}
+	if run_case "ovn" "$CONF" "$ID" X-OVN-Network-ID "$P3" "http://127.0.0.1:$P3/"; then
 		grep -q "add-header keeps a client-sent copy" "$T/err" &&
 			ok "ovn: says add-header is weaker" || fail "ovn: says add-header is weaker" "$(stderr_note)"
 		stop_pid "ovn" "$PID"
@@ -531,17 +536,15 @@ if [ "$IS_ROOT" = 1 ] && ip netns add "nmp-compat-$$" 2>/dev/null; then
 else
 	skip "ProcessManager: in a namespace" "cannot create a network namespace; run in the current one"
 fi
-pick_port
-P=$PORT
-PF=$D/external/pids/pm-$RID.pid
+P=$P4
+PF=$PIDS_DIR/pm-$RID.pid
+CONF=$D/ns-metadata-proxy/$RID.conf
+rm -f "$PF"
 if [ "$HAVE_NEUTRON" = 1 ]; then
-	rm -f "$PF"
-	render neutron --router-id "$RID" --bind 127.0.0.1 --port "$P" --pidfile "$PF"
+	install -m 0644 "${CONFS[3]}" "$CONF" # the text neutron's code wrote
 else
-	CONF=$D/ns-metadata-proxy/$RID.conf
 	base_lines "$P" "$PF" | sed "s/X-Neutron-Network-ID $ID/X-Neutron-Router-ID $RID/; s/del-header X-Neutron-Router-ID/del-header X-Neutron-Network-ID/" >"$CONF"
 fi
-rm -f "$PF"
 timeout 10 "${PM_NS[@]}" "$HAP" -f "$CONF" </dev/null >"$T/out" 2>"$T/err"
 RC=$?
 expect_code "ProcessManager: the start command returns" 0 "$RC"

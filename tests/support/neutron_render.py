@@ -11,6 +11,10 @@ usage: neutron_render.py --driver neutron|ovn --state-path DIR
            (--network-id UUID | --router-id UUID) --bind ADDR --port N
            --socket PATH --user U --group G --pidfile PATH
            [--bind-v6 ADDR --interface IF] [--debug]
+           [--and ANOTHER CONFIG'S OPTIONS ...]
+
+Each --and starts another config, written by the same process (importing
+neutron takes a second or more; the tests render several).
 """
 
 import argparse
@@ -20,7 +24,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 
-def main():
+def parse(argv):
     ap = argparse.ArgumentParser(usage=__doc__)
     ap.add_argument("--driver", choices=("neutron", "ovn"), required=True)
     ap.add_argument("--state-path", required=True)
@@ -35,14 +39,12 @@ def main():
     ap.add_argument("--bind-v6")
     ap.add_argument("--interface")
     ap.add_argument("--debug", action="store_true")
-    a = ap.parse_args()
+    return ap.parse_args(argv)
 
+
+def render(a):
     # The configurator reads cfg.CONF.debug for its log level.
-    logging.register_options(cfg.CONF)
-    cfg.CONF([], project="neutron", default_config_files=[],
-             default_config_dirs=[])
     cfg.CONF.set_override("debug", a.debug)
-
     if a.driver == "neutron":
         from neutron.agent.metadata import driver
         conf = driver.HaproxyConfigurator(
@@ -56,6 +58,23 @@ def main():
             a.group, a.state_path, a.pidfile)
     conf.create_config_file()
     print(conf.cfg_path)
+
+
+def main():
+    jobs, cur = [], []
+    for arg in sys.argv[1:]:
+        if arg == "--and":
+            jobs.append(cur)
+            cur = []
+        else:
+            cur.append(arg)
+    jobs.append(cur)
+    parsed = [parse(j) for j in jobs]
+    logging.register_options(cfg.CONF)
+    cfg.CONF([], project="neutron", default_config_files=[],
+             default_config_dirs=[])
+    for a in parsed:
+        render(a)
     return 0
 
 
