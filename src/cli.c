@@ -245,6 +245,7 @@ set_defaults(struct options *o, bool neutron_name)
 	(void)copy(o->syslog_facility, sizeof(o->syslog_facility), "LOG_USER");
 	o->daemonize = neutron_name;
 	o->stop_timeout = 5;
+	o->maxconn = 1024;
 	o->timeouts.http_request = 30000;
 	o->timeouts.connect = 30000;
 	o->timeouts.client = 32000;
@@ -714,7 +715,12 @@ cli_help(const char *progname, struct strbuf *out)
 	    "  check    have haproxy validate the rendered config\n"
 	    "  status   is the proxy for this id running? (LSB: 0, 1, 3)\n"
 	    "  stop     stop the proxy for this id, remove its files\n"
-	    "  cleanup  remove the config file for this id\n\n"
+	    "  cleanup  remove the config file for this id\n"
+	    "  haproxy -f FILE [-D] [-db] [-p PIDFILE] [-c] [-q]\n"
+	    "           serve a neutron-rendered haproxy config (built-in "
+	    "engine)\n"
+	    "  audit FILE|DIR ...\n"
+	    "           report what is unsafe in configs neutron wrote\n\n"
 	    "options (each also in neutron's underscore spelling, as\n"
 	    "--opt=value or --opt value):\n",
 	    progname);
@@ -733,10 +739,11 @@ cli_help(const char *progname, struct strbuf *out)
 		strbuf_append(out, "\n");
 	}
 	strbuf_append(out,
-	    "\nexit codes: 0 ok, 64 usage, 65 invalid value, 67 unknown user "
-	    "or group,\n69 haproxy unavailable, 71 OS error, 73 cannot "
-	    "create, 74 I/O error,\n75 already running, 77 permission "
-	    "denied, 78 unsafe state on disk,\n126/127 exec failed; status: "
-	    "0 running, 1 dead with a stale pidfile, 3 not running\n");
+	    "\nexit codes: 0 ok, 64 usage, 65 invalid value, 66 cannot open "
+	    "input,\n67 unknown user or group, 69 haproxy unavailable, 71 OS "
+	    "error,\n73 cannot create, 74 I/O error, 75 already running, 77 "
+	    "permission denied,\n78 unsafe state on disk, 126/127 exec "
+	    "failed; status: 0 running, 1 dead\nwith a stale pidfile, 3 not "
+	    "running; audit: 1 findings\n");
 	return out->failed ? -ENOMEM : 0;
 }

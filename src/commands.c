@@ -482,7 +482,7 @@ serve_builtin(const struct options *o, const struct names *nm,
 		f.err = -r;
 		goto fail;
 	}
-	if (pidfile_write(pf, getpid()) < 0) {
+	if (pf->fd >= 0 && pidfile_write(pf, getpid()) < 0) {
 		f.stage = LAUNCH_PIDFILE;
 		f.err = EIO;
 		goto fail;
@@ -501,7 +501,8 @@ serve_builtin(const struct options *o, const struct names *nm,
 		notify_ready("serving");
 	r = engine_run(e);
 	engine_free(e);
-	(void)pidfile_clear(pf);
+	if (pf->fd >= 0)
+		(void)pidfile_clear(pf);
 	return r < 0 ? EX_OSERR : 0;
 fail:
 	engine_free(e);
@@ -536,10 +537,13 @@ run_builtin(const struct options *o)
 	code = resolve_names(o, &nm);
 	if (code != 0)
 		goto out;
-	code = lock_pidfile(o, &pf);
-	if (code != 0)
-		goto out;
-	locked = true;
+	/* A haproxy config may name no pidfile (the haproxy command). */
+	if (o->pid_file[0] != '\0') {
+		code = lock_pidfile(o, &pf);
+		if (code != 0)
+			goto out;
+		locked = true;
+	}
 	if (o->daemonize) {
 		r = launch_daemon(log_file_fd(), &report, &f);
 		if (r == 1) {

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "compat/front.h"
 #include "log.h"
 #include "options.h"
 #include "strbuf.h"
@@ -46,6 +47,13 @@ main(int argc, char *argv[])
 	(void)signal(SIGPIPE, SIG_IGN);
 	log_init(base != NULL ? base + 1 : prog);
 
+	/* Started as haproxy (a symlink), or the haproxy and audit commands. */
+	if (strcmp(base != NULL ? base + 1 : prog, "haproxy") == 0)
+		return compat_haproxy(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "haproxy") == 0)
+		return compat_haproxy(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "audit") == 0)
+		return compat_audit(argc - 1, argv + 1);
 	switch (cli_parse(argc, argv, &opts, &err)) {
 	case CLI_HELP:
 		code = cli_help(base != NULL ? base + 1 : prog, &help);

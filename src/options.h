@@ -87,6 +87,7 @@ struct options {
 	bool use_syslog;
 	bool watch_log;             /* accepted for neutron; has no effect */
 	unsigned long stop_timeout; /* seconds */
+	unsigned long maxconn;      /* the built-in engine's connection limit */
 	struct timeouts timeouts;
 	struct rate_limit rate_limit;
 };

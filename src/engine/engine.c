@@ -28,7 +28,7 @@
 #include "strbuf.h"
 #include "banned.h"
 
-#define MAXCONN 1024
+#define MAXCONN_DEFAULT 1024
 #define MAX_LISTENERS 2
 /* Past this much queued for the slower side, stop reading the faster. */
 #define BACKLOG_BYTES (64 * 1024UL)
@@ -53,6 +53,7 @@ struct engine_ctx {
 	bool accept_backoff; /* accept() failed a moment ago */
 	bool draining;
 	unsigned int conns;
+	unsigned int maxconn;
 	struct event *sig_term, *sig_int, *sig_hup, *drain_timer;
 	struct event *backoff_timer;
 	struct event *trim_timer; /* gives freed memory back once idle */
@@ -167,7 +168,7 @@ maybe_resume(struct engine_ctx *e)
 	int i;
 
 	if (e->paused && !e->draining && !e->accept_backoff &&
-	    e->conns < MAXCONN) {
+	    e->conns < e->maxconn) {
 		for (i = 0; i < e->nls; i++)
 			evconnlistener_enable(e->ls[i]);
 		e->paused = false;
@@ -599,7 +600,7 @@ accept_conn(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	bufferevent_setwatermark(c->client, EV_WRITE, BACKLOG_BYTES / 2, 0);
 	bufferevent_enable(c->client, EV_READ | EV_WRITE);
 	arm_timer(c, &e->t_request);
-	if (e->conns >= MAXCONN) {
+	if (e->conns >= e->maxconn) {
 		/* Further connections wait in the kernel's backlog. */
 		for (i = 0; i < e->nls; i++)
 			evconnlistener_disable(e->ls[i]);
@@ -614,10 +615,10 @@ accept_conn(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
  * maxconn of them, as haproxy does, up to the hard limit.
  */
 static void
-raise_fd_limit(void)
+raise_fd_limit(unsigned int maxconn)
 {
 	struct rlimit rl;
-	rlim_t want = 2 * MAXCONN + 64;
+	rlim_t want = 2 * (rlim_t)maxconn + 64;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
 		return;
@@ -627,7 +628,7 @@ raise_fd_limit(void)
 	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < want)
 		log_warn("only %lu descriptors: fewer than %u connections "
 		         "can be served at once",
-		    (unsigned long)rl.rlim_cur, MAXCONN);
+		    (unsigned long)rl.rlim_cur, maxconn);
 }
 
 /*
@@ -715,7 +716,7 @@ listen_on(struct engine_ctx *e, const char *addr, unsigned int port,
 		return -err;
 	}
 	e->ls[e->nls] = evconnlistener_new(e->base, accept_conn, e,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, MAXCONN, fd);
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, (int)e->maxconn, fd);
 	if (e->ls[e->nls] == NULL) {
 		(void)close(fd);
 		return -ENOMEM;
@@ -791,6 +792,10 @@ engine_new(const struct options *o, int *err, const char **what)
 		return NULL;
 	}
 	e->o = o;
+	/* haproxy's maxconn, 1024 unless the options say otherwise. */
+	e->maxconn = o->maxconn > 0 && o->maxconn <= 65535
+	                 ? (unsigned int)o->maxconn
+	                 : MAXCONN_DEFAULT;
 	e->hcfg.id_header = render_id_header(o);
 	e->hcfg.id = o->id;
 	e->hcfg.client_head_max = CLIENT_HEAD_MAX;
@@ -824,7 +829,7 @@ engine_new(const struct options *o, int *err, const char **what)
 		*what = "creating the event loop";
 		goto fail;
 	}
-	raise_fd_limit();
+	raise_fd_limit(e->maxconn);
 	e->backoff_timer = evtimer_new(e->base, resume_accepting, e);
 	e->trim_timer = evtimer_new(e->base, trim_memory, e);
 	if (e->backoff_timer == NULL || e->trim_timer == NULL) {
