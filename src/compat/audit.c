@@ -172,6 +172,7 @@ audit_file(struct audit *a, const char *path, uid_t parent_uid)
 		return;
 	}
 	check_content(a, path, text, len);
+	a->file = NULL; /* path is the caller's */
 	free(text);
 }
 
@@ -210,6 +211,7 @@ join(char *out, size_t outsz, const char *dir, const char *name)
  * ovn-metadata-proxy/ (depth 0): every *.conf in it, in name order.
  */
 static void
+// NOLINTNEXTLINE(misc-no-recursion): one level, state path to config dirs
 audit_dir(struct audit *a, const char *path, const struct stat *st,
     uid_t parent_uid, int depth)
 {

@@ -105,8 +105,12 @@ check_safe(const char *path, const struct stat *st, const char **why)
 		*why = "writable by group or others";
 		return -1;
 	}
+	if (slash == NULL) {
+		*why = "no directory";
+		return -1;
+	}
 	n = slash == path ? 1 : (size_t)(slash - path);
-	if (slash == NULL || n >= sizeof(dir)) {
+	if (n >= sizeof(dir)) {
 		*why = "no directory";
 		return -1;
 	}
@@ -252,7 +256,7 @@ static int
 load(const struct front_args *a, struct haproxy_cfg *c)
 {
 	struct hcfg_error e;
-	struct stat st;
+	struct stat st = {0};
 	const char *why = NULL;
 	char *text = NULL;
 	size_t len = 0;
