@@ -61,6 +61,26 @@ agent_stop() {
 	fi
 }
 
+# bg_reap PID: reap (lib.sh) a background client of ours and forget it, so
+# that nothing signals its pid once it may belong to another process.
+bg_reap() {
+	local p keep=()
+	reap "$1"
+	for p in "${BG_PIDS[@]}"; do
+		[ "$p" = "$1" ] || keep+=("$p")
+	done
+	BG_PIDS=("${keep[@]}")
+}
+
+# proxy_kill: the proxy of a case that went wrong, gone (by its pid).
+proxy_kill() {
+	if [ -n "$PROXY_PID" ]; then
+		alive "$PROXY_PID" && kill -TERM "$PROXY_PID" 2>/dev/null
+		reap "$PROXY_PID"
+		PROXY_PID=
+	fi
+}
+
 bg_stop() {
 	local p
 	for p in "${BG_PIDS[@]}"; do
@@ -218,6 +238,30 @@ except ValueError:
 v = eval(sys.argv[2], {"d": d})
 print(json.dumps(v, sort_keys=True) if isinstance(v, (list, dict, bool)) or v is None else v)
 EOF
+}
+
+# jv FILE VAR=EXPR...: each EXPR over the JSON in FILE (d) into shell
+# variable VAR ("?" when unreadable), with one python run.
+jv() {
+	local file=$1 out
+	shift
+	out=$(python3 - "$file" "$@" <<'EOF' 2>/dev/null
+import json, shlex, sys
+try:
+    d = json.load(open(sys.argv[1]))
+except (OSError, ValueError):
+    d = {}
+for a in sys.argv[2:]:
+    var, _, expr = a.partition("=")
+    try:
+        v = eval(expr, {"d": d})
+        v = json.dumps(v, sort_keys=True) if isinstance(v, (list, dict, bool)) or v is None else str(v)
+    except Exception:
+        v = "?"
+    print("%s=%s" % (var, shlex.quote(v)))
+EOF
+	)
+	eval "$out"
 }
 
 # check NAME GOT WANT: equal strings.

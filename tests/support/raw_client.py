@@ -23,7 +23,9 @@ stdout. Every wait is bounded (--timeout, seconds).
                           server closes or stays silent for --idle s and
                           reports every response status per case
   hold HOST PORT N        N connections held for --duration s: idle, or
-                          with --request PATH a whole GET sent on each, or
+                          with --request PATH a whole GET sent on each (with
+                          --post: a POST of --size bytes that stops after
+                          1 KiB of its body), or
                           with --drip a request head one byte every --gap s
                           (slowloris); reports how many the server closed,
                           when, and with which statuses
@@ -467,7 +469,13 @@ def cmd_hold(args):
     start = time.monotonic()
     deadline = start + args.duration
     sel = selectors.DefaultSelector()
-    if args.request:
+    if args.request and args.post:
+        # A body announced and never finished: 1 KiB of --size, then silence.
+        payload = (b"POST " + args.request.encode() + b" HTTP/1.1\r\n"
+                   b"Host: 127.0.0.1\r\nContent-Length: " +
+                   str(args.size).encode() + b"\r\nConnection: close"
+                   b"\r\n\r\n" + b"p" * min(1024, args.size - 1))
+    elif args.request:
         payload = request(args.request, close=True)
     elif args.drip:
         payload = (b"GET /loris HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " +
@@ -679,6 +687,7 @@ def main():
     ap.add_argument("--duration", type=float, default=3.0)
     ap.add_argument("--request")
     ap.add_argument("--drip", action="store_true")
+    ap.add_argument("--post", action="store_true")
     ap.add_argument("--conns", type=int, default=4)
     ap.add_argument("--size", type=int, default=1048576)
     args = ap.parse_args()
