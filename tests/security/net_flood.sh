@@ -43,6 +43,7 @@ printf 'case\tengine\tattacker saw\tnormal client\tidle RSS (KiB)\tpeak RSS (KiB
 # The normal client must be this prompt, except where the attack holds
 # every connection slot (then it waits for the request timeout to free one).
 PROMPT_MS=1000
+[ "$SANITIZED" -eq 1 ] && PROMPT_MS=1500
 
 # flood_begin NAME ENGINE PROXY_ARGS...: a proxy of its own on a fresh
 # port, for the agent of this engine's cases; notes its idle RSS.
