@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers of the network attack tests (net_*.sh); sourced after
 # tests/e2e/lib.sh, never run.
 #
