@@ -19,7 +19,12 @@
 # haproxy runs the same cases and its outcome is recorded (printed, and
 # written to $NMP_BUILD_DIR/security/net_smuggling.{tsv,md}); with either
 # engine it is a failure when the agent sees a request the client did not
-# send (a path with "smuggled" in it, or any other it did not ask for).
+# send: a second request (or any bytes) after the first on one agent
+# connection (each engine sends one request per agent connection), or a
+# request line the client never wrote. The request a case hides (/hidden)
+# may still reach the agent on a connection of its own: the proxy then
+# framed the bytes before it one way, consistently, and took it for the
+# pipelined request that it is under that framing.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/net_lib.sh"
@@ -60,7 +65,7 @@ def add(label, head, body=b"", legit=None, refuse=False, after=b"",
 
 
 H = "Host: 127.0.0.1\r\n"
-SM = b"GET /mXX/smuggled HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+SM = b"GET /mXX/hidden HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 CH = b"5\r\nhello\r\n0\r\n\r\n"
 
 # Content-Length and Transfer-Encoding together, both orders, each side
@@ -173,7 +178,7 @@ add("chunk size followed by a blank (5<SP>), then a request",
     "POST /mXX/a HTTP/1.1\r\n" + H + "Transfer-Encoding: chunked\r\n",
     b"5 \r\nhello\r\n0\r\n\r\n", after=SM,
     legit=[("a", b"5 \r\nhello\r\n0\r\n\r\n", None, "chunked"),
-           ("smuggled", b"", None, None)])
+           ("hidden", b"", None, None)])
 add("chunk size with leading zeros (00000005)",
     "POST /mXX/a HTTP/1.1\r\n" + H + "Transfer-Encoding: chunked\r\n",
     b"00000005\r\nhello\r\n0\r\n\r\n",
@@ -307,7 +312,7 @@ for c in cases:
     junk = [g for g in got if g["kind"] != "request"]
     why = None
     prefix = c["name"].replace("m", "/m", 1) + "/"
-    lines = {prefix + x for x in ("a", "b", "smuggled")}
+    lines = {prefix + x for x in ("a", "b", "hidden")}
     # One request per agent connection is all either engine ever sends (the
     # built-in one opens a connection per request, haproxy runs with
     # http-server-close): a request after the first on a connection, or
@@ -401,10 +406,10 @@ for c in cases:
             r[2], r[3].replace("|", "\\|"), " **FAIL**" if r[4] else ""))
     label = c["label"].replace("|", "\\|").replace("<", "&lt;")
     if c["refuse"]:
-        label += " (must refuse)"
+        label += " (built-in must refuse)"
     print("| %s | %s | %s |" % (label, cell[0], cell[1]))
 EOF
-echo "== request smuggling: status(es) the client got / what the agent saw (request path [framing headers], body as sent or re-framed)"
+echo "== request smuggling: status(es) the client got / what the agent saw, one request per agent connection (its path: a, b, or hidden, the request the case hides; [framing headers]; body as sent or re-framed)"
 cat "$MD"
 echo "(every case: $TSV; $(($(ms) - T0)) ms)"
 finish
