@@ -386,6 +386,23 @@ agent_event(struct bufferevent *bev, short what, void *arg)
 	conn_fail(c, c->resp_head ? 502 : 503);
 }
 
+/*
+ * Request bytes the agent takes are activity on its side: timeout server is
+ * the agent's inactivity in either direction, as in haproxy, so an agent
+ * still reading a long body is not cut for not having answered yet.
+ */
+static void
+agent_drained(
+    struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)buf;
+	if (info->n_deleted > 0 && c->agent != NULL)
+		bufferevent_set_timeouts(
+		    c->agent, &c->e->t_server, &c->e->t_server);
+}
+
 static int
 open_agent(struct conn *c)
 {
@@ -404,6 +421,9 @@ open_agent(struct conn *c)
 	if (c->resp == NULL)
 		return -ENOMEM;
 	bufferevent_setcb(c->agent, agent_read, agent_written, agent_event, c);
+	if (evbuffer_add_cb(
+	        bufferevent_get_output(c->agent), agent_drained, c) == NULL)
+		return -ENOMEM;
 	bufferevent_set_timeouts(c->agent, &e->t_server, &e->t_connect);
 	bufferevent_setwatermark(c->agent, EV_WRITE, BACKLOG_BYTES / 2, 0);
 	bufferevent_enable(c->agent, EV_READ | EV_WRITE);

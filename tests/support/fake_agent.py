@@ -8,18 +8,33 @@ body, size of the head) as one JSON line in --record. Modes:
   neutron  read the request with one recv(4096), as neutron's agent does
   slow     like normal, but wait --delay seconds before answering
   close    send half a response, then close the connection
+  attack   a greedy agent for the attack tests: it reads every request on a
+           connection until the proxy closes it (ignoring Connection: close,
+           as a careless keep-alive backend would), frames bodies as RFC 9112
+           says (chunked when Transfer-Encoding ends in chunked, else
+           Content-Length), and records each request with its connection
+           number, raw head and raw body; bytes it cannot take as a request
+           are recorded too ("leftover", "bad"). So a request smuggled past
+           the proxy shows up as a record. By path: /hang... is never
+           answered (held until the proxy closes, at most --delay s),
+           /rst... gets part of a response and then a reset (SO_LINGER 0),
+           /slowbody... has its body read at --rate bytes/s. --status FILE
+           holds the number of connections open at any moment.
 Prints "ready" on stdout once it accepts. Ends on SIGTERM or SIGINT.
 """
 import argparse
+import hashlib
 import json
 import os
 import signal
 import socket
+import struct
 import sys
 import threading
 import time
 
 HEAD_MAX = 65536
+RAW_MAX = 65536  # attack mode keeps at most this much of a body verbatim
 
 
 def parse_head(head):
@@ -120,13 +135,212 @@ class Agent:
                      b"\r\nConnection: close\r\n\r\n" + payload)
 
 
+class Bad(Exception):
+    pass
+
+
+class Conn:
+    """Bytes off one agent connection; EOF or the idle timeout end it."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def fill(self, n=65536):
+        try:
+            data = self.sock.recv(n)
+        except socket.timeout:
+            data = b""
+        except OSError:
+            data = b""
+        if not data:
+            return False
+        self.buf += data
+        return True
+
+    def line(self):
+        while b"\n" not in self.buf:
+            if len(self.buf) > HEAD_MAX or not self.fill():
+                raise Bad("line cut short")
+        i = self.buf.index(b"\n") + 1
+        out, self.buf = self.buf[:i], self.buf[i:]
+        return out
+
+    def take(self, n, body, rate=0.0):
+        """Move n bytes into body (a Body), at rate bytes/s if set."""
+        start = time.monotonic()
+        done = 0
+        while done < n:
+            if not self.buf and not self.fill(min(65536, n - done)):
+                raise Bad("body cut short")
+            k = min(len(self.buf), n - done)
+            body.add(self.buf[:k])
+            self.buf = self.buf[k:]
+            done += k
+            if rate > 0:
+                ahead = done / rate - (time.monotonic() - start)
+                if ahead > 0:
+                    time.sleep(ahead)
+
+
+class Body:
+    def __init__(self):
+        self.n = 0
+        self.raw = b""
+        self.sha = hashlib.sha256()
+
+    def add(self, b):
+        self.n += len(b)
+        self.sha.update(b)
+        if len(self.raw) < RAW_MAX:
+            self.raw += b[:RAW_MAX - len(self.raw)]
+
+
+def framing(headers):
+    """("chunked"|"length"|"none", length) as RFC 9112 6.3 says."""
+    te = [v for n, v in headers if n.strip().lower() == "transfer-encoding"]
+    cl = [v for n, v in headers if n.strip().lower() == "content-length"]
+    if te:
+        codings = [c.strip().lower() for c in ",".join(te).split(",")
+                   if c.strip()]
+        if not codings or codings[-1] != "chunked":
+            raise Bad("transfer-encoding without chunked last")
+        return "chunked", 0
+    if cl:
+        vals = {v.strip() for v in ",".join(cl).split(",")}
+        if len(vals) != 1 or not all(c in "0123456789" for c in
+                                     next(iter(vals))) or not next(iter(vals)):
+            raise Bad("bad content-length")
+        return "length", int(next(iter(vals)))
+    return "none", 0
+
+
+class AttackAgent(Agent):
+    def __init__(self, args):
+        super().__init__(args)
+        self.nconn = 0
+        self.active = 0
+
+    def count(self, delta):
+        with self.lock:
+            if delta > 0:
+                self.nconn += 1
+            self.active += delta
+            n, active = self.nconn, self.active
+            if self.args.status:
+                tmp = self.args.status + ".tmp"
+                with open(tmp, "w") as f:
+                    f.write("%d\n" % active)
+                os.replace(tmp, self.args.status)
+        return n
+
+    def serve(self, conn):
+        cid = self.count(1)
+        try:
+            self.attack(conn, cid)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+            self.count(-1)
+
+    def attack(self, sock, cid):
+        sock.settimeout(self.args.idle)
+        c = Conn(sock)
+        seq = 0
+        while True:
+            while b"\r\n\r\n" not in c.buf and len(c.buf) <= HEAD_MAX:
+                if not c.fill():
+                    break
+            if b"\r\n\r\n" not in c.buf:
+                if c.buf:
+                    self.record({"kind": "leftover", "conn": cid,
+                                 "seq": seq, "bytes": len(c.buf),
+                                 "data": c.buf[:4096].decode("latin-1")})
+                return
+            head, _, c.buf = c.buf.partition(b"\r\n\r\n")
+            method, path, version, headers = parse_head(head)
+            entry = {"kind": "request", "conn": cid, "seq": seq,
+                     "method": method, "path": path, "version": version,
+                     "headers": headers, "head_bytes": len(head) + 4,
+                     "head_raw": head.decode("latin-1"), "truncated": False}
+            body = Body()
+            try:
+                kind, n = framing(headers)
+                entry["framing"] = kind
+                rate = self.args.rate if "/slowbody" in path else 0.0
+                if kind == "length":
+                    c.take(n, body, rate)
+                elif kind == "chunked":
+                    self.chunked(c, body)
+            except Bad as e:
+                entry["kind"] = "bad"
+                entry["reason"] = str(e)
+                entry["data"] = c.buf[:4096].decode("latin-1")
+            entry["body_bytes"] = body.n
+            entry["body_sha256"] = body.sha.hexdigest()
+            entry["body_raw"] = body.raw.decode("latin-1")
+            self.record(entry)
+            if entry["kind"] == "bad":
+                sock.sendall(b"HTTP/1.1 400 Bad Request\r\n"
+                             b"Content-Length: 0\r\nConnection: close"
+                             b"\r\n\r\n")
+                return
+            if "/hang" in path:
+                sock.settimeout(self.args.delay)
+                while c.fill():
+                    pass
+                return
+            if "/rst" in path:
+                sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000"
+                             b"\r\n\r\n" + b"r" * 1000)
+                time.sleep(0.02)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                struct.pack("ii", 1, 0))
+                return
+            payload = json.dumps({"path": path, "conn": cid,
+                                  "seq": seq}).encode()
+            sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: "
+                         b"application/json\r\nContent-Length: " +
+                         str(len(payload)).encode() + b"\r\n\r\n" + payload)
+            seq += 1
+
+    def chunked(self, c, body):
+        while True:
+            line = c.line()
+            body.add(line)
+            size = line.split(b";", 1)[0].strip()
+            if not size or not all(ch in b"0123456789abcdefABCDEF"
+                                   for ch in size) or len(size) > 15:
+                raise Bad("bad chunk size")
+            n = int(size, 16)
+            if n == 0:
+                break
+            c.take(n, body)
+            crlf = c.line()
+            body.add(crlf)
+            if crlf not in (b"\r\n", b"\n"):
+                raise Bad("chunk data not followed by a line end")
+        while True:  # trailers, then the empty line
+            line = c.line()
+            body.add(line)
+            if line in (b"\r\n", b"\n"):
+                return
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--socket", required=True)
     ap.add_argument("--record")
     ap.add_argument("--mode", default="normal",
-                    choices=["normal", "neutron", "slow", "close"])
+                    choices=["normal", "neutron", "slow", "close",
+                             "attack"])
     ap.add_argument("--delay", type=float, default=5.0)
+    ap.add_argument("--rate", type=float, default=1048576.0,
+                    help="attack mode: /slowbody bytes per second")
+    ap.add_argument("--idle", type=float, default=2.0,
+                    help="attack mode: end a connection idle this long")
+    ap.add_argument("--status", help="attack mode: open connections here")
     args = ap.parse_args()
 
     try:
@@ -136,9 +350,11 @@ def main():
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     srv.bind(args.socket)
     os.chmod(args.socket, 0o666)
-    srv.listen(128)
+    srv.listen(1024 if args.mode == "attack" else 128)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    agent = Agent(args)
+    agent = AttackAgent(args) if args.mode == "attack" else Agent(args)
+    if args.mode == "attack":
+        agent.count(0)
     print("ready", flush=True)
     try:
         while True:

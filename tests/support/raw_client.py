@@ -16,6 +16,27 @@ stdout. Every wait is bounded (--timeout, seconds).
   slowread HOST PORT PATH GET PATH with a small receive buffer, read at
                           --rate bytes/s; counts the body bytes
   many HOST PORT N        N connections at once, one request each
+  cases HOST PORT FILE    the attack tests' cases: FILE is JSON, a list of
+                          {"name", "data" (latin-1 text of the bytes to
+                          send), optional "pieces" and "gap"}; each case on
+                          its own connection, all at once; reads until the
+                          server closes or stays silent for --idle s and
+                          reports every response status per case
+  hold HOST PORT N        N connections held for --duration s: idle, or
+                          with --request PATH a whole GET sent on each (with
+                          --post: a POST of --size bytes that stops after
+                          1 KiB of its body), or
+                          with --drip a request head one byte every --gap s
+                          (slowloris); reports how many the server closed,
+                          when, and with which statuses
+  blast HOST PORT FILE    --conns workers for --duration s, each sending the
+                          bytes of FILE on a fresh connection and reading the
+                          answer, again and again; counts the outcomes
+  probe HOST PORT PATH    a normal client: GET PATH on a fresh connection
+                          every --gap s for --duration s; counts statuses
+                          and reports the slowest answer
+  upload HOST PORT PATH   POST --size bytes to PATH with Content-Length,
+                          streamed in 64 KiB blocks; reports the status
 """
 import argparse
 import json
@@ -23,6 +44,7 @@ import resource
 import selectors
 import socket
 import sys
+import threading
 import time
 
 
@@ -350,10 +372,308 @@ def cmd_many(args):
     print(json.dumps(out, sort_keys=True))
 
 
+def raise_nofile(n):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = n + 64
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE,
+                           (min(want, hard) if hard != resource.RLIM_INFINITY
+                            else want, hard))
+
+
+def statuses_of(buf):
+    """The status of every whole or partial response in buf, in order."""
+    out = []
+    while buf.startswith(b"HTTP/"):
+        head, sep, rest = buf.partition(b"\r\n\r\n")
+        try:
+            out.append(int(head.split(b" ", 2)[1]))
+        except (IndexError, ValueError):
+            out.append("garbage")
+            break
+        if not sep:
+            break
+        lines = head.split(b"\r\n")[1:]
+        cl = [ln.split(b":", 1)[1].strip() for ln in lines
+              if ln.lower().startswith(b"content-length:")]
+        if cl:
+            n = int(cl[0])
+            if len(rest) < n:
+                out[-1] = "%s cut" % out[-1]
+                break
+            buf = rest[n:]
+        else:
+            buf = b""  # to the close (or chunked: not from our proxies)
+    if buf and not buf.startswith(b"HTTP/"):
+        out.append("garbage")
+    return out
+
+
+def one_case(args, case, out):
+    data = case["data"].encode("latin-1")
+    res = {"statuses": [], "end": "idle", "sent": 0}
+    try:
+        s = socket.create_connection((args.host, args.port),
+                                     timeout=args.timeout)
+    except OSError as e:
+        res["end"] = "connect %s" % e.__class__.__name__
+        out[case["name"]] = res
+        return
+    n = max(1, case.get("pieces", 1))
+    step = max(1, (len(data) + n - 1) // n)
+    try:
+        for i in range(0, len(data), step):
+            s.sendall(data[i:i + step])
+            res["sent"] += len(data[i:i + step])
+            if case.get("gap") and i + step < len(data):
+                time.sleep(case["gap"])
+    except OSError as e:
+        res["send_error"] = e.__class__.__name__
+    buf = b""
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        s.settimeout(args.idle or 1.0)
+        try:
+            data = s.recv(65536)
+        except socket.timeout:
+            break
+        except OSError as e:
+            res["end"] = "reset" if isinstance(e, ConnectionResetError) \
+                else e.__class__.__name__
+            break
+        if not data:
+            res["end"] = "closed"
+            break
+        buf += data
+    s.close()
+    res["statuses"] = statuses_of(buf)
+    res["raw"] = buf[:300].decode("latin-1")
+    out[case["name"]] = res
+
+
+def cmd_cases(args):
+    with open(args.file) as f:
+        cases = json.load(f)
+    out = {}
+    threads = [threading.Thread(target=one_case, args=(args, c, out))
+               for c in cases]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print(json.dumps(out, sort_keys=True))
+
+
+def cmd_hold(args):
+    raise_nofile(args.n)
+    start = time.monotonic()
+    deadline = start + args.duration
+    sel = selectors.DefaultSelector()
+    if args.request and args.post:
+        # A body announced and never finished: 1 KiB of --size, then silence.
+        payload = (b"POST " + args.request.encode() + b" HTTP/1.1\r\n"
+                   b"Host: 127.0.0.1\r\nContent-Length: " +
+                   str(args.size).encode() + b"\r\nConnection: close"
+                   b"\r\n\r\n" + b"p" * min(1024, args.size - 1))
+    elif args.request:
+        payload = request(args.request, close=True)
+    elif args.drip:
+        payload = (b"GET /loris HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " +
+                   b"a" * 100000)
+    else:
+        payload = b""
+    conns = {}
+    out = {"n": args.n, "connected": 0, "closed": 0, "statuses": {},
+           "errors": {}}
+
+    def note(kind, key):
+        out[kind][key] = out[kind].get(key, 0) + 1
+
+    for i in range(args.n):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setblocking(False)
+        s.connect_ex((args.host, args.port))
+        st = {"sent": 0, "buf": b"", "up": False, "next": 0.0}
+        conns[s] = st
+        sel.register(s, selectors.EVENT_WRITE, st)
+    close_times = []
+    while time.monotonic() < deadline and conns:
+        now = time.monotonic()
+        for key, ev in sel.select(timeout=0.05):
+            s, st = key.fileobj, key.data
+            try:
+                if ev & selectors.EVENT_WRITE and not st["up"]:
+                    err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                    if err:
+                        raise OSError(err, "connect")
+                    st["up"] = True
+                    out["connected"] += 1
+                    if args.request:
+                        s.sendall(payload)
+                        st["sent"] = len(payload)
+                    st["next"] = now
+                    sel.modify(s, selectors.EVENT_READ, st)
+                    continue
+                data = s.recv(65536)
+            except OSError as e:
+                data = None
+                note("errors", "reset" if e.errno == 104 else
+                     "errno %s" % e.errno)
+            if data:
+                st["buf"] += data
+                continue
+            # the server closed (or reset) this one
+            close_times.append(round(time.monotonic() - start, 2))
+            out["closed"] += 1
+            for code in statuses_of(st["buf"]) or ["none"]:
+                note("statuses", str(code))
+            sel.unregister(s)
+            s.close()
+            del conns[s]
+        if args.drip:
+            now = time.monotonic()
+            for s, st in conns.items():
+                if st["up"] and now >= st["next"] and \
+                        st["sent"] < len(payload):
+                    try:
+                        st["sent"] += s.send(payload[st["sent"]:
+                                                     st["sent"] + 1])
+                    except OSError:
+                        pass
+                    st["next"] = now + args.gap
+    out["open_at_end"] = len(conns)
+    for s in list(conns):
+        s.close()
+    close_times.sort()
+    if close_times:
+        out["first_close"] = close_times[0]
+        out["median_close"] = close_times[len(close_times) // 2]
+        out["last_close"] = close_times[-1]
+    out["seconds"] = round(time.monotonic() - start, 2)
+    print(json.dumps(out, sort_keys=True))
+
+
+def cmd_blast(args):
+    with open(args.file, "rb") as f:
+        data = f.read()
+    deadline = time.monotonic() + args.duration
+    out = {"rounds": 0, "statuses": {}}
+    lock = threading.Lock()
+
+    def note(key):
+        with lock:
+            out["rounds"] += 1
+            out["statuses"][key] = out["statuses"].get(key, 0) + 1
+
+    def worker():
+        while time.monotonic() < deadline:
+            buf = b""
+            end = ""
+            try:
+                s = socket.create_connection((args.host, args.port),
+                                             timeout=5)
+            except OSError as e:
+                note("connect " + e.__class__.__name__)
+                time.sleep(0.05)
+                continue
+            try:
+                try:
+                    s.sendall(data)
+                except OSError:
+                    end = " (send cut)"
+                s.settimeout(max(0.1, deadline - time.monotonic() + 5))
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    buf += chunk
+            except socket.timeout:
+                end += " (timeout)"
+            except OSError as e:
+                end += " (%s)" % ("reset" if isinstance(
+                    e, ConnectionResetError) else e.__class__.__name__)
+            finally:
+                s.close()
+            st = statuses_of(buf)
+            note(("%s" % st[0] if st else "none") + end)
+
+    threads = [threading.Thread(target=worker) for _ in range(args.conns)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print(json.dumps(out, sort_keys=True))
+
+
+def cmd_probe(args):
+    start = time.monotonic()
+    deadline = start + args.duration
+    out = {"statuses": {}, "slowest_ms": 0, "n": 0}
+    lat = []
+    i = 0
+    while time.monotonic() < deadline:
+        t0 = time.monotonic()
+        code = "none"
+        try:
+            s = socket.create_connection((args.host, args.port),
+                                         timeout=args.timeout)
+            s.sendall(request("%s/%d" % (args.path, i), close=True))
+            rd = Reader(s, t0 + args.timeout)
+            r = rd.response()
+            if r is not None:
+                code = str(r[0]) + ("" if r[2] is not None else " cut")
+            s.close()
+        except (OSError, TimeoutError) as e:
+            code = e.__class__.__name__
+        ms = int((time.monotonic() - t0) * 1000)
+        lat.append(ms)
+        out["statuses"][code] = out["statuses"].get(code, 0) + 1
+        out["n"] += 1
+        i += 1
+        time.sleep(max(0.0, args.gap - (time.monotonic() - t0)))
+    lat.sort()
+    if lat:
+        out["slowest_ms"] = lat[-1]
+        out["median_ms"] = lat[len(lat) // 2]
+    print(json.dumps(out, sort_keys=True))
+
+
+def cmd_upload(args):
+    start = time.monotonic()
+    s = socket.create_connection((args.host, args.port),
+                                 timeout=args.timeout)
+    s.sendall(b"POST " + args.path.encode() + b" HTTP/1.1\r\n"
+              b"Host: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
+              b"Content-Length: " + str(args.size).encode() +
+              b"\r\nConnection: close\r\n\r\n")
+    block = b"u" * 65536
+    sent = 0
+    out = {"size": args.size}
+    try:
+        while sent < args.size:
+            k = min(len(block), args.size - sent)
+            s.sendall(block[:k])
+            sent += k
+    except OSError as e:
+        out["send_error"] = e.__class__.__name__
+    out["sent"] = sent
+    rd = Reader(s, start + args.timeout)
+    try:
+        r = rd.response()
+        out["status"] = None if r is None else r[0]
+    except (OSError, TimeoutError) as e:
+        out["status"] = None
+        out["error"] = e.__class__.__name__
+    s.close()
+    out["seconds"] = round(time.monotonic() - start, 2)
+    print(json.dumps(out, sort_keys=True))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("cmd", choices=["seq", "pipeline", "send", "slowloris",
-                                    "slowread", "many"])
+                                    "slowread", "many", "cases", "hold",
+                                    "blast", "probe", "upload"])
     ap.add_argument("host")
     ap.add_argument("port", type=int)
     ap.add_argument("arg", nargs="?")
@@ -364,16 +684,24 @@ def main():
     ap.add_argument("--half-close", action="store_true")
     ap.add_argument("--rcvbuf", type=int, default=65536)
     ap.add_argument("--rate", type=float, default=4 * 1024 * 1024)
+    ap.add_argument("--duration", type=float, default=3.0)
+    ap.add_argument("--request")
+    ap.add_argument("--drip", action="store_true")
+    ap.add_argument("--post", action="store_true")
+    ap.add_argument("--conns", type=int, default=4)
+    ap.add_argument("--size", type=int, default=1048576)
     args = ap.parse_args()
-    if args.cmd in ("seq", "pipeline", "many"):
+    if args.cmd in ("seq", "pipeline", "many", "hold"):
         args.n = int(args.arg or 3)
-    elif args.cmd == "send":
+    elif args.cmd in ("send", "cases", "blast"):
         args.file = args.arg
-    elif args.cmd == "slowread":
+    elif args.cmd in ("slowread", "probe", "upload"):
         args.path = args.arg or "/big"
     {"seq": cmd_seq, "pipeline": cmd_pipeline, "send": cmd_send,
      "slowloris": cmd_slowloris, "slowread": cmd_slowread,
-     "many": cmd_many}[args.cmd](args)
+     "many": cmd_many, "cases": cmd_cases, "hold": cmd_hold,
+     "blast": cmd_blast, "probe": cmd_probe,
+     "upload": cmd_upload}[args.cmd](args)
 
 
 if __name__ == "__main__":
