@@ -13,8 +13,6 @@
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-SRC=${NMP_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-AGENT=$SRC/tests/support/fake_agent.py
 RENDER=$SRC/tests/support/neutron_render.py
 PY=/usr/bin/python3 # Debian's, where python3-neutron is
 EVIL=deadbeef-dead-4bad-8bad-deadbeefdead
@@ -47,10 +45,7 @@ stop_all() {
 	for p in "${SERVING[@]}"; do
 		if alive "$p"; then
 			kill -TERM "$p" 2>/dev/null
-			for ((i = 0; i < 50; i++)); do
-				alive "$p" || break
-				sleep 0.1
-			done
+			wait_until 50 not alive "$p"
 			alive "$p" && kill -KILL "$p" 2>/dev/null
 		fi
 	done
@@ -76,16 +71,10 @@ start_agent() {
 	python3 "$AGENT" --socket "$SOCK" --record "$REC" --mode neutron \
 		</dev/null >"$T/agent.out" 2>"$T/agent.err" &
 	AGENT_PID=$!
-	for ((i = 0; i < 50; i++)); do
-		if grep -qx ready "$T/agent.out" 2>/dev/null; then
-			# neutron's metadata_proxy_socket_mode: the proxy drops
-			# to the config's user and must still reach the agent
-			chmod 0666 "$SOCK"
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
+	wait_until 50 said_ready "$T/agent.out" || return 1
+	# neutron's metadata_proxy_socket_mode: the proxy drops to the
+	# config's user and must still reach the agent
+	chmod 0666 "$SOCK"
 }
 if ! start_agent; then
 	fail "agent" "the fake agent did not start: $(escape_file "$T/agent.err")"
@@ -122,11 +111,7 @@ spoof() {
 
 # wait_listen PORT: something listens on PORT within 5 s.
 wait_listen() {
-	for ((i = 0; i < 50; i++)); do
-		[ "$(listeners "$1")" -gt 0 ] && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_until 50 listens "$1"
 }
 
 # serving_from PIDFILE UUID: the pid in PIDFILE is alive and carries UUID
@@ -140,10 +125,7 @@ serving_from() {
 # stop_pid NAME PID: SIGTERM ends it within 5 s.
 stop_pid() {
 	kill -TERM "$2" 2>/dev/null
-	for ((i = 0; i < 50; i++)); do
-		alive "$2" || break
-		sleep 0.1
-	done
+	wait_until 50 not alive "$2"
 	if alive "$2"; then
 		fail "$1: SIGTERM stops it" "pid $2 still alive after 5 s"
 		kill -KILL "$2" 2>/dev/null
@@ -548,15 +530,7 @@ fi
 timeout 10 "${PM_NS[@]}" "$HAP" -f "$CONF" </dev/null >"$T/out" 2>"$T/err"
 RC=$?
 expect_code "ProcessManager: the start command returns" 0 "$RC"
-active=0
-for ((i = 0; i < 50; i++)); do
-	if serving_from "$PF" "$RID"; then
-		active=1
-		break
-	fi
-	sleep 0.1
-done
-if [ "$active" = 1 ]; then
+if wait_until 50 serving_from "$PF" "$RID"; then
 	ok "ProcessManager: active (pid alive, uuid in /proc/PID/cmdline)"
 	SERVING+=("$PID")
 	if [ -n "$NS" ]; then
@@ -570,18 +544,11 @@ if [ "$active" = 1 ]; then
 		fail "ProcessManager: request" "HTTP $CODE; $(cat "$T/saw" 2>/dev/null)"
 	kill -TERM "$PID"
 	killed=0
-	for ((i = 0; i < 50; i++)); do
-		alive "$PID" || break
-		sleep 0.1
-	done
-	if alive "$PID"; then
+	if ! wait_until 50 not alive "$PID"; then
 		kill -KILL "$PID"
 		killed=1
 	fi
-	for ((i = 0; i < 20; i++)); do
-		alive "$PID" || break
-		sleep 0.1
-	done
+	wait_until 20 not alive "$PID"
 	! alive "$PID" && [ "$killed" = 0 ] && ok "ProcessManager: SIGTERM is enough" ||
 		fail "ProcessManager: SIGTERM is enough" "needed SIGKILL ($killed) or still alive"
 	# active is false now: the pidfile names no live proxy

@@ -14,12 +14,8 @@
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-SRC=${NMP_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-AGENT=$SRC/tests/support/fake_agent.py
 BIG_AGENT=$SRC/tests/support/big_agent.py
-CLIENT=$SRC/tests/support/raw_client.py
 WAIT_MAX=150 # polls of 0.1 s: 15 s for any process to start or stop (ASan)
-REAP_POLLS=$WAIT_MAX
 
 for need in "$AGENT" "$BIG_AGENT" "$CLIENT"; do
 	if [ ! -f "$need" ]; then
@@ -40,100 +36,12 @@ ASAN=0
 grep -qa __asan_init "$BIN" && ASAN=1
 NO_QUARANTINE=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0:thread_local_quarantine_size_kb=0
 
-# --- processes: only what we started, by pid -------------------------------
-
-AGENT_PID=
-ENGINE_PID=
-ENGINE_STOP=()
-CASE_DIR=
-BG_PIDS=() # clients started in the background
-
-
-agent_stop() {
-	if [ -n "$AGENT_PID" ]; then
-		kill -TERM "$AGENT_PID" 2>/dev/null
-		reap "$AGENT_PID"
-		AGENT_PID=
-	fi
-}
-
-cleanup_all() {
-	local p
-	for p in "${BG_PIDS[@]}"; do
-		alive "$p" && kill -TERM "$p" 2>/dev/null
-		reap "$p"
-	done
-	BG_PIDS=()
-	if [ -n "$ENGINE_PID" ]; then
-		if alive "$ENGINE_PID" && [ ${#ENGINE_STOP[@]} -gt 0 ]; then
-			timeout 15 "${ENGINE_STOP[@]}" </dev/null >/dev/null 2>&1
-		fi
-		alive "$ENGINE_PID" && kill -TERM "$ENGINE_PID" 2>/dev/null
-		reap "$ENGINE_PID"
-		ENGINE_PID=
-	fi
-	agent_stop
-	if [ -n "$CASE_DIR" ] && [ -d "$CASE_DIR" ]; then
-		rm -rf "$CASE_DIR"
-	fi
-	CASE_DIR=
-}
-at_exit cleanup_all
-
-# Ports: port_busy, listeners and pick_port come from lib.sh.
-
-# --- one case: directory, agent, engine ------------------------------------
-
-case_begin() {
-	CASE=$1
-	D=$(mktemp -d /tmp/nmp.XXXXXX) || {
-		fail "$CASE" "cannot create a temporary directory"
-		return 1
-	}
-	CASE_DIR=$D
-	REC=$D/rec.jsonl
-	SOCK=$D/a.sock
-	URL=
-	pick_port || {
-		fail "$CASE" "no free port in 20000-29999"
-		return 1
-	}
-	URL=http://127.0.0.1:$PORT
-	return 0
-}
-
-case_end() {
-	cleanup_all
-}
-
-# wait_ready: the agent started last printed "ready".
-wait_ready() {
-	local i
-	for ((i = 0; i < WAIT_MAX; i++)); do
-		grep -qx ready "$D/agent.out" 2>/dev/null && return 0
-		alive "$AGENT_PID" || break
-		sleep 0.1
-	done
-	fail "$CASE: agent starts" "no 'ready' from the agent: $(escape_file "$D/agent.err" 300)"
-	return 1
-}
-
-# agent_start MODE [ARGS]: fake_agent.py on SOCK, recording to REC.
-agent_start() {
-	local mode=$1
-	shift
-	python3 "$AGENT" --socket "$SOCK" --record "$REC" --mode "$mode" "$@" \
-		</dev/null >"$D/agent.out" 2>"$D/agent.err" &
-	AGENT_PID=$!
-	wait_ready
-}
+# One case: case_begin/case_end, agent_start MODE [ARGS], BG_PIDS and the
+# engine in PROXY_PID come from lib.sh; only processes we started, by pid.
 
 # big_agent_start ARGS: big_agent.py on SOCK, recording to REC.
 big_agent_start() {
-	python3 "$BIG_AGENT" --socket "$SOCK" --record "$REC" "$@" \
-		</dev/null >"$D/agent.out" 2>"$D/agent.err" &
-	AGENT_PID=$!
-	wait_ready
+	agent_run "$BIG_AGENT" "$@"
 }
 
 # engine_start ARGS: the built-in engine in the foreground (of a
@@ -141,8 +49,7 @@ big_agent_start() {
 # of E_SOFT_NOFILE under a hard one of 4096), ASAN_OPTIONS=E_ASAN_OPTIONS if
 # set; waits until it listens and its pid is in the pidfile.
 engine_start() {
-	local i
-	ENGINE_STOP=("$BIN" stop --network-id "$ID" --state-path "$D" --pid-file "$D/p.pid")
+	PROXY_STOP=("$BIN" stop --network-id "$ID" --state-path "$D" --pid-file "$D/p.pid")
 	(
 		if [ -n "${E_SOFT_NOFILE:-}" ]; then
 			ulimit -Sn "$E_SOFT_NOFILE" && ulimit -Hn 4096
@@ -155,81 +62,29 @@ engine_start() {
 			--metadata-port "$PORT" --metadata-proxy-user "${E_USER:-$NMP_USER}" \
 			--metadata-proxy-group "${E_GROUP:-$NMP_GROUP}" --pid-file "$D/p.pid" "$@"
 	) </dev/null >"$D/engine.out" 2>"$D/engine.err" &
-	ENGINE_PID=$!
-	for ((i = 0; i < WAIT_MAX; i++)); do
-		alive "$ENGINE_PID" || break
-		[ "$(listeners "$PORT")" -ge 1 ] &&
-			[ "$(cat "$D/p.pid" 2>/dev/null)" = "$ENGINE_PID" ] && return 0
-		sleep 0.1
-	done
+	PROXY_PID=$!
+	wait_until -p "$PROXY_PID" "$WAIT_MAX" proxy_up && return 0
 	fail "$CASE: engine starts" "not listening on port $PORT within $((WAIT_MAX / 10)) s: $(escape_file "$D/engine.err" 400)"
 	return 1
 }
 
-# engine_stop: `stop` succeeds and our engine is gone.
+# engine_stop: `stop` succeeds, our engine is gone, it exited 0, and it
+# wrote no sanitizer report.
+PROXY_EXIT=0
 engine_stop() {
-	local rc pid=$ENGINE_PID
-	[ -n "$pid" ] || return 0
-	timeout 20 "${ENGINE_STOP[@]}" </dev/null >"$D/stop.out" 2>"$D/stop.err"
-	rc=$?
-	reap "$pid"
-	ENGINE_PID=
-	if [ "$rc" -eq 0 ] && [ ! -e "/proc/$pid" ] && [ "$REAPED" -eq 0 ]; then
-		ok "$CASE: stop"
-	else
-		fail "$CASE: stop" "stop exit $rc, engine exit $REAPED, pid $pid $([ -e "/proc/$pid" ] && echo still there || echo gone): $(escape_file "$D/stop.err" 300) $(escape_file "$D/engine.err" 300)"
-	fi
-	sanitizer_clean
-}
-
-# sanitizer_clean: no ASan/UBSan/LSan report from the engine of this case.
-sanitizer_clean() {
-	if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$D/engine.err" 2>/dev/null; then
-		fail "$CASE: sanitizers" "$(grep -m1 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$D/engine.err" | head -c 300)"
-	fi
+	proxy_stop "$D/engine.err"
 }
 
 # engine_alive NAME: the engine still runs.
 engine_alive() {
-	if alive "$ENGINE_PID"; then
-		ok "$1"
-	else
-		fail "$1" "engine pid $ENGINE_PID is gone: $(escape_file "$D/engine.err" 400)"
-	fi
+	proxy_alive "$1" "$D/engine.err"
 }
 
 # --- requests, records, JSON -----------------------------------------------
 
-# http URL CURLARGS...: one request; status in CODE (000: no answer), curl's
-# exit status in CURL_RC.
-http() {
-	local url=$1
-	shift
-	CODE=$(curl -sS -g --noproxy '*' --max-time 10 -o "$D/body" \
-		-w '%{http_code}' "$@" "$url" 2>"$D/curl.err")
-	CURL_RC=$?
-	[ -n "$CODE" ] || CODE=000
-}
+# http URL CURLARGS... (CODE, CURL_RC) and nrec come from lib.sh.
 
-# client CMD ARGS...: raw_client.py against our port; its JSON in $D/c.json.
-client() {
-	local cmd=$1
-	shift
-	timeout 60 python3 "$CLIENT" "$cmd" 127.0.0.1 "$PORT" "$@" >"$D/c.json" 2>"$D/c.err"
-}
-
-# j FILE EXPR: EXPR over the JSON in FILE (d), printed; "?" when unreadable.
-j() {
-	python3 - "$1" "$2" <<'EOF' 2>/dev/null || echo "?"
-import json, sys
-try:
-    d = json.load(open(sys.argv[1]))
-except ValueError:
-    d = {}
-v = eval(sys.argv[2], {"d": d})
-print(json.dumps(v) if isinstance(v, (list, dict, bool)) or v is None else v)
-EOF
-}
+# client CMD ARGS... and j FILE EXPR come from lib.sh.
 
 # rec EXPR: EXPR over the agent's records (r: the list).
 rec() {
@@ -244,22 +99,11 @@ print(json.dumps(v) if isinstance(v, (list, dict, bool)) or v is None else v)
 EOF
 }
 
-nrec() {
-	if [ -f "$REC" ]; then
-		wc -l <"$REC"
-	else
-		echo 0
-	fi
+# has_rec N: the agent recorded N requests or more.
+has_rec() {
+	[ "$(nrec)" -ge "$1" ]
 }
 
-# check NAME GOT WANT: equal strings.
-check() {
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		fail "$1" "got '$2', want '$3'"
-	fi
-}
 
 # status_field PID FIELD: a line of /proc/PID/status without its name.
 status_field() {
@@ -272,10 +116,6 @@ kib() {
 }
 
 # ms: a monotonic-enough clock in milliseconds.
-ms() {
-	echo $(($(date +%s%N) / 1000000))
-}
-
 # --- 1: keep-alive ---------------------------------------------------------
 
 case_begin "keep-alive" && {
@@ -369,12 +209,12 @@ case_begin "big bodies" && {
 	[ "$ASAN" -eq 1 ] && qopt=$NO_QUARANTINE
 	if big_agent_start --big-response 10485760 && E_ASAN_OPTIONS=$qopt engine_start; then
 		sleep 0.3
-		idle=$(kib "$ENGINE_PID" VmRSS)
-		hwm0=$(kib "$ENGINE_PID" VmHWM)
+		idle=$(kib "$PROXY_PID" VmRSS)
+		hwm0=$(kib "$PROXY_PID" VmHWM)
 		# A slow client with a small fixed receive buffer: the response must
 		# wait in the agent, not in the engine.
 		client slowread /big --rcvbuf 65536 --rate 5000000 --timeout 30
-		hwm=$(kib "$ENGINE_PID" VmHWM)
+		hwm=$(kib "$PROXY_PID" VmHWM)
 		check "$CASE: 10 MiB response: all of it, slowly" \
 			"$(j "$D/c.json" 'd.get("status")') $(j "$D/c.json" 'd.get("body_bytes")') $(j "$D/c.json" 'd.get("end")')" \
 			"200 10485760 closed"
@@ -387,7 +227,7 @@ case_begin "big bodies" && {
 		w=$(curl -sS --noproxy '*' --max-time 20 --limit-rate 4M -o /dev/null \
 			-w '%{http_code} %{size_download}' "$URL/big3" 2>"$D/curl.err")
 		check "$CASE: 10 MiB response to a rate-limited curl" "$w" "200 10485760"
-		hwm2=$(kib "$ENGINE_PID" VmHWM)
+		hwm2=$(kib "$PROXY_PID" VmHWM)
 		engine_alive "$CASE: engine alive"
 		if [ -n "$idle" ] && [ -n "$hwm" ] && [ -n "$hwm2" ] &&
 			[ $((hwm - idle)) -lt 4096 ] && [ $((hwm2 - idle)) -lt 8192 ]; then
@@ -468,8 +308,7 @@ case_begin "slowloris" && {
 		else
 			fail "$CASE: ... promptly" "$((t1 - t0)) ms"
 		fi
-		reap "${BG_PIDS[0]}"
-		BG_PIDS=()
+		bg_reap "${BG_PIDS[0]}"
 		end=$(j "$D/slow.json" 'd.get("end")')
 		st=$(j "$D/slow.json" 'd.get("status")')
 		secs=$(j "$D/slow.json" 'd.get("seconds")')
@@ -636,7 +475,7 @@ else
 	case_begin "maxconn, soft fd limit 1024" && {
 		if big_agent_start --backlog 4096 --delay 1.5 &&
 			E_SOFT_NOFILE=1024 engine_start; then
-			lim=$(awk '/^Max open files/ {print $4}' "/proc/$ENGINE_PID/limits")
+			lim=$(awk '/^Max open files/ {print $4}' "/proc/$PROXY_PID/limits")
 			if [ "${lim:-0}" -gt 2048 ] 2>/dev/null; then
 				ok "$CASE: engine raised its soft limit ($lim)"
 			else
@@ -663,16 +502,16 @@ else
 		nuid=$(id -u nobody)
 		ngid=$(getent group nogroup | cut -d: -f3)
 		if agent_start normal && E_USER=nobody E_GROUP=nogroup engine_start; then
-			check "$CASE: Uid" "$(status_field "$ENGINE_PID" Uid)" "$nuid $nuid $nuid $nuid"
-			check "$CASE: Gid" "$(status_field "$ENGINE_PID" Gid)" "$ngid $ngid $ngid $ngid"
-			groups=$(status_field "$ENGINE_PID" Groups)
+			check "$CASE: Uid" "$(status_field "$PROXY_PID" Uid)" "$nuid $nuid $nuid $nuid"
+			check "$CASE: Gid" "$(status_field "$PROXY_PID" Gid)" "$ngid $ngid $ngid $ngid"
+			groups=$(status_field "$PROXY_PID" Groups)
 			groups=${groups% }
 			if [ "$groups" = "$ngid" ] || [ -z "$groups" ]; then
 				ok "$CASE: Groups '$groups'"
 			else
 				fail "$CASE: Groups" "got '$groups', want '$ngid' or none"
 			fi
-			check "$CASE: no capabilities left" "$(status_field "$ENGINE_PID" CapEff)" 0000000000000000
+			check "$CASE: no capabilities left" "$(status_field "$PROXY_PID" CapEff)" 0000000000000000
 			http "$URL/dropped"
 			check "$CASE: a request: 200" "$CODE" 200
 			engine_stop
@@ -694,36 +533,29 @@ case_begin "drain" && {
 			"$URL/inflight" >"$D/inflight.code" 2>"$D/inflight.err" &
 		cpid=$!
 		BG_PIDS+=("$cpid")
-		for ((i = 0; i < WAIT_MAX; i++)); do
-			[ "$(nrec)" -ge 1 ] && break
-			sleep 0.1
-		done
+		wait_until "$WAIT_MAX" has_rec 1
 		check "$CASE: the request is with the agent" "$(nrec)" 1
 		t0=$(ms)
-		kill -TERM "$ENGINE_PID"
-		for ((i = 0; i < WAIT_MAX; i++)); do
-			[ "$(listeners "$PORT")" -eq 0 ] && break
-			sleep 0.05
-		done
+		kill -TERM "$PROXY_PID"
+		wait_until "$WAIT_MAX" not listens "$PORT"
 		http "$URL/late"
 		if [ "$CODE" = 000 ] && [ "$CURL_RC" = 7 ]; then
 			ok "$CASE: new connections refused after SIGTERM"
 		else
 			fail "$CASE: new connections refused after SIGTERM" "status $CODE, curl exit $CURL_RC"
 		fi
-		if alive "$ENGINE_PID"; then
+		if alive "$PROXY_PID"; then
 			ok "$CASE: engine waits for the request in flight"
 		else
 			fail "$CASE: engine waits for the request in flight" "it is gone already"
 		fi
-		reap "$cpid"
-		BG_PIDS=()
+		bg_reap "$cpid"
 		check "$CASE: the request in flight completes with 200" \
 			"$(cat "$D/inflight.code" 2>/dev/null) $(j "$D/inflight" 'd.get("path")')" "200 /inflight"
-		epid=$ENGINE_PID
+		epid=$PROXY_PID
 		reap "$epid"
 		t1=$(ms)
-		ENGINE_PID=
+		PROXY_PID=
 		if [ "$REAPED" -eq 0 ] && [ $((t1 - t0)) -lt 5000 ]; then
 			ok "$CASE: engine exits 0 after draining ($((t1 - t0)) ms after SIGTERM)"
 		else
@@ -731,7 +563,7 @@ case_begin "drain" && {
 		fi
 		check "$CASE: pidfile emptied" "$(cat "$D/p.pid" 2>/dev/null)" ""
 		check "$CASE: agent saw only the one request" "$(nrec)" 1
-		sanitizer_clean
+		sanitizer_clean "$D/engine.err"
 	fi
 }
 case_end
@@ -744,11 +576,8 @@ case_begin "log reopen" && {
 		check "$CASE: access line in the log" \
 			"$(grep -c '"GET /before" 200' "$D/engine.log" 2>/dev/null)" 1
 		mv "$D/engine.log" "$D/engine.log.1"
-		kill -HUP "$ENGINE_PID"
-		for ((i = 0; i < WAIT_MAX; i++)); do
-			[ -e "$D/engine.log" ] && break
-			sleep 0.1
-		done
+		kill -HUP "$PROXY_PID"
+		wait_until "$WAIT_MAX" test -e "$D/engine.log"
 		http "$URL/after"
 		check "$CASE: a new file after SIGHUP gets the next line" \
 			"$(grep -c '"GET /after" 200' "$D/engine.log" 2>/dev/null) $(grep -c '/after' "$D/engine.log.1" 2>/dev/null)" "1 0"

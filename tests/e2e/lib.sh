@@ -6,7 +6,9 @@
 # ID (a valid network uuid), NMP_USER/NMP_GROUP (what the proxy may run as),
 # ok/fail/skip/assert/expect_code, runb (run the binary, capture into $T/out, $T/err
 # and RC), one_line_stderr, no_control_chars, snapshot and finish, which
-# prints the closing "N passed, N failed[, N skipped]" line CI parses.
+# prints the closing "N passed, N failed[, N skipped]" line CI parses;
+# pick_port, alive/reap, wait_until, and the per-case scaffold (case_begin,
+# agent_start, BG_PIDS, PROXY_PID, case_end) at the end.
 
 if [ $# -lt 1 ] || [ -z "$1" ]; then
 	echo "usage: bash $0 /path/to/ns-metadata-proxy" >&2
@@ -24,6 +26,11 @@ fi
 
 export LC_ALL=C
 umask 022
+
+SRC=${NMP_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+AGENT=$SRC/tests/support/fake_agent.py
+CLIENT=$SRC/tests/support/raw_client.py
+WAIT_MAX=50 # polls of 0.1 s for a process to start or stop; slow builds raise it
 
 PASSED=0
 FAILED=0
@@ -184,10 +191,25 @@ snapshot_content() {
 same_snapshot() {
 	local name=$1 before=$2 dir=$3 after
 	after=$("${4:-snapshot}" "$dir")
-	if [ "$before" = "$after" ]; then
-		ok "$name"
+	same_text "$name" "$before" "$after" "tree under $dir changed${LAST_CMD:+ by $LAST_CMD}: "
+}
+
+# same_text NAME BEFORE AFTER PREFIX [LINES]: ok when the texts are equal,
+# else a failure: PREFIX and the first LINES (6) lines that differ.
+same_text() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
 	else
-		fail "$name" "tree under $dir changed${LAST_CMD:+ by $LAST_CMD}: $(diff <(echo "$before") <(echo "$after") | grep '^[<>]' | head -n 6 | tr '\n' ' ')"
+		fail "$1" "$4$(diff <(echo "$2") <(echo "$3") | grep '^[<>]' | head -n "${5:-6}" | tr '\n' ' ')"
+	fi
+}
+
+# check NAME GOT WANT: equal strings.
+check() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		fail "$1" "got '$2', want '$3'"
 	fi
 }
 
@@ -220,6 +242,11 @@ listeners() {
 		grep -cE "^ *[0-9]+: [0-9A-F]+:$hex [0-9A-F]+:0000 0A "
 }
 
+# listens PORT [N]: at least N (1) sockets listen on PORT.
+listens() {
+	[ "$(listeners "$1")" -ge "${2:-1}" ]
+}
+
 # pick_port: a free port of 20000-29999 not used before by this script, in PORT.
 pick_port() {
 	local i p
@@ -234,6 +261,11 @@ pick_port() {
 	return 1
 }
 
+# ms: milliseconds since the epoch.
+ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
 # --- processes ----------------------------------------------------------------
 
 # alive PID: running (a zombie we have not reaped yet is not).
@@ -244,18 +276,241 @@ alive() {
 	[ -n "$st" ] && [ "$st" != Z ]
 }
 
-# reap PID: wait (at most REAP_POLLS x 0.1 s, default 5 s) for our child PID
-# to end, SIGKILL it if it does not, and collect it; its status in REAPED.
-reap() {
-	local pid=$1 i
-	for ((i = 0; i < ${REAP_POLLS:-50}; i++)); do
-		alive "$pid" || break
+# not COMMAND...: COMMAND fails (for wait_until).
+not() {
+	! "$@"
+}
+
+# wait_until [-p PID] TENTHS COMMAND...: run COMMAND every 0.1 s until it
+# succeeds, for TENTHS x 0.1 s at most; fails when it never did, or as soon
+# as PID (the process that should make it true) has ended.
+wait_until() {
+	local pid="" n i
+	if [ "$1" = -p ]; then
+		pid=$2
+		shift 2
+	fi
+	n=$1
+	shift
+	for ((i = 0; ; i++)); do
+		"$@" && return 0
+		[ "$i" -lt "$n" ] || return 1
+		[ -z "$pid" ] || alive "$pid" || return 1
 		sleep 0.1
 	done
+}
+
+# reap PID: wait (at most WAIT_MAX x 0.1 s) for our child PID to end,
+# SIGKILL it if it does not, and collect it; its status in REAPED.
+reap() {
+	local pid=$1
+	wait_until "$WAIT_MAX" not alive "$pid"
 	if alive "$pid"; then
 		kill -KILL "$pid" 2>/dev/null
 		sleep 0.1
 	fi
 	wait "$pid" 2>/dev/null
 	REAPED=$?
+}
+
+# --- one case: directory, port, agent, proxy, background clients ------------
+#
+# case_begin NAME: CASE, a fresh directory D (short, under /tmp: a unix
+# socket path is limited to 108 bytes), a free PORT and its URL, the agent's
+# socket SOCK and record REC. What the case starts, case_end (also run at
+# exit) stops, only by pid: the clients in BG_PIDS, the proxy PROXY_PID
+# (first with its stop command PROXY_STOP, if any), the agent AGENT_PID;
+# then D goes.
+
+AGENT_PID=
+PROXY_PID=
+PROXY_STOP=()
+BG_PIDS=()
+CASE_DIR=
+CASE_AT_EXIT=0
+
+case_begin() {
+	CASE=$1
+	if [ "$CASE_AT_EXIT" -eq 0 ]; then
+		at_exit case_end
+		CASE_AT_EXIT=1
+	fi
+	D=$(mktemp -d /tmp/nmp.XXXXXX) || {
+		fail "$CASE" "cannot create a temporary directory"
+		return 1
+	}
+	CASE_DIR=$D
+	REC=$D/rec.jsonl
+	SOCK=$D/a.sock
+	URL=
+	pick_port || {
+		fail "$CASE" "no free port in 20000-29999"
+		return 1
+	}
+	URL=http://127.0.0.1:$PORT
+	return 0
+}
+
+case_end() {
+	bg_stop
+	if [ -n "$PROXY_PID" ] && alive "$PROXY_PID" && [ ${#PROXY_STOP[@]} -gt 0 ]; then
+		timeout 20 "${PROXY_STOP[@]}" </dev/null >/dev/null 2>&1
+	fi
+	proxy_kill
+	agent_stop
+	if [ -n "$CASE_DIR" ] && [ -d "$CASE_DIR" ]; then
+		rm -rf "$CASE_DIR"
+	fi
+	CASE_DIR=
+}
+
+# bg_stop: every client in BG_PIDS gone (SIGTERM, then reap).
+bg_stop() {
+	local p
+	for p in "${BG_PIDS[@]}"; do
+		alive "$p" && kill -TERM "$p" 2>/dev/null
+		reap "$p"
+	done
+	BG_PIDS=()
+}
+
+# bg_reap PID: reap a background client of ours and forget it, so that
+# nothing signals its pid once it may belong to another process.
+bg_reap() {
+	local p keep=()
+	reap "$1"
+	for p in "${BG_PIDS[@]}"; do
+		[ "$p" = "$1" ] || keep+=("$p")
+	done
+	BG_PIDS=("${keep[@]}")
+}
+
+# proxy_kill: the proxy of a case that went wrong, gone (SIGTERM, reap).
+proxy_kill() {
+	if [ -n "$PROXY_PID" ]; then
+		alive "$PROXY_PID" && kill -TERM "$PROXY_PID" 2>/dev/null
+		reap "$PROXY_PID"
+		PROXY_PID=
+	fi
+}
+
+agent_stop() {
+	if [ -n "$AGENT_PID" ]; then
+		kill -TERM "$AGENT_PID" 2>/dev/null
+		reap "$AGENT_PID"
+		AGENT_PID=
+	fi
+}
+
+# proxy_up: the proxy listens on PORT and its pid is in $D/p.pid.
+proxy_up() {
+	listens "$PORT" && [ "$(cat "$D/p.pid" 2>/dev/null)" = "$PROXY_PID" ]
+}
+
+# said_ready FILE: a helper (an agent, a listener) printed its "ready" line
+# into FILE.
+said_ready() {
+	grep -qx ready "$1" 2>/dev/null
+}
+
+# agent_run SCRIPT ARGS...: the agent SCRIPT on SOCK, recording to REC,
+# with ARGS, output in $D/agent.out and agent.err; waits (WAIT_MAX polls)
+# for its "ready".
+agent_run() {
+	local script=$1
+	shift
+	rm -f "$D/agent.out"
+	python3 "$script" --socket "$SOCK" --record "$REC" "$@" \
+		</dev/null >"$D/agent.out" 2>"$D/agent.err" &
+	AGENT_PID=$!
+	wait_until -p "$AGENT_PID" "$WAIT_MAX" said_ready "$D/agent.out" && return 0
+	fail "$CASE: agent starts" "no 'ready' from the agent: $(escape_file "$D/agent.err" 300)"
+	return 1
+}
+
+# agent_start MODE [ARGS...]: fake_agent.py in MODE (agent_run).
+agent_start() {
+	local mode=$1
+	shift
+	agent_run "$AGENT" --mode "$mode" "$@"
+}
+
+# proxy_stop [LOG]: `stop` (PROXY_STOP, 20 s at most) succeeds and our
+# proxy is gone, one check "$CASE: stop"; when PROXY_EXIT is set, the
+# proxy must also have exited with it. LOG, the proxy's stderr, is quoted
+# on failure and must hold no sanitizer report.
+proxy_stop() {
+	local rc pid=$PROXY_PID log=${1:-}
+	[ -n "$pid" ] || return 0
+	timeout 20 "${PROXY_STOP[@]}" </dev/null >"$D/stop.out" 2>"$D/stop.err"
+	rc=$?
+	reap "$pid"
+	PROXY_PID=
+	if [ "$rc" -eq 0 ] && [ ! -e "/proc/$pid" ] &&
+		{ [ -z "${PROXY_EXIT:-}" ] || [ "$REAPED" -eq "$PROXY_EXIT" ]; }; then
+		ok "$CASE: stop"
+	else
+		fail "$CASE: stop" "stop exit $rc, proxy exit $REAPED, pid $pid $([ -e "/proc/$pid" ] && echo still there || echo gone): $(escape_file "$D/stop.err" 300)${log:+ $(escape_file "$log" 300)}"
+	fi
+	[ -z "$log" ] || sanitizer_clean "$log"
+}
+
+# proxy_alive NAME [LOG]: the proxy still runs (LOG quoted if not).
+proxy_alive() {
+	if alive "$PROXY_PID"; then
+		ok "$1"
+	else
+		fail "$1" "proxy pid $PROXY_PID is gone${2:+: $(escape_file "$2" 400)}"
+	fi
+}
+
+# http URL CURLARGS...: one request; status in CODE (000: no answer), curl's
+# exit status in CURL_RC.
+http() {
+	local url=$1
+	shift
+	CODE=$(curl -sS -g --noproxy '*' --max-time 10 -o "$D/body" \
+		-w '%{http_code}' "$@" "$url" 2>"$D/curl.err")
+	CURL_RC=$?
+	[ -n "$CODE" ] || CODE=000
+}
+
+# nrec: how many requests the agent recorded in REC.
+nrec() {
+	if [ -f "$REC" ]; then
+		wc -l <"$REC"
+	else
+		echo 0
+	fi
+}
+
+# client CMD ARGS...: raw_client.py CMD against PORT (CLIENT_TIMEOUT, 60 s,
+# at most); its JSON in $D/c.json, its stderr in $D/c.err.
+client() {
+	local cmd=$1
+	shift
+	timeout "${CLIENT_TIMEOUT:-60}" python3 "$CLIENT" "$cmd" 127.0.0.1 "$PORT" "$@" \
+		>"$D/c.json" 2>"$D/c.err"
+}
+
+# j FILE EXPR: EXPR over the JSON in FILE (d), printed; "?" when unreadable.
+j() {
+	python3 - "$1" "$2" <<'EOF' 2>/dev/null || echo "?"
+import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+except ValueError:
+    d = {}
+v = eval(sys.argv[2], {"d": d})
+print(json.dumps(v, sort_keys=True) if isinstance(v, (list, dict, bool)) or v is None else v)
+EOF
+}
+
+# sanitizer_clean FILE: no ASan/LSan/UBSan report in FILE (the stderr of
+# this case's proxy).
+sanitizer_clean() {
+	local re='ERROR: (Address|Leak)Sanitizer|runtime error:'
+	if grep -qE "$re" "$1" 2>/dev/null; then
+		fail "$CASE: sanitizers" "$(grep -m1 -E "$re" "$1" | head -c 300)"
+	fi
 }

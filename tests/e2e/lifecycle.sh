@@ -34,9 +34,6 @@ haproxy | builtin) ;;
 esac
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SRC=${NMP_SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}
-AGENT=$SRC/tests/support/fake_agent.py
-
 . "$HERE/lib.sh"
 
 NBIN=$(dirname "$BIN")/neutron-ns-metadata-proxy
@@ -131,12 +128,7 @@ gone() {
 
 # wait_gone PID [TENTHS]: poll (at most TENTHS x 0.1 s) until PID is gone.
 wait_gone() {
-	local i
-	for ((i = 0; i < ${2:-50}; i++)); do
-		gone "$1" && return 0
-		sleep 0.1
-	done
-	gone "$1"
+	wait_until "${2:-50}" gone "$1"
 }
 
 # reap PID [TENTHS]: for a child of this script: wait_gone, then collect its
@@ -192,16 +184,11 @@ newcase() {
 
 # start_agent: the fake agent on $SOCK, recording into $D/rec.
 start_agent() {
-	local i
 	python3 "$AGENT" --socket "$SOCK" --record "$D/rec" </dev/null \
 		>"$D/agent.out" 2>"$D/agent.err" &
 	AGENT_PID=$!
 	PIDS+=("$AGENT_PID")
-	for ((i = 0; i < 100; i++)); do
-		grep -qx ready "$D/agent.out" 2>/dev/null && [ -S "$SOCK" ] && return 0
-		alive "$AGENT_PID" || break
-		sleep 0.05
-	done
+	wait_until -p "$AGENT_PID" 50 said_ready "$D/agent.out" && [ -S "$SOCK" ] && return 0
 	fail "$C: agent" "the fake agent did not get ready: $(head -c 300 "$D/agent.err" | tr '\n' ' ')"
 	return 1
 }
@@ -218,15 +205,9 @@ accepts() {
 # wait_port PORT [PID] [NETNS]: up to 5 s for the port to accept, giving up
 # early when PID has ended.
 wait_port() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		accepts "$1" "${3:-}" && return 0
-		if [ -n "${2:-}" ] && gone "$2"; then
-			return 1
-		fi
-		sleep 0.05
-	done
-	return 1
+	local give_up=()
+	[ -n "${2:-}" ] && give_up=(-p "$2")
+	wait_until "${give_up[@]}" 50 accepts "$1" "${3:-}"
 }
 
 # http_code PORT [NETNS]: GET /latest/meta-data/ through the proxy; the
@@ -250,15 +231,11 @@ agent_saw() {
 # in FG; then wait for the port and for the pidfile to name it (the
 # built-in engine listens a moment before it writes its pid).
 start_fg() {
-	local i
 	"$BIN" run "${RA[@]}" "$@" </dev/null >"$D/run.out" 2>"$D/run.err" &
 	FG=$!
 	PIDS+=("$FG")
 	wait_port "$P" "$FG" || return 1
-	for ((i = 0; i < 40; i++)); do
-		[ -s "$PIDF" ] && break
-		sleep 0.05
-	done
+	wait_until 20 test -s "$PIDF"
 	return 0
 }
 
@@ -269,16 +246,6 @@ nmp() {
 }
 
 err_note() { printf 'stderr: %s' "$(head -c 400 "$D/err" 2>/dev/null | tr '\n' ' ')"; }
-
-check() { # NAME REASON COMMAND...
-	local name=$1 reason=$2
-	shift 2
-	if "$@"; then
-		ok "$name"
-	else
-		fail "$name" "$reason"
-	fi
-}
 
 code_is() { # NAME WANT GOT [NOTE]
 	if [ "$3" = "$2" ]; then
@@ -318,6 +285,7 @@ stat_field() { # PID N: field N of /proc/PID/stat (1-based, comm counted as 2)
 	echo "$1"
 }
 nprocs_with() { pgrep -f -- "$1" | wc -l; }
+none_with() { [ "$(nprocs_with "$1")" = 0 ]; }
 
 # end_case: stop what the case left (stop, then kill by pid), quietly.
 end_case() {
@@ -359,23 +327,23 @@ newcase foreground
 if start_agent; then
 	if start_fg; then
 		ok "$C: port accepts"
-		check "$C: pidfile holds the started pid" "pidfile has '$(cat "$PIDF" 2>/dev/null)', want $FG" \
+		assert "$C: pidfile holds the started pid" "pidfile has '$(cat "$PIDF" 2>/dev/null)', want $FG" \
 			file_has "$PIDF" "$FG"
-		check "$C: the started pid is $SERVER" "/proc/$FG/exe is '$(readlink /proc/$FG/exe)'" \
+		assert "$C: the started pid is $SERVER" "/proc/$FG/exe is '$(readlink /proc/$FG/exe)'" \
 			is_server "$FG"
-		check "$C: cmdline carries the uuid" "/proc/$FG/cmdline: $(cmdline_of "$FG")" \
+		assert "$C: cmdline carries the uuid" "/proc/$FG/cmdline: $(cmdline_of "$FG")" \
 			cmdline_has "$FG" "$U"
 		if [ "$ENGINE" = builtin ]; then
-			check "$C: cmdline is the run command" "/proc/$FG/cmdline: $(cmdline_of "$FG")" \
+			assert "$C: cmdline is the run command" "/proc/$FG/cmdline: $(cmdline_of "$FG")" \
 				eval '[ "$(cmdline_of "$FG")" = "$BIN run ${RA[*]} " ]'
-			check "$C: no haproxy config written" "$(ls -d "$(dirname "$CONF")" "$CONF" 2>/dev/null)" \
+			assert "$C: no haproxy config written" "$(ls -d "$(dirname "$CONF")" "$CONF" 2>/dev/null)" \
 				no_config
-			check "$C: no haproxy carries the uuid" "haproxy pids: $(haproxy_with "$U" | tr '\n' ' ')" \
+			assert "$C: no haproxy carries the uuid" "haproxy pids: $(haproxy_with "$U" | tr '\n' ' ')" \
 				eval '[ -z "$(haproxy_with "$U")" ]'
 		fi
 		http_code "$P"; code=$CODE
 		code_is "$C: request through the proxy" 200 "$code" "HTTP status (curl exit $CURL_RC)"
-		check "$C: agent saw the network id" "no X-Neutron-Network-ID $U in $D/rec" \
+		assert "$C: agent saw the network id" "no X-Neutron-Network-ID $U in $D/rec" \
 			agent_saw X-Neutron-Network-ID "$U"
 	else
 		fail "$C: port accepts" "port $P never accepted; run stderr: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
@@ -395,16 +363,16 @@ if start_agent && start_fg; then
 	RC=$?
 	el=$(($(now_ms) - t0))
 	code_is "$C: exits 75" 75 "$RC" "$(err_note)"
-	check "$C: at once" "took ${el} ms" [ "$el" -lt 3000 ]
-	check "$C: stderr names the running pid" "$(err_note)" grep -q "pid $FG\b" "$D/err"
-	check "$C: one stderr line" "$(err_note)" one_line "$D/err"
+	assert "$C: at once" "took ${el} ms" [ "$el" -lt 3000 ]
+	assert "$C: stderr names the running pid" "$(err_note)" grep -q "pid $FG\b" "$D/err"
+	assert "$C: one stderr line" "$(err_note)" one_line "$D/err"
 	if [ "$ENGINE" = builtin ]; then
-		check "$C: still no config" "$CONF exists" no_config
+		assert "$C: still no config" "$CONF exists" no_config
 	else
-		check "$C: config unchanged" "sha256 of $CONF changed" \
+		assert "$C: config unchanged" "sha256 of $CONF changed" \
 			eval '[ -n "$conf_sum" ] && [ "$(sha "$CONF")" = "$conf_sum" ]'
 	fi
-	check "$C: pidfile unchanged" "pidfile now '$(cat "$PIDF" 2>/dev/null)' ino $(ino "$PIDF"), was '$pid_text' ino $pid_ino" \
+	assert "$C: pidfile unchanged" "pidfile now '$(cat "$PIDF" 2>/dev/null)' ino $(ino "$PIDF"), was '$pid_text' ino $pid_ino" \
 		eval '[ "$(cat "$PIDF")" = "$pid_text" ] && [ "$(ino "$PIDF")" = "$pid_ino" ]'
 	http_code "$P"; code=$CODE
 	code_is "$C: first proxy still serves" 200 "$code" "HTTP status"
@@ -418,15 +386,15 @@ newcase status
 if start_agent && start_fg; then
 	nmp status "${SA[@]}"
 	code_is "$C: running" 0 "$RC" "$(err_note)"
-	check "$C: stdout names the pid" "stdout: $(cat "$D/out")" grep -q "pid $FG\b" "$D/out"
+	assert "$C: stdout names the pid" "stdout: $(cat "$D/out")" grep -q "pid $FG\b" "$D/out"
 	kill -KILL "$FG"
 	reap "$FG" 50
 	nmp status "${SA[@]}"
 	code_is "$C: stale after kill -9" 1 "$RC" "stdout: $(cat "$D/out")"
 	nmp stop "${SA[@]}"
 	code_is "$C: stop of a stale pidfile" 0 "$RC" "$(err_note)"
-	check "$C: stale pidfile removed" "$PIDF still there" absent "$PIDF"
-	[ "$ENGINE" = haproxy ] && check "$C: config removed" "$CONF still there" absent "$CONF"
+	assert "$C: stale pidfile removed" "$PIDF still there" absent "$PIDF"
+	[ "$ENGINE" = haproxy ] && assert "$C: config removed" "$CONF still there" absent "$CONF"
 	nmp status "${SA[@]}"
 	code_is "$C: not running after stop" 3 "$RC" "stdout: $(cat "$D/out")"
 else
@@ -439,16 +407,16 @@ newcase stop
 if start_agent && start_fg; then
 	nmp stop "${SA[@]}"
 	code_is "$C: exits 0" 0 "$RC" "$(err_note)"
-	check "$C: process gone" "pid $FG still alive" reap "$FG" 50
+	assert "$C: process gone" "pid $FG still alive" reap "$FG" 50
 	if [ "$ENGINE" = builtin ]; then
 		# The built-in engine handles SIGTERM: it drains and exits 0.
-		check "$C: exits 0 on SIGTERM" "wait status '$REAPED', want 0" [ "$REAPED" = 0 ]
+		assert "$C: exits 0 on SIGTERM" "wait status '$REAPED', want 0" [ "$REAPED" = 0 ]
 	else
-		check "$C: ended by SIGTERM" "wait status '$REAPED', want 143" [ "$REAPED" = 143 ]
+		assert "$C: ended by SIGTERM" "wait status '$REAPED', want 143" [ "$REAPED" = 143 ]
 	fi
-	check "$C: pidfile removed" "$PIDF still there" absent "$PIDF"
-	[ "$ENGINE" = haproxy ] && check "$C: config removed" "$CONF still there" absent "$CONF"
-	check "$C: port closed" "127.0.0.1:$P still accepts" eval '! accepts "$P"'
+	assert "$C: pidfile removed" "$PIDF still there" absent "$PIDF"
+	[ "$ENGINE" = haproxy ] && assert "$C: config removed" "$CONF still there" absent "$CONF"
+	assert "$C: port closed" "127.0.0.1:$P still accepts" eval '! accepts "$P"'
 	nmp stop "${SA[@]}"
 	code_is "$C: stop again exits 0" 0 "$RC" "$(err_note)"
 else
@@ -467,13 +435,13 @@ if start_agent && start_fg; then
 	RC=$?
 	el=$(($(now_ms) - t0))
 	code_is "$C: exits 0" 0 "$RC" "$(err_note)"
-	check "$C: waited the timeout, then killed" "took ${el} ms, want 1000-7000" \
+	assert "$C: waited the timeout, then killed" "took ${el} ms, want 1000-7000" \
 		eval '[ "$el" -ge 950 ] && [ "$el" -le 7000 ]'
-	check "$C: process gone" "pid $FG still alive" reap "$FG" 50
-	check "$C: ended by SIGKILL" "wait status '$REAPED', want 137" [ "$REAPED" = 137 ]
-	check "$C: says SIGKILL" "$(err_note)" grep -q 'with SIGKILL' "$D/err"
-	check "$C: pidfile removed" "$PIDF still there" absent "$PIDF"
-	[ "$ENGINE" = haproxy ] && check "$C: config removed" "$CONF still there" absent "$CONF"
+	assert "$C: process gone" "pid $FG still alive" reap "$FG" 50
+	assert "$C: ended by SIGKILL" "wait status '$REAPED', want 137" [ "$REAPED" = 137 ]
+	assert "$C: says SIGKILL" "$(err_note)" grep -q 'with SIGKILL' "$D/err"
+	assert "$C: pidfile removed" "$PIDF still there" absent "$PIDF"
+	[ "$ENGINE" = haproxy ] && assert "$C: config removed" "$CONF still there" absent "$CONF"
 else
 	fail "$C: start" "the proxy did not come up: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
 fi
@@ -491,22 +459,22 @@ nmp status "${SA[@]}"
 code_is "$C: status of a planted pidfile is stale" 1 "$RC" "stdout: $(cat "$D/out")"
 nmp stop "${SA[@]}"
 code_is "$C: stop of a planted pidfile" 0 "$RC" "$(err_note)"
-check "$C: planted pidfile removed" "$PIDF still there" absent "$PIDF"
-check "$C: sleep not signalled" "sleep $SPID is gone" alive "$SPID"
+assert "$C: planted pidfile removed" "$PIDF still there" absent "$PIDF"
+assert "$C: sleep not signalled" "sleep $SPID is gone" alive "$SPID"
 if start_agent && start_fg; then
 	pid_ino=$(ino "$PIDF")
 	echo "$SPID" >"$PIDF" # same file, same lock holder: only the text changes
-	check "$C: pidfile rewritten in place" "inode changed" [ "$(ino "$PIDF")" = "$pid_ino" ]
+	assert "$C: pidfile rewritten in place" "inode changed" [ "$(ino "$PIDF")" = "$pid_ino" ]
 	nmp status "${SA[@]}"
 	code_is "$C: status with a foreign pid is unknown" 4 "$RC" "stdout: $(cat "$D/out")"
 	nmp stop "${SA[@]}" --stop-timeout 1
 	code_is "$C: stop refuses (78)" 78 "$RC" "$(err_note)"
-	check "$C: one stderr line" "$(err_note)" one_line "$D/err"
-	check "$C: sleep still alive" "sleep $SPID was signalled" alive "$SPID"
-	check "$C: proxy still alive" "proxy $FG was signalled" alive "$FG"
+	assert "$C: one stderr line" "$(err_note)" one_line "$D/err"
+	assert "$C: sleep still alive" "sleep $SPID was signalled" alive "$SPID"
+	assert "$C: proxy still alive" "proxy $FG was signalled" alive "$FG"
 	http_code "$P"; code=$CODE
 	code_is "$C: proxy still serves" 200 "$code" "HTTP status"
-	check "$C: pidfile kept" "$PIDF removed" [ -f "$PIDF" ]
+	assert "$C: pidfile kept" "$PIDF removed" [ -f "$PIDF" ]
 	# A process carrying the uuid in its command line, not holding the lock.
 	python3 -c 'import time; time.sleep(300)' "impostor-$U" </dev/null >/dev/null 2>&1 &
 	IPID=$!
@@ -514,13 +482,13 @@ if start_agent && start_fg; then
 	echo "$IPID" >"$PIDF"
 	nmp stop "${SA[@]}" --stop-timeout 1
 	code_is "$C: stop refuses an impostor carrying the uuid (78)" 78 "$RC" "$(err_note)"
-	check "$C: impostor not signalled" "impostor $IPID was signalled" alive "$IPID"
-	check "$C: proxy not signalled for the impostor" "proxy $FG was signalled" alive "$FG"
+	assert "$C: impostor not signalled" "impostor $IPID was signalled" alive "$IPID"
+	assert "$C: proxy not signalled for the impostor" "proxy $FG was signalled" alive "$FG"
 	echo "$FG" >"$PIDF"
 	nmp stop "${SA[@]}"
 	code_is "$C: stop with the right pid" 0 "$RC" "$(err_note)"
-	check "$C: proxy gone" "pid $FG still alive" reap "$FG" 50
-	check "$C: sleep survives it all" "sleep $SPID is gone" alive "$SPID"
+	assert "$C: proxy gone" "pid $FG still alive" reap "$FG" 50
+	assert "$C: sleep survives it all" "sleep $SPID is gone" alive "$SPID"
 else
 	fail "$C: start" "the proxy did not come up: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
 fi
@@ -547,11 +515,11 @@ if start_agent; then
 		[ "$c" = 0 ] && n0=$((n0 + 1))
 		[ "$c" = 75 ] && n75=$((n75 + 1))
 	done
-	check "$C: one run exits 0, four exit 75" "exit codes: ${codes[*]}; $(cat "$D"/r*.err | head -c 400 | tr '\n' ' ')" \
+	assert "$C: one run exits 0, four exit 75" "exit codes: ${codes[*]}; $(cat "$D"/r*.err | head -c 400 | tr '\n' ' ')" \
 		eval '[ "$n0" = 1 ] && [ "$n75" = 4 ]'
 	hp=$(proxy_pids "$U")
-	check "$C: exactly one $SERVER" "$SERVER pids for $U: '$(echo $hp)'" [ "$(echo "$hp" | grep -c .)" = 1 ]
-	check "$C: pidfile holds it" "pidfile '$(cat "$PIDF" 2>/dev/null)', $SERVER '$(echo $hp)'" \
+	assert "$C: exactly one $SERVER" "$SERVER pids for $U: '$(echo $hp)'" [ "$(echo "$hp" | grep -c .)" = 1 ]
+	assert "$C: pidfile holds it" "pidfile '$(cat "$PIDF" 2>/dev/null)', $SERVER '$(echo $hp)'" \
 		eval '[ -n "$hp" ] && file_has "$PIDF" "$(echo $hp)"'
 	wait_port "$P" >/dev/null
 	http_code "$P"; code=$CODE
@@ -559,7 +527,7 @@ if start_agent; then
 	nmp stop "${SA[@]}"
 	code_is "$C: stop" 0 "$RC" "$(err_note)"
 	for p in $hp; do wait_gone "$p" 50; done
-	check "$C: no $SERVER left" "still: $(proxy_pids "$U" | tr '\n' ' ')" [ -z "$(proxy_pids "$U")" ]
+	assert "$C: no $SERVER left" "still: $(proxy_pids "$U" | tr '\n' ' ')" [ -z "$(proxy_pids "$U")" ]
 fi
 end_case
 
@@ -570,10 +538,10 @@ end_case
 # fd above 3 is one haproxy made itself (socket, pipe, anon inode).
 fd_hygiene() {
 	local name=$1 pid=$2 f tgt bad="" foreign=""
-	check "$name: environ is only the clean PATH" \
+	assert "$name: environ is only the clean PATH" \
 		"environ: $(tr '\0' ' ' <"/proc/$pid/environ" 2>/dev/null)" \
 		cmp -s "/proc/$pid/environ" <(printf '%s\0' "$CLEAN_ENV")
-	check "$name: fd 3 is the pidfile" "fd 3 -> '$(readlink "/proc/$pid/fd/3")'" \
+	assert "$name: fd 3 is the pidfile" "fd 3 -> '$(readlink "/proc/$pid/fd/3")'" \
 		[ "$(readlink "/proc/$pid/fd/3")" = "$PIDF" ]
 	for f in /proc/"$pid"/fd/*; do
 		tgt=$(readlink "$f") || continue
@@ -582,13 +550,13 @@ fd_hygiene() {
 			case $tgt in socket:* | pipe:* | anon_inode:*) ;; *) foreign+="${f##*/}->$tgt " ;; esac
 		fi
 	done
-	check "$name: no fd reaches the marker files" "$bad" [ -z "$bad" ]
+	assert "$name: no fd reaches the marker files" "$bad" [ -z "$bad" ]
 	for f in 7 8; do
 		tgt=$(readlink "/proc/$pid/fd/$f" 2>/dev/null)
-		check "$name: fd $f is not the inherited one" "fd $f -> $tgt" \
+		assert "$name: fd $f is not the inherited one" "fd $f -> $tgt" \
 			eval '[ "$tgt" != /dev/null ] && [ "${tgt#$D/mk}" = "$tgt" ]'
 	done
-	check "$name: fds above 3 are haproxy's own" "$foreign" [ -z "$foreign" ]
+	assert "$name: fds above 3 are haproxy's own" "$foreign" [ -z "$foreign" ]
 }
 
 # hostile MORE...: run with a hostile environment and leaked descriptors,
@@ -621,10 +589,10 @@ if start_agent; then
 	PIDS+=("$FG")
 	if wait_port "$P" "$FG"; then
 		ok "$C: started"
-		check "$C: the real haproxy" "/proc/$FG/exe is '$(readlink /proc/$FG/exe)'" \
+		assert "$C: the real haproxy" "/proc/$FG/exe is '$(readlink /proc/$FG/exe)'" \
 			[ "$(readlink "/proc/$FG/exe")" = /usr/sbin/haproxy ]
 		fd_hygiene "$C" "$FG"
-		check "$C: the haproxy on PATH never ran" "$D/evil-ran exists" absent "$D/evil-ran"
+		assert "$C: the haproxy on PATH never ran" "$D/evil-ran exists" absent "$D/evil-ran"
 	else
 		fail "$C: started" "port $P never accepted: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
 	fi
@@ -648,10 +616,10 @@ if start_agent; then
 	if [ -n "$HP" ] && is_server "$HP" && cmdline_has "$HP" "$U"; then
 		ok "$C: pidfile names our haproxy"
 		wait_port "$P" "$HP" >/dev/null
-		check "$C: the real haproxy" "/proc/$HP/exe is '$(readlink /proc/$HP/exe)'" \
+		assert "$C: the real haproxy" "/proc/$HP/exe is '$(readlink /proc/$HP/exe)'" \
 			[ "$(readlink "/proc/$HP/exe")" = /usr/sbin/haproxy ]
 		fd_hygiene "$C" "$HP"
-		check "$C: the haproxy on PATH never ran" "$D/evil-ran exists" absent "$D/evil-ran"
+		assert "$C: the haproxy on PATH never ran" "$D/evil-ran exists" absent "$D/evil-ran"
 	else
 		fail "$C: pidfile names our haproxy" "pidfile '$HP'"
 	fi
@@ -686,7 +654,7 @@ if start_agent; then
 	reap "$RP" 120
 	el=$(($(now_ms) - t0))
 	code_is "$C: returns 0" 0 "$REAPED" "$(err_note)"
-	check "$C: promptly" "took ${el} ms" [ "$el" -lt 5000 ]
+	assert "$C: promptly" "took ${el} ms" [ "$el" -lt 5000 ]
 	PIDS=("$AGENT_PID")
 	HP=$(cat "$PIDF" 2>/dev/null)
 	if [ -n "$HP" ] && is_server "$HP" && cmdline_has "$HP" "$U"; then
@@ -694,21 +662,21 @@ if start_agent; then
 		wait_port "$P" "$HP" >/dev/null
 		http_code "$P"; code=$CODE
 		code_is "$C: request through the proxy" 200 "$code" "HTTP status (curl exit $CURL_RC)"
-		check "$C: agent saw the router id" "no X-Neutron-Router-ID $U in $D/rec" \
+		assert "$C: agent saw the router id" "no X-Neutron-Router-ID $U in $D/rec" \
 			agent_saw X-Neutron-Router-ID "$U"
 		pp=$(stat_field "$HP" 4)
 		sid=$(stat_field "$HP" 6)
-		check "$C: parent is not the script" "ppid $pp (script $$, run $RP)" \
+		assert "$C: parent is not the script" "ppid $pp (script $$, run $RP)" \
 			eval '[ -n "$pp" ] && [ "$pp" != $$ ] && [ "$pp" != "$RP" ]'
-		check "$C: own session" "sid $sid, script's $SCRIPT_SID" \
+		assert "$C: own session" "sid $sid, script's $SCRIPT_SID" \
 			eval '[ -n "$sid" ] && [ "$sid" != "$SCRIPT_SID" ]'
-		check "$C: log file exists" "$LOG missing; in $D/log: $(ls "$D/log")" [ -f "$LOG" ]
-		check "$C: log line carries the uuid" "$LOG: $(head -c 300 "$LOG" 2>/dev/null | tr '\n' ' ')" \
+		assert "$C: log file exists" "$LOG missing; in $D/log: $(ls "$D/log")" [ -f "$LOG" ]
+		assert "$C: log line carries the uuid" "$LOG: $(head -c 300 "$LOG" 2>/dev/null | tr '\n' ' ')" \
 			grep -qF -- "$U" "$LOG"
 		nmp stop "${SA[@]}"
 		code_is "$C: stop" 0 "$RC" "$(err_note)"
-		check "$C: $SERVER gone" "pid $HP still alive" wait_gone "$HP" 50
-		check "$C: pidfile removed" "$PIDF still there" absent "$PIDF"
+		assert "$C: $SERVER gone" "pid $HP still alive" wait_gone "$HP" 50
+		assert "$C: pidfile removed" "$PIDF still there" absent "$PIDF"
 	else
 		fail "$C: pidfile names our $SERVER" "pidfile '$HP' (exe '$(readlink "/proc/$HP/exe" 2>/dev/null)'); $(err_note)"
 	fi
@@ -719,16 +687,12 @@ end_case
 # nothing_left NAME: no process carries the uuid, the pidfile has no pid,
 # status says not running.
 nothing_left() {
-	local i
-	for ((i = 0; i < 20; i++)); do
-		[ "$(nprocs_with "$U")" = 0 ] && break
-		sleep 0.1
-	done
-	check "$1: no process left" "pids with $U: $(pgrep -f -- "$U" | tr '\n' ' ')" \
+	wait_until 20 none_with "$U"
+	assert "$1: no process left" "pids with $U: $(pgrep -f -- "$U" | tr '\n' ' ')" \
 		[ "$(nprocs_with "$U")" = 0 ]
-	check "$1: pidfile holds no pid" "pidfile: '$(cat "$PIDF" 2>/dev/null)'" no_pid_in "$PIDF"
+	assert "$1: pidfile holds no pid" "pidfile: '$(cat "$PIDF" 2>/dev/null)'" no_pid_in "$PIDF"
 	nmp status "${SA[@]}"
-	check "$1: status not running" "status exit $RC: $(cat "$D/out")" \
+	assert "$1: status not running" "status exit $RC: $(cat "$D/out")" \
 		eval '[ "$RC" = 1 ] || [ "$RC" = 3 ]'
 }
 
@@ -738,7 +702,7 @@ if [ "$ENGINE" = builtin ]; then
 else
 	nmp run "${RA[@]}" --daemonize --haproxy-path /nonexistent/haproxy
 	code_is "$C: exits 69" 69 "$RC" "$(err_note)"
-	check "$C: one stderr line" "$(err_note)" one_line "$D/err"
+	assert "$C: one stderr line" "$(err_note)" one_line "$D/err"
 	nothing_left "$C"
 fi
 end_case
@@ -747,8 +711,8 @@ newcase daemon-no-netns
 NS=nmp-does-not-exist-$$
 nmp run "${RA[@]}" --daemonize --netns "$NS"
 code_is "$C: exits 65" 65 "$RC" "$(err_note)"
-check "$C: one stderr line" "$(err_note)" one_line "$D/err"
-check "$C: stderr names the namespace" "$(err_note)" grep -qF -- "$NS" "$D/err"
+assert "$C: one stderr line" "$(err_note)" one_line "$D/err"
+assert "$C: stderr names the namespace" "$(err_note)" grep -qF -- "$NS" "$D/err"
 nothing_left "$C"
 end_case
 
@@ -769,21 +733,21 @@ if [ "$ENGINE" = builtin ]; then
 		nmp run "${RA[@]}" --daemonize
 		el=$(($(now_ms) - t0))
 		code_is "$C: exits 69" 69 "$RC" "$(err_note)"
-		check "$C: promptly" "took ${el} ms" [ "$el" -lt 5000 ]
-		check "$C: one stderr line" "$(err_note)" one_line "$D/err"
-		check "$C: stderr says the address is in use" "$(err_note)" \
+		assert "$C: promptly" "took ${el} ms" [ "$el" -lt 5000 ]
+		assert "$C: one stderr line" "$(err_note)" one_line "$D/err"
+		assert "$C: stderr says the address is in use" "$(err_note)" \
 			grep -q 'binding the listeners: Address already in use' "$D/err"
-		check "$C: stderr names the id" "$(err_note)" grep -qF -- "$U" "$D/err"
+		assert "$C: stderr names the id" "$(err_note)" grep -qF -- "$U" "$D/err"
 		nothing_left "$C"
-		check "$C: pidfile removed" "$PIDF: '$(cat "$PIDF" 2>/dev/null)'" absent "$PIDF"
-		check "$C: first proxy still alive" "pid $FG1 gone" alive "$FG1"
+		assert "$C: pidfile removed" "$PIDF: '$(cat "$PIDF" 2>/dev/null)'" absent "$PIDF"
+		assert "$C: first proxy still alive" "pid $FG1 gone" alive "$FG1"
 		http_code "$P"; code=$CODE
 		code_is "$C: first proxy still serves" 200 "$code" "HTTP status (curl exit $CURL_RC)"
-		check "$C: agent saw the first id only" "$(grep -ciF -- "$U" "$D/rec" 2>/dev/null) records of $U" \
+		assert "$C: agent saw the first id only" "$(grep -ciF -- "$U" "$D/rec" 2>/dev/null) records of $U" \
 			eval 'agent_saw X-Neutron-Network-ID "$U1" && ! grep -qiF -- "$U" "$D/rec"'
 		nmp stop "${SA1[@]}"
 		code_is "$C: stop the first" 0 "$RC" "$(err_note)"
-		check "$C: first proxy gone" "pid $FG1 still alive" reap "$FG1" 50
+		assert "$C: first proxy gone" "pid $FG1 still alive" reap "$FG1" 50
 	else
 		fail "$C: first start" "the proxy did not come up: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
 	fi
@@ -808,19 +772,19 @@ else
 			ok "$C: port accepts inside the namespace"
 			http_code "$P" "$NS"; code=$CODE
 			code_is "$C: request inside the namespace" 200 "$code" "HTTP status (curl exit $CURL_RC)"
-			check "$C: agent saw the network id" "no X-Neutron-Network-ID $U in $D/rec" \
+			assert "$C: agent saw the network id" "no X-Neutron-Network-ID $U in $D/rec" \
 				agent_saw X-Neutron-Network-ID "$U"
 			http_code "$P"; code=$CODE
-			check "$C: not reachable from the host" "host request: status $code, curl exit $CURL_RC (want 7: refused)" \
+			assert "$C: not reachable from the host" "host request: status $code, curl exit $CURL_RC (want 7: refused)" \
 				[ "$CURL_RC" = 7 ]
-			check "$C: $SERVER in another namespace" "net ns $(readlink "/proc/$FG/ns/net") vs script's $(readlink /proc/$$/ns/net)" \
+			assert "$C: $SERVER in another namespace" "net ns $(readlink "/proc/$FG/ns/net") vs script's $(readlink /proc/$$/ns/net)" \
 				[ "$(readlink "/proc/$FG/ns/net")" != "$(readlink /proc/$$/ns/net)" ]
-			check "$C: $SERVER in the named namespace" "ino of /run/netns/$NS $(stat -L -c %i "/run/netns/$NS") vs $(stat -L -c %i "/proc/$FG/ns/net")" \
+			assert "$C: $SERVER in the named namespace" "ino of /run/netns/$NS $(stat -L -c %i "/run/netns/$NS") vs $(stat -L -c %i "/proc/$FG/ns/net")" \
 				[ "$(stat -L -c %i "/run/netns/$NS")" = "$(stat -L -c %i "/proc/$FG/ns/net")" ]
-			check "$C: pidfile holds the started pid" "pidfile '$(cat "$PIDF" 2>/dev/null)'" file_has "$PIDF" "$FG"
+			assert "$C: pidfile holds the started pid" "pidfile '$(cat "$PIDF" 2>/dev/null)'" file_has "$PIDF" "$FG"
 			nmp stop "${SA[@]}"
 			code_is "$C: stop" 0 "$RC" "$(err_note)"
-			check "$C: process gone" "pid $FG still alive" reap "$FG" 50
+			assert "$C: process gone" "pid $FG still alive" reap "$FG" 50
 		else
 			fail "$C: port accepts inside the namespace" "port $P never accepted: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
 		fi
@@ -851,29 +815,29 @@ if [ "$ENGINE" = builtin ]; then
 			--metadata-proxy-user nobody --metadata-proxy-group nogroup)
 		if start_agent && start_fg; then
 			ok "$C: started"
-			check "$C: the started pid is the binary" "/proc/$FG/exe is '$(readlink /proc/$FG/exe)'" \
+			assert "$C: the started pid is the binary" "/proc/$FG/exe is '$(readlink /proc/$FG/exe)'" \
 				is_server "$FG"
-			check "$C: pidfile holds the started pid" "pidfile '$(cat "$PIDF" 2>/dev/null)'" file_has "$PIDF" "$FG"
+			assert "$C: pidfile holds the started pid" "pidfile '$(cat "$PIDF" 2>/dev/null)'" file_has "$PIDF" "$FG"
 			want="$NUID $NUID $NUID $NUID"
-			check "$C: Uid is $NUID in all four fields" "Uid: $(status_line "$FG" Uid)" \
+			assert "$C: Uid is $NUID in all four fields" "Uid: $(status_line "$FG" Uid)" \
 				[ "$(status_line "$FG" Uid)" = "$want" ]
 			want="$NGID $NGID $NGID $NGID"
-			check "$C: Gid is $NGID in all four fields" "Gid: $(status_line "$FG" Gid)" \
+			assert "$C: Gid is $NGID in all four fields" "Gid: $(status_line "$FG" Gid)" \
 				[ "$(status_line "$FG" Gid)" = "$want" ]
-			check "$C: no supplementary groups" "Groups: $(status_line "$FG" Groups)" \
+			assert "$C: no supplementary groups" "Groups: $(status_line "$FG" Groups)" \
 				eval '[ -z "$(status_line "$FG" Groups)" ] || [ "$(status_line "$FG" Groups)" = "$NGID" ]'
-			check "$C: no effective or permitted capabilities" "CapEff $(status_line "$FG" CapEff) CapPrm $(status_line "$FG" CapPrm)" \
+			assert "$C: no effective or permitted capabilities" "CapEff $(status_line "$FG" CapEff) CapPrm $(status_line "$FG" CapPrm)" \
 				eval '[ "$(status_line "$FG" CapEff)" = 0000000000000000 ] && [ "$(status_line "$FG" CapPrm)" = 0000000000000000 ]'
 			http_code "$P"; code=$CODE
 			code_is "$C: request through the proxy" 200 "$code" "HTTP status (curl exit $CURL_RC)"
-			check "$C: agent saw the network id" "no X-Neutron-Network-ID $U in $D/rec" \
+			assert "$C: agent saw the network id" "no X-Neutron-Network-ID $U in $D/rec" \
 				agent_saw X-Neutron-Network-ID "$U"
 			nmp status "${SA[@]}"
 			code_is "$C: status running" 0 "$RC" "stdout: $(cat "$D/out")"
 			nmp stop "${SA[@]}"
 			code_is "$C: stop" 0 "$RC" "$(err_note)"
-			check "$C: process gone" "pid $FG still alive" reap "$FG" 50
-			check "$C: pidfile removed" "$PIDF still there" absent "$PIDF"
+			assert "$C: process gone" "pid $FG still alive" reap "$FG" 50
+			assert "$C: pidfile removed" "$PIDF still there" absent "$PIDF"
 		else
 			fail "$C: started" "the proxy did not come up: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
 		fi

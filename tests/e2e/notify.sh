@@ -15,26 +15,11 @@
 # sent while the proxy serves and stops as usual.
 set -u
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SRC=${NMP_SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}
-AGENT=$SRC/tests/support/fake_agent.py
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 LISTENER=$SRC/tests/support/notify_listener.py
 
-. "$HERE/lib.sh"
-
 SD=${NMP_SD_NOTIFY:-}
-PIDS=()
-
-_notify_exit() {
-	local rc=$? p
-	trap - EXIT
-	for p in "${PIDS[@]}"; do
-		{ kill -KILL "$p" && wait "$p"; } 2>/dev/null
-	done
-	_lib_exit
-	exit "$rc"
-}
-trap _notify_exit EXIT
+at_exit bg_stop # what start_bg started
 
 if [ "$SD" != 1 ] && [ "$SD" != 0 ]; then
 	skip notify "NMP_SD_NOTIFY is not 1 or 0: the build did not say whether it has sd_notify"
@@ -49,35 +34,22 @@ NSOCK=$T/notify.sock
 REC=$T/notify.rec
 ASOCK=$T/agent.sock
 
-# wait_for COUNT TENTHS COMMAND...: poll COMMAND, at most TENTHS x 0.1 s.
-wait_for() {
-	local i n=$1
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	"$@"
-}
-
 start_bg() { # OUTFILE COMMAND...: in the background, its pid in BG
 	local out=$1
 	shift
 	"$@" </dev/null >"$out" 2>&1 &
 	BG=$!
-	PIDS+=("$BG")
+	BG_PIDS+=("$BG")
 }
-
-ready_line() { grep -qx ready "$1" 2>/dev/null; }
 
 # start_listener [PROBE_PORT]: a fresh notification socket and record.
 start_listener() {
-	[ -n "${LISTENER_PID:-}" ] && kill -TERM "$LISTENER_PID" 2>/dev/null && wait "$LISTENER_PID" 2>/dev/null
+	[ -n "${LISTENER_PID:-}" ] && kill -TERM "$LISTENER_PID" 2>/dev/null && bg_reap "$LISTENER_PID"
 	rm -f "$NSOCK" "$REC" "$T/listener.out"
 	: >"$REC"
 	start_bg "$T/listener.out" python3 "$LISTENER" --socket "$NSOCK" --record "$REC" ${1:+--probe-port "$1"}
 	LISTENER_PID=$BG
-	wait_for 50 ready_line "$T/listener.out"
+	wait_until 50 said_ready "$T/listener.out"
 }
 
 # message KEY: the first recorded message with KEY=1, as "pid port_open
@@ -99,7 +71,7 @@ served() {
 }
 
 start_bg "$T/agent.out" python3 "$AGENT" --socket "$ASOCK" --record "$T/agent.rec"
-wait_for 50 ready_line "$T/agent.out" || {
+wait_until 50 said_ready "$T/agent.out" || {
 	fail agent "the fake agent did not get ready"
 	finish
 }
@@ -118,7 +90,7 @@ start_listener "$PORT"
 NOTIFY_SOCKET=$NSOCK start_bg "$T/builtin.out" "$BIN" run --engine builtin "${RA[@]}"
 FG=$BG
 if [ "$SD" = 1 ]; then
-	if wait_for 50 has_message READY; then
+	if wait_until 50 has_message READY; then
 		read -r pid open status <<<"$(message READY)"
 		assert builtin-ready-pid "READY=1 came from pid $pid, not the proxy $FG" [ "$pid" = "$FG" ]
 		assert builtin-ready-listening "the port did not accept when READY=1 arrived" [ "$open" = True ]
@@ -128,17 +100,17 @@ if [ "$SD" = 1 ]; then
 	fi
 	assert builtin-serves "no 200 through the proxy" served
 	kill -TERM "$FG"
-	if wait_for 50 has_message STOPPING; then
+	if wait_until 50 has_message STOPPING; then
 		read -r pid _ <<<"$(message STOPPING)"
 		assert builtin-stopping-pid "STOPPING=1 came from pid $pid, not $FG" [ "$pid" = "$FG" ]
 	else
 		fail builtin-stopping "no STOPPING=1 within 5 s of SIGTERM"
 	fi
 else
-	assert builtin-serves "no 200 through the proxy" wait_for 50 served
+	assert builtin-serves "no 200 through the proxy" wait_until 50 served
 	kill -TERM "$FG"
 fi
-reap "$FG"
+bg_reap "$FG"
 expect_code builtin-sigterm-exit 0 "$REAPED"
 if [ "$SD" = 0 ]; then
 	assert builtin-no-notify "a build without sd_notify sent: $(head -c 300 "$REC")" [ ! -s "$REC" ]
@@ -154,7 +126,7 @@ else
 	NOTIFY_SOCKET=$NSOCK start_bg "$T/haproxy.out" "$BIN" run --engine haproxy "${RA[@]}"
 	FG=$BG
 	if [ "$SD" = 1 ]; then
-		if wait_for 50 has_message READY; then
+		if wait_until 50 has_message READY; then
 			read -r pid _ status <<<"$(message READY)"
 			assert haproxy-ready-pid "READY=1 came from pid $pid, not $FG" [ "$pid" = "$FG" ]
 			assert haproxy-ready-status "STATUS is '$status'" [ "$status" = "starting haproxy" ]
@@ -162,15 +134,15 @@ else
 			fail haproxy-ready "no READY=1 within 5 s: $(head -c 300 "$T/haproxy.out")"
 		fi
 	fi
-	assert haproxy-same-pid "pid $FG did not become haproxy" wait_for 50 haproxy_is "$FG"
-	assert haproxy-serves "no 200 through haproxy" wait_for 50 served
+	assert haproxy-same-pid "pid $FG did not become haproxy" wait_until 50 haproxy_is "$FG"
+	assert haproxy-serves "no 200 through haproxy" wait_until 50 served
 	assert haproxy-no-notify-socket "haproxy inherited NOTIFY_SOCKET" \
 		bash -c "! tr '\0' '\n' </proc/$FG/environ | grep -q '^NOTIFY_SOCKET='"
 	if [ "$SD" = 0 ]; then
 		assert haproxy-no-notify "a build without sd_notify sent: $(head -c 300 "$REC")" [ ! -s "$REC" ]
 	fi
 	kill -TERM "$FG"
-	reap "$FG"
+	bg_reap "$FG"
 fi
 
 # --- a refused start sends nothing --------------------------------------------
@@ -187,7 +159,7 @@ run_args "$T/s-daemon"
 start_listener
 NOTIFY_SOCKET=$NSOCK timeout 20 "$BIN" run --engine builtin --daemonize "${RA[@]}" </dev/null >"$T/daemon.out" 2>&1
 expect_code daemon-start 0 $?
-assert daemon-serves "no 200 through the daemon" wait_for 50 served
+assert daemon-serves "no 200 through the daemon" wait_until 50 served
 sleep 0.2
 assert daemon-no-notify "a daemonized proxy sent: $(head -c 300 "$REC")" [ ! -s "$REC" ]
 timeout 20 "$BIN" stop --network-id "$ID" --state-path "$T/s-daemon" >/dev/null 2>&1

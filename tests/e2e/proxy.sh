@@ -9,14 +9,11 @@
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-SRC=${NMP_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-AGENT=$SRC/tests/support/fake_agent.py
 HAPROXY=/usr/sbin/haproxy
 # Which engine serves: haproxy (exec'd in place) or builtin (the proxy itself).
 ENGINE=${NMP_ENGINE:-haproxy}
 EVIL=deadbeef-dead-4bad-8bad-deadbeefdead # what a VM claims to be
 EVIL_IP=10.9.8.7
-BUSY_MAX=50 # polls of 0.1 s: 5 s for any process to start or stop
 
 for need in "$HAPROXY" "$AGENT"; do
 	if [ ! -f "$need" ]; then
@@ -31,34 +28,10 @@ for need in curl python3; do
 	fi
 done
 
-# --- processes: only what we started, by pid -------------------------------
-
-AGENT_PID=
-PROXY_PID=
-PROXY_STOP=() # the stop command line of the running proxy
-CASE_DIR=
-
-
-cleanup_all() {
-	if [ -n "$PROXY_PID" ]; then
-		if alive "$PROXY_PID" && [ ${#PROXY_STOP[@]} -gt 0 ]; then
-			timeout 15 "${PROXY_STOP[@]}" </dev/null >/dev/null 2>&1
-		fi
-		alive "$PROXY_PID" && kill -TERM "$PROXY_PID" 2>/dev/null
-		reap "$PROXY_PID"
-		PROXY_PID=
-	fi
-	if [ -n "$AGENT_PID" ]; then
-		kill -TERM "$AGENT_PID" 2>/dev/null
-		reap "$AGENT_PID"
-		AGENT_PID=
-	fi
-	if [ -n "$CASE_DIR" ] && [ -d "$CASE_DIR" ]; then
-		rm -rf "$CASE_DIR"
-	fi
-	CASE_DIR=
-}
-at_exit cleanup_all
+# One case: case_begin NAME (a fresh directory D, a free PORT, the agent's
+# SOCK and REC), agent_start MODE, case_end, and the proxy in PROXY_PID
+# with its stop command in PROXY_STOP come from lib.sh; they stop only the
+# processes the case started, by pid.
 
 # Ports: port_busy, listeners and pick_port come from lib.sh.
 
@@ -69,50 +42,12 @@ elif grep -qE '^0{31}1 .* lo$' /proc/net/if_inet6 2>/dev/null; then
 	HAVE_V6=1
 fi
 
-# --- one case: directory, agent, proxy -------------------------------------
-
-# case_begin NAME: fresh state directory D (short: the socket path is
-# limited), a free PORT, the agent's record file REC.
-case_begin() {
-	CASE=$1
-	D=$(mktemp -d /tmp/nmp.XXXXXX) || {
-		fail "$CASE" "cannot create a temporary directory"
-		return 1
-	}
-	CASE_DIR=$D
-	REC=$D/rec.jsonl
-	SOCK=$D/agent.sock
-	pick_port || {
-		fail "$CASE" "no free port in 20000-29999"
-		return 1
-	}
-	return 0
-}
-
-case_end() {
-	cleanup_all
-}
-
-# agent_start MODE: the fake agent on SOCK, recording to REC; waits for
-# its "ready".
-agent_start() {
-	local i
-	python3 "$AGENT" --socket "$SOCK" --record "$REC" --mode "$1" \
-		</dev/null >"$D/agent.out" 2>"$D/agent.err" &
-	AGENT_PID=$!
-	for ((i = 0; i < BUSY_MAX; i++)); do
-		grep -qx ready "$D/agent.out" 2>/dev/null && return 0
-		alive "$AGENT_PID" || break
-		sleep 0.1
-	done
-	fail "$CASE: agent starts" "no 'ready' from the agent: $(escape_file "$D/agent.err" 300)"
-	return 1
-}
+# --- one case: proxy -------------------------------------------------------
 
 # proxy_start LISTENERS ARGS...: `run` in the foreground with the id
 # options in IDA and ARGS; waits until LISTENERS sockets listen on PORT.
 proxy_start() {
-	local want=$1 i
+	local want=$1
 	shift
 	PROXY_STOP=("$BIN" stop "${IDA[@]}" --state-path "$D" --pid-file "$D/p.pid")
 	"$BIN" run "${IDA[@]}" --state-path "$D" --metadata-proxy-socket "$SOCK" \
@@ -121,12 +56,8 @@ proxy_start() {
 		--engine "$ENGINE" "$@" \
 		</dev/null >"$D/proxy.out" 2>"$D/proxy.err" &
 	PROXY_PID=$!
-	for ((i = 0; i < BUSY_MAX; i++)); do
-		alive "$PROXY_PID" || break
-		[ "$(listeners "$PORT")" -ge "$want" ] && break
-		sleep 0.1
-	done
-	if ! alive "$PROXY_PID" || [ "$(listeners "$PORT")" -lt "$want" ]; then
+	wait_until -p "$PROXY_PID" "$WAIT_MAX" listens "$PORT" "$want"
+	if ! alive "$PROXY_PID" || ! listens "$PORT" "$want"; then
 		fail "$CASE: proxy starts" "not listening on port $PORT ($want sockets) within 5 s: $(escape_file "$D/proxy.err" 400)"
 		return 1
 	fi
@@ -143,30 +74,11 @@ proxy_start() {
 	return 0
 }
 
-# proxy_stop: `stop` succeeds and our proxy process is gone.
-proxy_stop() {
-	local rc pid=$PROXY_PID
-	timeout 15 "${PROXY_STOP[@]}" </dev/null >"$D/stop.out" 2>"$D/stop.err"
-	rc=$?
-	reap "$pid"
-	PROXY_PID=
-	if [ "$rc" -eq 0 ] && [ ! -e "/proc/$pid" ]; then
-		ok "$CASE: stop"
-	else
-		fail "$CASE: stop" "exit $rc, pid $pid $( [ -e "/proc/$pid" ] && echo still there || echo gone): $(escape_file "$D/stop.err" 300)"
-	fi
-}
+# proxy_stop (lib.sh): `stop` succeeds and our proxy process is gone.
 
 # --- requests and records --------------------------------------------------
 
-# http URL CURLARGS...: one request; status in CODE (000: no answer).
-http() {
-	local url=$1
-	shift
-	CODE=$(curl -sS -g --noproxy '*' --max-time 10 -o "$D/body" \
-		-w '%{http_code}' "$@" "$url" 2>"$D/curl.err")
-	[ -n "$CODE" ] || CODE=000
-}
+# http URL CURLARGS... (CODE) and nrec come from lib.sh.
 
 cat >"$T/inspect.py" <<'EOF'
 import json
@@ -221,14 +133,6 @@ EOF
 
 # nrec: how many requests the agent recorded.
 # (One JSON object a line: counting lines is enough, and cheap.)
-nrec() {
-	if [ -f "$REC" ]; then
-		wc -l <"$REC"
-	else
-		echo 0
-	fi
-}
-
 # rec FIELD INDEX: a field of record INDEX (0-based), or its "ids" summary.
 rec() {
 	python3 "$T/inspect.py" "$1" "$REC" "$2"

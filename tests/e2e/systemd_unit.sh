@@ -27,30 +27,15 @@
 # the unit are therefore checked by systemd-analyze only.
 set -u
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SRC=${NMP_SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}
-AGENT=$SRC/tests/support/fake_agent.py
-
-. "$HERE/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 BUILD=${NMP_BUILD_DIR:-}
 SD=${NMP_SD_NOTIFY:-}
 MAX_EXPOSURE=${NMP_UNIT_EXPOSURE:-27}
 UNIT=ns-metadata-proxy@.service
-PIDS=()
 NS=
-
-_unit_exit() {
-	local rc=$? p
-	trap - EXIT
-	for p in "${PIDS[@]}"; do
-		{ kill -KILL "$p" && wait "$p"; } 2>/dev/null
-	done
-	[ -n "$NS" ] && ip netns del "$NS" 2>/dev/null
-	_lib_exit
-	exit "$rc"
-}
-trap _unit_exit EXIT
+at_exit bg_stop # the agent and the proxies, by pid
+at_exit '[ -n "$NS" ] && ip netns del "$NS"'
 
 if [ -z "$BUILD" ] || [ ! -f "$BUILD/cmake_install.cmake" ]; then
 	skip install "NMP_BUILD_DIR does not name a configured build directory"
@@ -151,11 +136,8 @@ mkdir -p "$AD"
 chmod 0711 "$T" "$AD"
 ASOCK=$AD/a.sock
 python3 "$AGENT" --socket "$ASOCK" --record "$AD/rec" </dev/null >"$AD/out" 2>"$AD/err" &
-PIDS+=("$!")
-for ((i = 0; i < 100; i++)); do
-	grep -qx ready "$AD/out" 2>/dev/null && [ -S "$ASOCK" ] && break
-	sleep 0.05
-done
+BG_PIDS+=("$!")
+wait_until 50 said_ready "$AD/out"
 chmod 0666 "$ASOCK" 2>/dev/null
 
 # confined BOUNDING ARGS...: the installed binary under setpriv, as the unit
@@ -186,14 +168,8 @@ for engine in builtin haproxy; do
 	setpriv --bounding-set "$(caps_but)" --inh-caps -all --ambient-caps -all --nnp \
 		"$IBIN" "${A[@]}" </dev/null >"$T/$engine.out" 2>&1 &
 	pid=$!
-	PIDS+=("$pid")
-	up=0
-	for ((i = 0; i < 50; i++)); do
-		served && up=1 && break
-		alive "$pid" || break
-		sleep 0.1
-	done
-	if [ "$up" = 1 ]; then
+	BG_PIDS+=("$pid")
+	if wait_until -p "$pid" 50 served; then
 		ok "caps-$engine-serves"
 		assert "caps-$engine-uid" "the serving process runs as uid $(uid_of "$pid"), not nobody" [ "$(uid_of "$pid")" = 65534 ]
 		assert "caps-$engine-none-left" "the serving process keeps capabilities $(cap_eff "$pid")" [ "$(cap_eff "$pid")" = 0000000000000000 ]
@@ -201,7 +177,7 @@ for engine in builtin haproxy; do
 		fail "caps-$engine-serves" "no 200 on port 80 in $NS: $(escape_file "$T/$engine.out" 300)"
 	fi
 	kill -TERM "$pid" 2>/dev/null
-	reap "$pid"
+	bg_reap "$pid"
 done
 
 # Each capability is needed: without it the start fails, and says why.

@@ -23,12 +23,9 @@
 # from the launcher itself (which the caller did start with LD_PRELOAD)
 # shows the library works.
 set -u
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-. "$HERE/../e2e/lib.sh"
-. "$HERE/fs_lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/fs_lib.sh"
 
 HAPROXY=/usr/sbin/haproxy
-AGENT=$SRC/tests/support/fake_agent.py
 CLEAN_ENV='PATH=/usr/sbin:/usr/bin:/sbin:/bin'
 for need in cc python3 curl; do
 	if ! command -v "$need" >/dev/null; then
@@ -153,22 +150,15 @@ newcase() {
 	python3 "$AGENT" --socket "$SOCK" --record "$D/rec" </dev/null >"$D/agent.out" 2>"$D/agent.err" &
 	AG=$!
 	STARTED+=("$AG")
-	for ((i = 0; i < 100; i++)); do
-		grep -qx ready "$D/agent.out" 2>/dev/null && return 0
-		sleep 0.05
-	done
+	wait_until 50 said_ready "$D/agent.out" && return 0
 	fail "$CASE: agent" "not ready: $(escape_file "$D/agent.err" 300)"
 	return 1
 }
 
 wait_listen() { # PORT PID
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[ "$(listeners "$1")" -gt 0 ] && return 0
-		[ -n "${2:-}" ] && ! alive "$2" && return 1
-		sleep 0.05
-	done
-	return 1
+	local give_up=()
+	[ -n "${2:-}" ] && give_up=(-p "$2")
+	wait_until "${give_up[@]}" 50 listens "$1"
 }
 
 # inspect NAME PID: the checks on a running haproxy.
@@ -218,7 +208,7 @@ inspect() {
 end() {
 	runb stop --network-id "$ID" --state-path "$D"
 	expect_code "$1: stop" 0 "$RC"
-	for ((i = 0; i < 50; i++)); do alive "$2" || break; sleep 0.1; done
+	wait_until 50 not alive "$2"
 	kill "$AG" 2>/dev/null
 	reap "$AG"
 	no_process_with "$1" "$D"

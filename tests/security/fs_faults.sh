@@ -26,7 +26,6 @@ if [ -z "${NMP_FS_FAULTS_NS:-}" ] && [ "$(id -u)" -eq 0 ] && command -v unshare 
 	NMP_FS_FAULTS_NS=no
 fi
 
-. "$HERE/../e2e/lib.sh"
 . "$HERE/fs_lib.sh"
 
 if [ "$IS_ROOT" -ne 1 ]; then
@@ -58,19 +57,14 @@ CONFNAME=$ID.conf
 # unless PIDF_INSIDE=1; OLD is a copy of the config.
 newcase() {
 	CASE=$1
-	S=$2/state
-	D=$S/ns-metadata-proxy
-	C=$D/$CONFNAME
+	fs_state "$2/state"
 	mkdir -p "$S"
 	chmod 0755 "$S"
-	if [ "${PIDF_INSIDE:-0}" = 1 ]; then
-		PIDF=$S/external/pids/$ID.pid
-	else
+	if [ "${PIDF_INSIDE:-0}" != 1 ]; then
 		mkdir -p -m 0755 "$T/pids-$1"
 		PIDF=$T/pids-$1/$ID.pid
 	fi
-	O=(--network-id "$ID" --state-path "$S" --metadata-proxy-user "$NMP_USER"
-		--metadata-proxy-group "$NMP_GROUP" --haproxy-path "$FAKE" --pid-file "$PIDF")
+	O+=(--pid-file "$PIDF")
 	runf run "${O[@]}"
 	if [ "$RC" -ne 0 ] || [ ! -f "$C" ]; then
 		fail "$1: setup run" "exit $RC$(stderr_note)"

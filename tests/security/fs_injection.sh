@@ -14,9 +14,7 @@
 # `run`. Then '%' where the grammar accepts it (paths) is shown to reach a
 # real haproxy literally.
 set -u
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-. "$HERE/../e2e/lib.sh"
-. "$HERE/fs_lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/fs_lib.sh"
 
 W=$T/w
 S=$W/state
@@ -190,7 +188,6 @@ assert "control: written config equals render" "differs" cmp -s "$T/render.ok" "
 # connects to the socket of that literal name and writes its pid to the
 # pidfile of that literal name.
 HAPROXY=/usr/sbin/haproxy
-AGENT=$SRC/tests/support/fake_agent.py
 if [ ! -x "$HAPROXY" ]; then
 	skip "percent in paths" "no haproxy at $HAPROXY"
 elif ! command -v curl >/dev/null || ! command -v python3 >/dev/null; then
@@ -202,20 +199,14 @@ else
 	PIDF="$P/p%0a%d.pid"
 	python3 "$AGENT" --socket "$SOCK" --record "$P/rec" </dev/null >"$P/agent.out" 2>"$P/agent.err" &
 	AG=$!
-	for ((i = 0; i < 100; i++)); do
-		grep -qx ready "$P/agent.out" 2>/dev/null && break
-		sleep 0.05
-	done
+	wait_until 50 said_ready "$P/agent.out"
 	pick_port
 	PA=(--network-id "$ID2" --state-path "$P" --metadata-proxy-socket "$SOCK" --pid-file "$PIDF"
 		--bind-address 127.0.0.1 --metadata-port "$PORT" --metadata-proxy-user "$NMP_USER"
 		--metadata-proxy-group "$NMP_GROUP" --haproxy-path "$HAPROXY")
 	runb run "${PA[@]}" --daemonize
 	expect_code "percent in paths: run --daemonize" 0 "$RC"
-	for ((i = 0; i < 100; i++)); do
-		[ "$(listeners "$PORT")" -gt 0 ] && break
-		sleep 0.05
-	done
+	wait_until 50 listens "$PORT"
 	code=$(curl -sS --noproxy '*' -o /dev/null -w '%{http_code}' --max-time 5 \
 		"http://127.0.0.1:$PORT/latest/meta-data/" 2>/dev/null)
 	code=${code:-000}
@@ -233,7 +224,7 @@ else
 	runb stop --network-id "$ID2" --state-path "$P" --pid-file "$PIDF"
 	expect_code "percent in paths: stop" 0 "$RC"
 	if [ -n "$hp" ]; then
-		for ((i = 0; i < 50; i++)); do alive "$hp" || break; sleep 0.1; done
+		wait_until 50 not alive "$hp"
 	fi
 	kill "$AG" 2>/dev/null
 	reap "$AG"

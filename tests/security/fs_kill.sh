@@ -15,19 +15,13 @@
 # them (and cleanup does too). That is checked after the loop, together
 # with how many iterations left temporaries, which is printed.
 set -u
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-. "$HERE/../e2e/lib.sh"
-. "$HERE/fs_lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/fs_lib.sh"
 
 ITERATIONS=${NMP_KILL_ITERATIONS:-200}
 BUDGET=${NMP_KILL_SECONDS:-20}
 
-S=$T/state
-D=$S/ns-metadata-proxy
-C=$D/$ID.conf
+fs_state "$T/state"
 mkdir -m 0755 "$S"
-O=(--network-id "$ID" --state-path "$S" --metadata-proxy-user "$NMP_USER"
-	--metadata-proxy-group "$NMP_GROUP" --haproxy-path "$FAKE")
 runf run "${O[@]}"
 expect_code "setup: first run" 0 "$RC"
 

@@ -1,5 +1,5 @@
-# Shared helpers of the file-system and exec attack tests; sourced after
-# tests/e2e/lib.sh, never run.
+# Shared helpers of the file-system and exec attack tests, on top of
+# tests/e2e/lib.sh (which this sources); sourced, never run.
 #
 # Gives: FAKE (a stand-in haproxy that records its argv in $FAKE_REC and
 # exits 0, root-owned 0755 so it passes the binary checks), refused
@@ -9,8 +9,7 @@
 # safefile leaves for a name), sentinel planting and checking, and
 # need_root / in_private_mount_ns for the cases that need privileges.
 
-FS_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SRC=${NMP_SOURCE_DIR:-$(cd "$FS_HERE/../.." && pwd)}
+. "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 SANITIZED=${NMP_SANITIZED:-0}
 case $SANITIZED in 1 | ON | on | TRUE | true) SANITIZED=1 ;; *) SANITIZED=0 ;; esac
 
@@ -19,6 +18,18 @@ FAKE=$T/bin/haproxy
 FAKE_REC=$T/fake.argv
 printf '#!/bin/sh\nprintf "%%s\\n" "$@" >"%s"\nexit 0\n' "$FAKE_REC" >"$FAKE"
 chmod 0755 "$FAKE"
+
+# fs_state DIR: the state path S=DIR, its config dir D and config C, the
+# default pidfile PIDF, and O: the options of a run against S with the
+# stand-in haproxy (a case appends more).
+fs_state() {
+	S=$1
+	D=$S/ns-metadata-proxy
+	C=$D/$ID.conf
+	PIDF=$S/external/pids/$ID.pid
+	O=(--network-id "$ID" --state-path "$S" --metadata-proxy-user "$NMP_USER"
+		--metadata-proxy-group "$NMP_GROUP" --haproxy-path "$FAKE")
+}
 
 # runf ARGS...: runb with the stand-in's record cleared first.
 runf() {
@@ -123,19 +134,23 @@ plant_sentinels() {
 		chmod 0644 "$dir/$f"
 		SENTINELS+=("$dir/$f")
 	done
-	SENTINELS_BEFORE=$(for f in "${SENTINELS[@]}"; do printf '%s ' "$f"; fingerprint "$f" | tr '\n' ' '; echo; done)
+	SENTINELS_BEFORE=$(sentinels_now)
+}
+
+# sentinels_now: each planted sentinel and its fingerprint, one a line.
+sentinels_now() {
+	local f
+	for f in "${SENTINELS[@]}"; do
+		printf '%s ' "$f"
+		fingerprint "$f" | tr '\n' ' '
+		echo
+	done
 }
 
 # sentinels_intact NAME: every planted sentinel is as it was, byte for byte,
 # same inode, same mtime and ctime.
 sentinels_intact() {
-	local f after
-	after=$(for f in "${SENTINELS[@]}"; do printf '%s ' "$f"; fingerprint "$f" | tr '\n' ' '; echo; done)
-	if [ "$after" = "$SENTINELS_BEFORE" ]; then
-		ok "$1: sentinels untouched"
-	else
-		fail "$1: sentinels untouched" "$(diff <(echo "$SENTINELS_BEFORE") <(echo "$after") | grep '^[<>]' | head -n 4 | tr '\n' ' ')"
-	fi
+	same_text "$1: sentinels untouched" "$SENTINELS_BEFORE" "$(sentinels_now)" "" 4
 }
 
 # need_root NAME: true when root; otherwise records a skip.

@@ -16,9 +16,7 @@
 #     refuses with 78; the pidfile has no temporary (it is written in place
 #     through the locked descriptor), which is checked too.
 set -u
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-. "$HERE/../e2e/lib.sh"
-. "$HERE/fs_lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/fs_lib.sh"
 
 CONFNAME=$ID.conf
 TMPAAA=.$CONFNAME.tmp-AAAAAA # what six zero bytes from getrandom make
@@ -28,15 +26,10 @@ TMPAAA=.$CONFNAME.tmp-AAAAAA # what six zero bytes from getrandom make
 newcase() {
 	CASE=$1
 	R=$T/$1
-	S=$R/state
-	D=$S/ns-metadata-proxy
-	C=$D/$CONFNAME
-	PIDF=$S/external/pids/$ID.pid
+	fs_state "$R/state"
 	V=$R/outside/victim
 	mkdir -p -m 0755 "$R" "$S" "$S/external/pids"
 	plant_sentinels "$R" outside/victim
-	O=(--network-id "$ID" --state-path "$S" --metadata-proxy-user "$NMP_USER"
-		--metadata-proxy-group "$NMP_GROUP" --haproxy-path "$FAKE")
 }
 # with_conf: a config dir holding a previous config of ours.
 with_conf() {
@@ -183,7 +176,7 @@ printf 'x\n' >"$R/outside/confdir/$CONFNAME"
 ln -s "$R/outside/confdir" "$D"
 plant_sentinels "$R" outside/victim
 SENTINELS+=("$R/outside/confdir/$CONFNAME")
-SENTINELS_BEFORE=$(for f in "${SENTINELS[@]}"; do printf '%s ' "$f"; fingerprint "$f" | tr '\n' ' '; echo; done)
+SENTINELS_BEFORE=$(sentinels_now)
 before=$(snapshot "$R/outside")
 for cmd in run cleanup stop; do
 	runf "$cmd" "${O[@]}"

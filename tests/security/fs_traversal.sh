@@ -11,9 +11,7 @@
 # the whole tree lists as it did, no haproxy runs, and a process whose pid
 # sits in a planted pidfile is never signalled.
 set -u
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-. "$HERE/../e2e/lib.sh"
-. "$HERE/fs_lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/fs_lib.sh"
 
 R=$T/root
 S=$R/state
@@ -34,7 +32,7 @@ plant_sentinels "$R" \
 	state/ns-metadata-proxy/.x.conf.tmp-AAAAAA cwd/x.conf cwd/x.pid cwd/x \
 	etc/passwd etc/passwd.conf etc/passwd.pid
 chmod 0600 "$S/ns-metadata-proxy/$ID.conf"
-SENTINELS_BEFORE=$(for f in "${SENTINELS[@]}"; do printf '%s ' "$f"; fingerprint "$f" | tr '\n' ' '; echo; done)
+SENTINELS_BEFORE=$(sentinels_now)
 
 # A process whose pid a planted pidfile names: a stop that followed a
 # traversal id would signal it.
@@ -44,7 +42,7 @@ at_exit "kill $VICTIM"
 for f in state/external/x.pid state/x.pid x.pid outside/victim.pid etc/passwd.pid; do
 	printf '%d\n' "$VICTIM" >"$R/$f"
 done
-SENTINELS_BEFORE=$(for f in "${SENTINELS[@]}"; do printf '%s ' "$f"; fingerprint "$f" | tr '\n' ' '; echo; done)
+SENTINELS_BEFORE=$(sentinels_now)
 BEFORE=$(snapshot "$R")
 
 NL=$'\n'

@@ -17,30 +17,22 @@
 # controls: 0755 and a foreign group without write access are safe, a
 # sticky world-writable pidfile directory (like /tmp) is accepted.
 set -u
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-. "$HERE/../e2e/lib.sh"
-. "$HERE/fs_lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/fs_lib.sh"
 
 umask 000 # nothing may depend on the caller's umask
 
-CONFNAME=$ID.conf
 # newcase NAME: state S with a previous config in D (0700) and an empty
 # pids dir; option vector O.
 newcase() {
 	CASE=$1
 	R=$T/$1
-	S=$R/state
-	D=$S/ns-metadata-proxy
-	C=$D/$CONFNAME
+	fs_state "$R/state"
 	PD=$S/external/pids
-	PIDF=$PD/$ID.pid
 	mkdir -p "$S" "$PD"
 	chmod 0755 "$R" "$S" "$S/external" "$PD"
 	mkdir -m 0700 "$D"
 	printf 'previous config\n' >"$C"
 	chmod 0600 "$C"
-	O=(--network-id "$ID" --state-path "$S" --metadata-proxy-user "$NMP_USER"
-		--metadata-proxy-group "$NMP_GROUP" --haproxy-path "$FAKE")
 }
 
 # refuse_all NAME NEEDLE CMDS...: each command is refused with 78 naming

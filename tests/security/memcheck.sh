@@ -13,14 +13,10 @@
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 
-SRC=${NMP_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-AGENT=$SRC/tests/support/fake_agent.py
-CLIENT=$SRC/tests/support/raw_client.py
 LOAD_SECONDS=${NMP_MEMCHECK_SECONDS:-5}
 CONNS=16
 VG_ERROR=99 # valgrind's exit status when it found an error
 WAIT_MAX=300 # polls of 0.1 s: valgrind starts and stops slowly
-REAP_POLLS=$WAIT_MAX
 
 case ${NMP_SANITIZED:-0} in
 1 | ON | on | TRUE | true | YES | yes)
@@ -45,45 +41,9 @@ for need in "$AGENT" "$CLIENT"; do
 	fi
 done
 
-D=$T/case
-mkdir -p "$D"
-SOCK=$D/a.sock
-AGENT_PID=
-ENGINE_PID=
-pick_port || {
-	fail "port" "no free port in 20000-29999"
-	finish
-}
-URL=http://127.0.0.1:$PORT
-
-stop_all() {
-	if [ -n "$ENGINE_PID" ]; then
-		alive "$ENGINE_PID" && kill -TERM "$ENGINE_PID" 2>/dev/null
-		reap "$ENGINE_PID"
-		ENGINE_PID=
-	fi
-	if [ -n "$AGENT_PID" ]; then
-		kill -TERM "$AGENT_PID" 2>/dev/null
-		reap "$AGENT_PID"
-		AGENT_PID=
-	fi
-}
-at_exit stop_all
-
-agent_start() {
-	local i
-	rm -f "$D/agent.out"
-	python3 "$AGENT" --socket "$SOCK" --mode normal \
-		</dev/null >"$D/agent.out" 2>"$D/agent.err" &
-	AGENT_PID=$!
-	for ((i = 0; i < WAIT_MAX; i++)); do
-		grep -qx ready "$D/agent.out" 2>/dev/null && return 0
-		alive "$AGENT_PID" || break
-		sleep 0.1
-	done
-	fail "agent starts" "no 'ready': $(escape_file "$D/agent.err" 300)"
-	return 1
-}
+# One case (lib.sh): D, PORT, URL, SOCK; the engine in PROXY_PID and the
+# agent, stopped at exit by pid.
+case_begin "memcheck" || finish
 
 # http NAME WANT CURLARGS...: one request to URL/memcheck, status WANT.
 http() {
@@ -168,18 +128,8 @@ wrk_run() {
 		--metadata-port "$PORT" --metadata-proxy-user "$NMP_USER" \
 		--metadata-proxy-group "$NMP_GROUP" --pid-file "$D/p.pid"
 ) </dev/null >"$D/engine.out" 2>"$D/engine.err" &
-ENGINE_PID=$!
-up=0
-for ((i = 0; i < WAIT_MAX; i++)); do
-	alive "$ENGINE_PID" || break
-	if [ "$(listeners "$PORT")" -ge 1 ] &&
-		[ "$(cat "$D/p.pid" 2>/dev/null)" = "$ENGINE_PID" ]; then
-		up=1
-		break
-	fi
-	sleep 0.1
-done
-if [ "$up" -ne 1 ]; then
+PROXY_PID=$!
+if ! wait_until -p "$PROXY_PID" "$WAIT_MAX" proxy_up; then
 	fail "engine starts under valgrind" "not listening on port $PORT: $(escape_file "$D/engine.err" 300) $(escape_file "$D/valgrind.log" 600)"
 	finish
 fi
@@ -187,7 +137,7 @@ ok "engine starts under valgrind"
 
 http "agent absent: 503" 503
 
-if ! agent_start; then
+if ! agent_start normal; then
 	finish
 fi
 http "agent present: 200" 200
@@ -220,10 +170,9 @@ http "served after the load: 200" 200
 
 # --- SIGTERM, then what memcheck saw ------------------------------------------
 
-kill -TERM "$ENGINE_PID"
-pid=$ENGINE_PID
-reap "$pid"
-ENGINE_PID=
+kill -TERM "$PROXY_PID"
+reap "$PROXY_PID"
+PROXY_PID=
 if [ "$REAPED" -eq 0 ]; then
 	ok "engine exits 0 on SIGTERM under valgrind"
 elif [ "$REAPED" -eq "$VG_ERROR" ]; then

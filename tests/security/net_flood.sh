@@ -14,7 +14,6 @@
 # counts and sizes are lower and the memory bound looser, and it says so.
 # The table goes to $NMP_BUILD_DIR/security/net_flood.{tsv,md}.
 set -u
-. "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/net_lib.sh"
 net_prereqs
 T0=$(ms)
@@ -65,6 +64,30 @@ flood_begin() {
 	return 0
 }
 
+# hold_probe SETTLE SECONDS MAX_MS N ARGS...: raw_client.py hold N ARGS
+# against PORT in the background (its JSON in $D/hold.json); SETTLE s
+# later the normal client for SECONDS; both reaped, then probe_check MAX_MS.
+hold_probe() {
+	local settle=$1 secs=$2 max=$3 hpid
+	shift 3
+	timeout 60 python3 "$CLIENT" hold 127.0.0.1 "$PORT" "$@" \
+		>"$D/hold.json" 2>"$D/hold.err" &
+	hpid=$!
+	BG_PIDS+=("$hpid")
+	sleep "$settle"
+	probe_start "$secs"
+	bg_reap "$hpid"
+	probe_check "$max"
+}
+
+# blast_probe FILE: 4 senders of the request in FILE for 1.5 s (their JSON
+# in $D/c.json), the normal client meanwhile; then probe_check PROMPT_MS.
+blast_probe() {
+	probe_start 1.5
+	client blast "$1" --conns 4 --duration 1.5
+	probe_check "$PROMPT_MS"
+}
+
 # probe_start SECONDS: the normal client in the background.
 probe_start() {
 	timeout 60 python3 "$CLIENT" probe 127.0.0.1 "$PORT" /probe --gap 0.1 \
@@ -96,7 +119,7 @@ probe_check() {
 # flood_end ATTACKER_SUMMARY: alive, memory, table row, stop.
 flood_end() {
 	local peak
-	proxy_alive "$CASE: proxy alive"
+	proxy_alive "$CASE: proxy alive" "$D/proxy.err"
 	peak=$(kib "$PROXY_PID" VmHWM)
 	if [ "$ENGINE" = builtin ]; then
 		if [ -n "$peak" ] && [ "$peak" -lt "$MEM_BOUND_KIB" ]; then
@@ -107,7 +130,7 @@ flood_end() {
 	fi
 	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "${CASE% (*}" "$ENGINE" "$1" \
 		"$PROBE_SUMMARY" "${IDLE_KIB:-?}" "${peak:-?}" >>"$TSV"
-	proxy_stop
+	proxy_stop "$D/proxy.err"
 	echo "$CASE: $(($(ms) - CASE_T0)) ms"
 }
 
@@ -122,9 +145,9 @@ for engine in "${ENGINES[@]}"; do
 	# /slowbody bodies at --rate (each upload takes it ~2 s) and waits
 	# --idle 10 s for bytes that do not come, longer than any timeout here,
 	# so that it is never what cuts a request.
-	net_begin "$engine" || continue
-	if ! agent_start --idle 10 --delay 10 --rate $((UPLOAD / 2)); then
-		net_end
+	case_begin "$engine" || continue
+	if ! attack_agent_start --idle 10 --delay 10 --rate $((UPLOAD / 2)); then
+		case_end
 		continue
 	fi
 
@@ -134,14 +157,7 @@ for engine in "${ENGINES[@]}"; do
 	# slack, not PROMPT_MS.
 	if flood_begin "$IDLE_N idle connections (maxconn 1024)" "$engine" \
 		--timeout-http-request 1s; then
-		timeout 60 python3 "$CLIENT" hold 127.0.0.1 "$PORT" "$IDLE_N" --duration 3 \
-			>"$D/hold.json" 2>"$D/hold.err" &
-		hpid=$!
-		BG_PIDS+=("$hpid")
-		sleep 0.5
-		probe_start 2
-		bg_reap "$hpid"
-		probe_check 3000
+		hold_probe 0.5 2 3000 "$IDLE_N" --duration 3
 		jv "$D/hold.json" conn='d.get("connected")' closed='d.get("closed")' \
 			last='d.get("last_close")' open='d.get("open_at_end")' cs="$(counts statuses)"
 		got="$conn connected, $closed closed by the proxy (last after $last s): $cs"
@@ -153,14 +169,7 @@ for engine in "${ENGINES[@]}"; do
 	# --- 2: slowloris ------------------------------------------------------
 	if flood_begin "slowloris: $LORIS_N heads, 1 byte / 0.5 s" "$engine" \
 		--timeout-http-request 1s; then
-		timeout 60 python3 "$CLIENT" hold 127.0.0.1 "$PORT" "$LORIS_N" --drip --gap 0.5 \
-			--duration 3 >"$D/hold.json" 2>"$D/hold.err" &
-		hpid=$!
-		BG_PIDS+=("$hpid")
-		sleep 0.3
-		probe_start 1.5
-		bg_reap "$hpid"
-		probe_check "$PROMPT_MS"
+		hold_probe 0.3 1.5 "$PROMPT_MS" "$LORIS_N" --drip --gap 0.5 --duration 3
 		jv "$D/hold.json" closed='d.get("closed")' last='d.get("last_close")' \
 			open='d.get("open_at_end")' cs="$(counts statuses)"
 		got="$closed of $LORIS_N cut (last after $last s): $cs"
@@ -182,9 +191,7 @@ line = b"X-Pad: " + b"a" * 1000 + b"\r\n"
 open(sys.argv[1], "wb").write(b"GET /huge HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
                               line * (n // len(line)) + b"\r\n")
 EOF
-			probe_start 1.5
-			client blast "$D/head" --conns 4 --duration 1.5
-			probe_check "$PROMPT_MS"
+			blast_probe "$D/head"
 			jv "$D/c.json" rounds='d.get("rounds")' cs="$(counts statuses)" \
 				any200='any(k.startswith("200") for k in d.get("statuses", {}))'
 			got="$rounds requests: $cs"
@@ -235,14 +242,7 @@ EOF
 	# --- 5: an agent that never answers ------------------------------------
 	if flood_begin "$HANG_N requests the agent never answers (timeout server 1 s)" "$engine" \
 		--timeout-server 1s; then
-		timeout 60 python3 "$CLIENT" hold 127.0.0.1 "$PORT" "$HANG_N" --request /hang \
-			--duration 3 >"$D/hold.json" 2>"$D/hold.err" &
-		hpid=$!
-		BG_PIDS+=("$hpid")
-		sleep 0.3
-		probe_start 1.5
-		bg_reap "$hpid"
-		probe_check "$PROMPT_MS"
+		hold_probe 0.3 1.5 "$PROMPT_MS" "$HANG_N" --request /hang --duration 3
 		jv "$D/hold.json" st='d.get("statuses")' last='d.get("last_close")' cs="$(counts statuses)"
 		got="$cs (last after $last s)"
 		check "$CASE: every hung request answered 504" "$st" "{\"504\": $HANG_N}"
@@ -254,14 +254,7 @@ EOF
 	# so timeout server (1 s) ends it with 504, as haproxy does.
 	if flood_begin "$HANG_N bodies stalled after 1 KiB (timeout server 1 s)" "$engine" \
 		--timeout-server 1s; then
-		timeout 60 python3 "$CLIENT" hold 127.0.0.1 "$PORT" "$HANG_N" --request /stall \
-			--post --duration 3 >"$D/hold.json" 2>"$D/hold.err" &
-		hpid=$!
-		BG_PIDS+=("$hpid")
-		sleep 0.3
-		probe_start 1.5
-		bg_reap "$hpid"
-		probe_check "$PROMPT_MS"
+		hold_probe 0.3 1.5 "$PROMPT_MS" "$HANG_N" --request /stall --post --duration 3
 		jv "$D/hold.json" st='d.get("statuses")' last='d.get("last_close")' cs="$(counts statuses)"
 		got="$cs (last after $last s)"
 		if [ "$st" = "{\"504\": $HANG_N}" ] && awk -v s="$last" 'BEGIN { exit !(s != "None" && s <= 2.8) }'; then
@@ -275,9 +268,7 @@ EOF
 	# --- 7: an agent that resets mid-response -------------------------------
 	if flood_begin "agent resets mid-response (RST), 4 senders for 1.5 s" "$engine"; then
 		printf 'GET /rst HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >"$D/rst"
-		probe_start 1.5
-		client blast "$D/rst" --conns 4 --duration 1.5
-		probe_check "$PROMPT_MS"
+		blast_probe "$D/rst"
 		jv "$D/c.json" rounds='d.get("rounds")' cs="$(counts statuses)" \
 			whole='"200" in d.get("statuses", {})'
 		got="$rounds requests: $cs"
@@ -290,7 +281,7 @@ EOF
 		fi
 		flood_end "$got"
 	fi
-	net_end
+	case_end
 done
 
 MD=$OUT_DIR/net_flood.md

@@ -26,7 +26,6 @@
 # framed the bytes before it one way, consistently, and took it for the
 # pipelined request that it is under that framing.
 set -u
-. "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/net_lib.sh"
 net_prereqs
 T0=$(ms)
@@ -238,17 +237,10 @@ import json
 import re
 import sys
 
+from netcheck import load
+
 cases_f, res_f, rec_f, engine = sys.argv[1:5]
-cases = json.load(open(cases_f))
-try:
-    res = json.load(open(res_f))
-except ValueError:
-    res = {}
-recs = []
-try:
-    recs = [json.loads(l) for l in open(rec_f) if l.strip()]
-except FileNotFoundError:
-    pass
+cases, res, recs = load(cases_f, res_f, rec_f)
 
 # Attribute every record (requests, leftovers, bad bytes) to its case by
 # the /mN/ in it, or by the agent connection it came on.
@@ -365,8 +357,8 @@ NCASES=$(j "$T/cases.json" 'len(d)')
 IDA=(--network-id "$ID")
 
 for engine in "${ENGINES[@]}"; do
-	net_begin "$engine" || continue
-	if agent_start && proxy_start "$engine"; then
+	case_begin "$engine" || continue
+	if attack_agent_start && proxy_start "$engine"; then
 		client cases "$T/cases.json" --idle 1.5 --timeout 20
 		agent_settle
 		python3 "$T/check.py" "$T/cases.json" "$D/c.json" "$REC" "$engine" \
@@ -378,14 +370,14 @@ for engine in "${ENGINES[@]}"; do
 			"$(grep -c '^R' "$D/verdicts")" "$NCASES"
 		verdicts "$D/verdicts"
 		grep '^R' "$D/verdicts" | cut -f2- >>"$TSV"
-		proxy_alive "$CASE: proxy alive"
+		proxy_alive "$CASE: proxy alive" "$D/proxy.err"
 		# And it still serves a plain request.
 		printf 'GET /after HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >"$D/plain"
 		client send "$D/plain"
 		check "$CASE: a plain request afterwards: 200" "$(j "$D/c.json" 'd.get("status")')" 200
-		proxy_stop
+		proxy_stop "$D/proxy.err"
 	fi
-	net_end
+	case_end
 done
 
 MD=$OUT_DIR/net_smuggling.md

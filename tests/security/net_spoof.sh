@@ -16,7 +16,6 @@
 # 5.1: 400). The outcome of every case is written to
 # $NMP_BUILD_DIR/security/net_spoof.{tsv,md}.
 set -u
-. "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/net_lib.sh"
 net_prereqs
 T0=$(ms)
@@ -93,17 +92,10 @@ cat >"$T/check.py" <<'EOF'
 import json
 import sys
 
+from netcheck import load
+
 cases_f, res_f, rec_f, engine, flavor, own, real, evil, evil_ip = sys.argv[1:10]
-cases = json.load(open(cases_f))
-try:
-    res = json.load(open(res_f))
-except ValueError:
-    res = {}
-recs = []
-try:
-    recs = [json.loads(l) for l in open(rec_f) if l.strip()]
-except FileNotFoundError:
-    pass
+cases, res, recs = load(cases_f, res_f, rec_f)
 
 
 def wsgi(n):
@@ -194,9 +186,9 @@ for engine in "${ENGINES[@]}"; do
 	for f in "${FLAVORS[@]}"; do
 		IFS='|' read -r flavor own real idargs <<<"$f"
 		read -r -a IDA <<<"$idargs"
-		net_begin "$engine $flavor" || continue
+		case_begin "$engine $flavor" || continue
 		python3 "$T/gen.py" "$D/cases.json" "$own" "$real" "$EVIL" "$EVIL_IP"
-		if agent_start && proxy_start "$engine"; then
+		if attack_agent_start && proxy_start "$engine"; then
 			client cases "$D/cases.json" --idle 2 --timeout 20
 			agent_settle
 			python3 "$T/check.py" "$D/cases.json" "$D/c.json" "$REC" \
@@ -209,10 +201,10 @@ for engine in "${ENGINES[@]}"; do
 			check "$CASE: a verdict for each of the $want cases" "$n" "$want"
 			verdicts "$D/verdicts"
 			grep '^R' "$D/verdicts" | cut -f2- >>"$TSV"
-			proxy_alive "$CASE: proxy alive"
-			proxy_stop
+			proxy_alive "$CASE: proxy alive" "$D/proxy.err"
+			proxy_stop "$D/proxy.err"
 		fi
-		net_end
+		case_end
 	done
 done
 
