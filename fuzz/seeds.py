@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Write the seed corpora of fuzz/corpus/<target>/ (run from anywhere).
+
+The seeds are committed; this script is how they were made, so they can
+be changed in one place. Each target's input format is described at the
+top of its fuzz_<target>.c.
+"""
+import os
+import shutil
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+UUID = "6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+
+
+def write(target, name, data):
+    d = os.path.join(ROOT, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+
+
+def validate():
+    # selector, two parameter bytes, the string
+    seeds = {
+        "uuid": (0, 0, 0, UUID),
+        "uuid-upper": (0, 0, 0, UUID.upper()),
+        "ulong": (1, 1, 0, "9697"),
+        "port-over": (2, 0, 0, "65536"),
+        "addr-v4": (3, 0, 0, "169.254.169.254"),
+        "addr-v6": (3, 2, 0, "fe80::a9fe:a9fe"),
+        "addr-zone": (3, 2, 0, "fe80::1%eth0"),
+        "ifname": (4, 0, 0, "qr-1a2b3c4d-5e"),
+        "netns": (5, 0, 0, "qrouter-" + UUID),
+        "path": (6, 3, 0, "/var/lib/neutron/metadata_proxy"),
+        "path-dotdot": (6, 7, 0, "/var/lib/neutron/../../etc/shadow"),
+        "path-nl": (6, 7, 0, "/var/lib/neutron\n    server evil /tmp/x"),
+        "component": (7, 0, 0, "neutron-ns-metadata-proxy-" + UUID + ".log"),
+        "account": (8, 0, 0, "neutron"),
+        "account-id": (8, 0, 0, "4294967295"),
+        "timeout": (9, 0, 0, "30s"),
+        "timeout-us": (9, 0, 0, "1500us"),
+        "facility": (10, 0, 0, "LOG_LOCAL0"),
+        "escape": (11, 80, 64, "a\x01b'c\\d\xff" * 4),
+    }
+    for name, (sel, p1, p2, s) in seeds.items():
+        write("validate", name, bytes([sel, p1, p2]) + s.encode("latin-1"))
+
+
+def cli():
+    lines = {
+        # what neutron's agents run (l3 agent, dhcp agent), and ovn
+        "neutron-router": [
+            "neutron-ns-metadata-proxy",
+            "--pid_file=/var/lib/neutron/external/pids/%s.pid" % UUID,
+            "--metadata_proxy_socket=/var/lib/neutron/metadata_proxy",
+            "--router_id=%s" % UUID, "--state_path=/var/lib/neutron",
+            "--metadata_port=9697", "--metadata_proxy_user=996",
+            "--metadata_proxy_group=996", "--debug",
+            "--log-file=neutron-ns-metadata-proxy-%s.log" % UUID,
+            "--log-dir=/var/log/neutron"],
+        "neutron-network": [
+            "neutron-ns-metadata-proxy", "--network_id", UUID,
+            "--state_path", "/var/lib/neutron", "--nometadata_proxy_watch_log",
+            "--metadata_proxy_user", "neutron", "--bind_address", "::",
+            "--bind-address-v6", "fe80::a9fe:a9fe", "--bind-interface",
+            "tap1234", "--use-syslog", "--syslog-log-facility", "local3"],
+        "run-builtin": [
+            "ns-metadata-proxy", "run", "--network-id=" + UUID,
+            "--engine", "builtin", "--netns", "ovnmeta-" + UUID,
+            "--flavor=ovn", "--rate-limit-enabled",
+            "--base-window-duration=10", "--burst-query-rate-limit=5",
+            "--timeout-client=90s", "--timeout-http-request=1500us"],
+        "bad-abbrev": ["ns-metadata-proxy", "--net=" + UUID, "render"],
+        "bad-twice": ["ns-metadata-proxy", "--network-id=" + UUID,
+                      "--network_id=" + UUID],
+        "bad-newline": ["ns-metadata-proxy", "render", "--router-id=" + UUID,
+                        "--state-path=/tmp/x\n    server evil 1.2.3.4:80"],
+        "help": ["ns-metadata-proxy", "--help"],
+        "dashdash": ["ns-metadata-proxy", "--network-id", UUID, "--",
+                     "status", "extra"],
+    }
+    for name, argv in lines.items():
+        write("cli", name, "\0".join(argv))
+
+
+def render():
+    # byte 0: id and flavour; then NUL-separated pieces, each an option
+    # index of fuzz_render.c's table and its value (255: a raw argument)
+    def opt(i, v=""):
+        return bytes([i]) + v.encode()
+    seeds = {
+        "plain": (0, []),
+        "router": (1, [opt(0, "/run/neutron/metadata_proxy"), opt(26)]),
+        "ovn-v6": (2, [opt(1, "::"), opt(2, "fe80::a9fe:a9fe"),
+                       opt(3, "eth0"), opt(4, "80")]),
+        "rate": (3, [opt(28), opt(17, "6"), opt(18, "60"), opt(19, "100"),
+                     opt(20, "1"), opt(21, "5")]),
+        "timeouts": (0, [opt(12, "1500us"), opt(13, "2m"), opt(14, "1h"),
+                         opt(15, "1d"), opt(16, "250")]),
+        "accounts": (0, [opt(5, "neutron"), opt(6, "nogroup"),
+                         opt(7, "/srv/state"), opt(8, "/run/x.pid")]),
+        "inject-nl": (0, [opt(7, "/tmp\n    server evil 10.0.0.1:80")]),
+        "inject-hash": (1, [opt(255, "--pid-file=/x #y")]),
+    }
+    for name, (b0, pieces) in seeds.items():
+        write("render", name, bytes([b0]) + b"\0".join(pieces))
+
+
+def main():
+    for t in ("validate", "cli", "render"):
+        shutil.rmtree(os.path.join(ROOT, t), ignore_errors=True)
+    validate()
+    cli()
+    render()
+
+
+if __name__ == "__main__":
+    main()
