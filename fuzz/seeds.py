@@ -106,12 +106,105 @@ def render():
         write("render", name, bytes([b0]) + b"\0".join(pieces))
 
 
+
+
+GET = ("GET /latest/meta-data/ HTTP/1.1\r\nHost: 169.254.169.254\r\n"
+       "User-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n")
+
+
+def http_request():
+    # byte 0: configuration, byte 1: how the bytes arrive (0: at once)
+    seeds = {
+        "get": (0, 0, GET),
+        "get-bytewise": (0, 1, GET),
+        "get-10": (4, 0, "GET /openstack/latest/meta_data.json HTTP/1.0\r\n"
+                   "\r\n"),
+        "pipelined": (1, 5, GET + GET.replace("meta-data/", "user-data") +
+                      "GET /latest/meta-data/public-keys HTTP/1.1\r\n"
+                      "Host: 169.254.169.254\r\nConnection: close\r\n\r\n"),
+        "spoofed": (2, 6, "GET /latest/meta-data/instance-id HTTP/1.1\r\n"
+                    "Host: x\r\nX-Forwarded-For: 10.0.0.99\r\n"
+                    "x_neutron_router_id: 11111111-1111-1111-1111-111111111111\r\n"
+                    "X-OVN-Network-ID: 22222222-2222-2222-2222-222222222222\r\n"
+                    "X-Neutron-Network-ID: evil\r\nx-forwarded_for: 1.2.3.4\r\n"
+                    "Connection: keep-alive, X-Custom\r\nX-Custom: 1\r\n"
+                    "Keep-Alive: timeout=5\r\nUpgrade: h2c\r\nTE: trailers\r\n"
+                    "\r\n"),
+        "post-length": (0, 3, "POST /openstack/2013-04-04/password HTTP/1.1\r\n"
+                        "Host: 169.254.169.254\r\nContent-Length: 11\r\n"
+                        "Content-Type: text/plain\r\n\r\nhello world" + GET),
+        "post-chunked": (0, 2, "POST /openstack/latest/password HTTP/1.1\r\n"
+                         "Host: 169.254.169.254\r\n"
+                         "Transfer-Encoding: chunked\r\n\r\n"
+                         "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n" + GET),
+        "smuggle-cl-te": (0, 0, "POST / HTTP/1.1\r\nHost: a\r\n"
+                          "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n"
+                          "\r\n0\r\n\r\nGET /admin HTTP/1.1\r\n\r\n"),
+        "smuggle-cl-cl": (0, 0, "POST / HTTP/1.1\r\nHost: a\r\n"
+                          "Content-Length: 4\r\nContent-Length: 40\r\n\r\n"
+                          "abcdGET / HTTP/1.1\r\n\r\n"),
+        "smuggle-te-obs": (0, 0, "POST / HTTP/1.1\r\nHost: a\r\n"
+                           "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"),
+        "smuggle-bare-lf": (0, 0, "GET / HTTP/1.1\nHost: a\n"
+                            "X-Neutron-Network-ID: x\n\n"),
+        "obs-fold": (0, 0, "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\r\n"
+                     " X-Forwarded-For: 1.1.1.1\r\n\r\n"),
+        "trailer": (0, 0, "POST / HTTP/1.1\r\nHost: a\r\n"
+                    "Transfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n"
+                    "X-Forwarded-For: 1.2.3.4\r\n\r\n"),
+        "big-head": (0x18, 7, "GET /" + "a" * 300 + " HTTP/1.1\r\nHost: a\r\n"
+                     "X-Long: " + "b" * 600 + "\r\n\r\n"),
+        "agent-limit": (0x20, 4, "GET / HTTP/1.1\r\nHost: a\r\nCookie: " +
+                        "c" * 480 + "\r\n\r\n"),
+        "connect": (0, 0, "CONNECT 169.254.169.254:80 HTTP/1.1\r\n\r\n"),
+        "http2-preface": (0, 0, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
+    }
+    for name, (b0, b1, s) in seeds.items():
+        write("http_request", name, bytes([b0, b1]) + s.encode())
+
+
+def http_response():
+    # byte 0: bit 0 the request was HEAD, bit 1 the client wants keep-alive;
+    # byte 1: how the bytes arrive (0: at once)
+    ok = ("HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+          "Content-Length: 36\r\nDate: Sun, 29 Nov 2026 10:00:00 GMT\r\n\r\n"
+          + UUID)
+    seeds = {
+        "ok": (2, 0, ok),
+        "ok-bytewise": (2, 1, ok),
+        "head": (3, 0, ok[:-36]),
+        "chunked": (2, 3, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                    "\r\n4\r\nami-\r\n8\r\n00000001\r\n0\r\n\r\n"),
+        "eof-body": (2, 5, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n"
+                     "i-0000002a"),
+        "not-found": (0, 0, "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n"
+                      "Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\n"
+                      "Not Found"),
+        "continue": (2, 2, "HTTP/1.1 100 Continue\r\n\r\n" + ok),
+        "no-content": (2, 0, "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n"
+                       "\r\n"),
+        "hop": (2, 0, "HTTP/1.1 200 OK\r\nConnection: X-Secret, close\r\n"
+                "X-Secret: 1\r\nProxy-Connection: keep-alive\r\nUpgrade: h2\r\n"
+                "Content-Length: 2\r\n\r\nok"),
+        "cl-te": (2, 0, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n"
+                  "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"),
+        "trailer": (2, 4, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                    "\r\n2\r\nok\r\n0\r\nX-T: 1\r\n\r\n"),
+        "extra": (2, 0, ok + "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+        "bad": (2, 0, "HTTP/1.1 2000 OK\r\n\r\n"),
+    }
+    for name, (b0, b1, s) in seeds.items():
+        write("http_response", name, bytes([b0, b1]) + s.encode())
+
+
 def main():
-    for t in ("validate", "cli", "render"):
+    for t in ("validate", "cli", "render", "http_request", "http_response"):
         shutil.rmtree(os.path.join(ROOT, t), ignore_errors=True)
     validate()
     cli()
     render()
+    http_request()
+    http_response()
 
 
 if __name__ == "__main__":
