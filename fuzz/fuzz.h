@@ -72,7 +72,8 @@ struct ref_parse {
 	size_t nmsgs;
 	size_t used;         /* bytes http_parser consumed */
 	enum http_errno err; /* HPE_OK, or why it stopped */
-	int last; /* the previous header callback: 0, 1 field, 2 value */
+	int last;      /* the previous header callback: 0, 1 field, 2 value */
+	bool trailers; /* past the head: fields are trailers, not kept */
 	struct strbuf name, value;
 };
 

@@ -113,6 +113,11 @@ flush_header(struct ref_parse *rp)
 
 	if (rp->last == 0)
 		return;
+	/* http_parser leaves trailing blanks in; they are not the value. */
+	while (
+	    rp->value.len > 0 && (rp->value.buf[rp->value.len - 1] == ' ' ||
+	                             rp->value.buf[rp->value.len - 1] == '\t'))
+		rp->value.len--;
 	(void)strbuf_appendn(&m->hdrs, rp->name.buf, rp->name.len);
 	(void)strbuf_appendn(&m->hdrs, "", 1);
 	(void)strbuf_appendn(&m->hdrs, rp->value.buf, rp->value.len);
@@ -132,6 +137,7 @@ ref_begin(http_parser *p)
 		return -1;
 	rp->nmsgs++;
 	rp->last = 0;
+	rp->trailers = false;
 	strbuf_clear(&rp->name);
 	strbuf_clear(&rp->value);
 	return 0;
@@ -149,6 +155,8 @@ ref_field(http_parser *p, const char *at, size_t n)
 {
 	struct ref_parse *rp = ref_of(p);
 
+	if (rp->trailers)
+		return 0;
 	if (rp->last == 2)
 		flush_header(rp);
 	(void)strbuf_appendn(&rp->name, at, n);
@@ -161,6 +169,8 @@ ref_value(http_parser *p, const char *at, size_t n)
 {
 	struct ref_parse *rp = ref_of(p);
 
+	if (rp->trailers)
+		return 0;
 	(void)strbuf_appendn(&rp->value, at, n);
 	rp->last = 2;
 	return 0;
@@ -173,6 +183,7 @@ ref_headers_complete(http_parser *p)
 	struct ref_msg *m = cur(rp);
 
 	flush_header(rp);
+	rp->trailers = true;
 	m->method = p->method;
 	m->status = p->status_code;
 	m->major = p->http_major;
