@@ -79,8 +79,8 @@ struct ref_parse {
 
 /*
  * Parse data[0..n) as a whole with a fresh parser (type HTTP_REQUEST or
- * HTTP_RESPONSE); eof: then signal the end of the stream. Interim (1xx)
- * responses are counted as messages like any other.
+ * HTTP_RESPONSE); eof: then signal the end of the stream. Complete interim
+ * (1xx) responses are not kept.
  */
 void ref_parse(struct ref_parse *rp, enum http_parser_type type,
     bool head_response, const char *data, size_t n, bool eof);

@@ -192,6 +192,8 @@ def http_response():
                     "\r\n2\r\nok\r\n0\r\nX-T: 1\r\n\r\n"),
         "extra": (2, 0, ok + "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
         "bad": (2, 0, "HTTP/1.1 2000 OK\r\n\r\n"),
+        # more interim responses than the reference parse keeps messages
+        "many-interim": (2, 0, "HTTP/1.1 100 Continue\r\n\r\n" * 70 + ok),
         # chunked and a tab: http_parser frames it to the close (502 now)
         "te-tab": (2, 4, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\t"
                    "\r\n\r\n2\r\n\nX-T:"),

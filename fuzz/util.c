@@ -208,7 +208,22 @@ ref_body(http_parser *p, const char *at, size_t n)
 static int
 ref_complete(http_parser *p)
 {
-	cur(ref_of(p))->complete = true;
+	struct ref_parse *rp = ref_of(p);
+	struct ref_msg *m = cur(rp);
+
+	m->complete = true;
+	/*
+	 * An interim response is dropped, as the seam drops it, so that any
+	 * number of them leaves room for the final one.
+	 */
+	if (p->type == HTTP_RESPONSE && m->status < 200) {
+		strbuf_clear(&m->url);
+		strbuf_clear(&m->hdrs);
+		strbuf_clear(&m->body);
+		m->nhdrs = 0;
+		m->complete = false;
+		rp->nmsgs--;
+	}
 	return 0;
 }
 
