@@ -550,6 +550,28 @@ build_response_head(struct http_response *r)
 }
 
 /*
+ * Whether the last coding of the Transfer-Encoding list, as we pass it on
+ * (values trimmed of blanks), is chunked. http_parser reads a blank other
+ * than SP after "chunked" as the start of another coding, so its framing
+ * and the header the client gets could disagree: such a response is
+ * refused.
+ */
+static bool
+te_ends_chunked(const struct strbuf *te)
+{
+	const char *s = strbuf_str(te), *last = strrchr(s, ',');
+	size_t k;
+
+	last = last != NULL ? last + 1 : s;
+	while (is_ows(*last))
+		last++;
+	k = strlen(last);
+	while (k > 0 && is_ows(last[k - 1]))
+		k--;
+	return k == 7 && strncasecmp(last, "chunked", 7) == 0;
+}
+
+/*
  * Whether the body runs to the agent's close: http_message_needs_eof()'s
  * rule (RFC 9112 6.3), which libhttp-parser 2.9 exports but does not
  * declare. The caller has ruled out bodiless statuses and HEAD.
@@ -580,6 +602,9 @@ resp_headers_complete(http_parser *p)
 		return fail(m, 502, "bad reason phrase");
 	if (code == 101 || code < 100)
 		return fail(m, 502, "bad response status");
+	if (m->te_seen &&
+	    te_ends_chunked(&m->te) != ((p->flags & F_CHUNKED) != 0))
+		return fail(m, 502, "bad transfer-encoding");
 	if (code < 200) {
 		/*
 		 * 100 Continue and other interim answers are dropped: the

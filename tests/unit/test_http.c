@@ -923,6 +923,22 @@ static const struct resp_case resp_cases[] = {
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
         "Connection: keep-alive\r\n\r\n",
         "3\r\nabc", true, 502},
+    /*
+     * http_parser takes "chunked" followed by a tab for another coding
+     * (a body to the close), while the header passed on would say chunked:
+     * the client would frame the body differently. Found by fuzz_http_response.
+     */
+    {"te chunked and a tab", false, true,
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\t\r\n\r\n"
+        "2\r\nok\r\n0\r\n\r\n",
+        true, "E", "", "", false, 502},
+    {"te chunked and a space", false, true,
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked \r\n\r\n"
+        "2\r\nok\r\n0\r\n\r\n",
+        false, "HD",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+        "Connection: keep-alive\r\n\r\n",
+        "2\r\nok\r\n0\r\n\r\n|", true, 200},
     {"eof mid-body", false, true,
         "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", true, "HE",
         "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: "

@@ -1,0 +1,369 @@
+/*
+ * The built-in engine's request pipeline (engine/http.h), driven as
+ * engine.c drives it but without sockets. Input: byte 0 picks the
+ * configuration (id header, peer family, head limits), byte 1 how the
+ * client's bytes arrive (fuzz_split), the rest is what the client sends.
+ * Unconsumed bytes are fed again with the next read, each feed from an
+ * exact-size heap copy so ASan sees any read past it.
+ *
+ * Checked, besides ASan/UBSan/LeakSanitizer:
+ * - the seam makes progress and reports events in order (a head, body, the
+ *   end), its body bytes lie in what was fed;
+ * - every request forwarded whole, re-parsed by a fresh http_parser, is one
+ *   complete message with the method, target, version, Content-Length,
+ *   Transfer-Encoding and (de-chunked) body that a parse of the client's
+ *   bytes gives, message for message;
+ * - its head starts with our X-Forwarded-For and id header, ends with our
+ *   "Connection: close", holds no other header a WSGI agent would read as
+ *   X-Forwarded-For, X-Neutron-* or X-OVN-* (any case, '-' or '_'), no
+ *   hop-by-hop header, nothing the client's Connection named, no control
+ *   character, and fits the agent's read;
+ * - a request cut off by an error reached the agent as a prefix of itself.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "engine/http.h"
+#include "fuzz.h"
+#include "banned.h"
+
+#define UUID "6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+
+static const char *const id_headers[] = {"X-Neutron-Network-ID",
+    "X-Neutron-Router-ID", "X-OVN-Network-ID", "X-Neutron-Network-ID"};
+
+/* What went to the agent: one stream per request. */
+struct sent {
+	struct strbuf bytes[REF_MAX_MSGS];
+	bool keep_alive[REF_MAX_MSGS]; /* as HTTP_HEADERS said */
+	size_t n;                      /* streams begun */
+	size_t whole;                  /* of them, requests sent whole */
+	bool has_body; /* of the current one, as HTTP_HEADERS said */
+	int status;    /* the error answered, or 0 */
+};
+
+static bool
+is_spoofable(const char *name)
+{
+	char w[128];
+
+	fuzz_wsgi_name(name, w, sizeof(w));
+	return strcmp(w, "X_FORWARDED_FOR") == 0 ||
+	       strncmp(w, "X_NEUTRON_", 10) == 0 ||
+	       strncmp(w, "X_OVN_", 6) == 0;
+}
+
+static bool
+is_hop_by_hop(const char *name)
+{
+	static const char *const hop[] = {"Connection", "Keep-Alive",
+	    "Proxy-Connection", "TE", "Trailer", "Upgrade"};
+	size_t i;
+
+	for (i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
+		if (strcasecmp(name, hop[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Whether the client's Connection header(s) named this header. */
+static bool
+named_by_connection(const struct ref_msg *c, const char *name)
+{
+	const char *s = strbuf_str(&c->hdrs), *v, *t;
+	size_t i = 0, n = strlen(name), k;
+
+	if (strcasecmp(name, "Content-Length") == 0 ||
+	    strcasecmp(name, "Transfer-Encoding") == 0 ||
+	    strcasecmp(name, "Host") == 0)
+		return false;
+	while (i < c->hdrs.len) {
+		v = s + i + strlen(s + i) + 1;
+		if (strcasecmp(s + i, "Connection") == 0) {
+			for (t = v; *t != '\0'; t += k) {
+				t += strspn(t, " \t,");
+				k = strcspn(t, ",");
+				while (k > 0 &&
+				       (t[k - 1] == ' ' || t[k - 1] == '\t'))
+					k--;
+				if (k == n && strncasecmp(t, name, n) == 0)
+					return true;
+				k += strcspn(t + k, ",");
+			}
+		}
+		i = (size_t)(v - s) + strlen(v) + 1;
+	}
+	return false;
+}
+
+static bool
+same(const struct strbuf *a, const struct strbuf *b)
+{
+	return a->len == b->len &&
+	       (a->len == 0 || memcmp(a->buf, b->buf, a->len) == 0);
+}
+
+static bool
+same_header(const struct ref_msg *a, const struct ref_msg *b, const char *h)
+{
+	const char *x = ref_header(a, h), *y = ref_header(b, h);
+
+	return (x == NULL && y == NULL) ||
+	       (x != NULL && y != NULL && strcmp(x, y) == 0);
+}
+
+/* The head the agent got: ours first and last, nothing spoofed. */
+static void
+check_head(const struct ref_msg *f, const struct ref_msg *c,
+    const struct http_config *cfg, const char *peer)
+{
+	const char *s = strbuf_str(&f->hdrs), *name, *value;
+	size_t i = 0, k = 0, nhost = 0;
+
+	FUZZ_CHECK(f->nhdrs >= 3);
+	while (i < f->hdrs.len) {
+		name = s + i;
+		value = name + strlen(name) + 1;
+		i = (size_t)(value - s) + strlen(value) + 1;
+		FUZZ_CHECK(fuzz_is_token(name, strlen(name)));
+		for (const char *p = value; *p != '\0'; p++)
+			FUZZ_CHECK(
+			    *p == '\t' || ((unsigned char)*p >= 0x20 &&
+			                      (unsigned char)*p != 0x7f));
+		if (k == 0) {
+			FUZZ_CHECK(strcmp(name, "X-Forwarded-For") == 0);
+			FUZZ_CHECK(strcmp(value, peer) == 0);
+		} else if (k == 1) {
+			FUZZ_CHECK(strcmp(name, cfg->id_header) == 0);
+			FUZZ_CHECK(strcmp(value, cfg->id) == 0);
+		} else if (k == f->nhdrs - 1) {
+			FUZZ_CHECK(strcmp(name, "Connection") == 0);
+			FUZZ_CHECK(strcmp(value, "close") == 0);
+		} else {
+			FUZZ_CHECK(!is_spoofable(name));
+			FUZZ_CHECK(!is_hop_by_hop(name));
+			FUZZ_CHECK(!named_by_connection(c, name));
+		}
+		if (strcasecmp(name, "Host") == 0)
+			nhost++;
+		k++;
+	}
+	FUZZ_CHECK(k == f->nhdrs);
+	FUZZ_CHECK(nhost <= 1);
+	FUZZ_CHECK(ref_header(f, "Content-Length") == NULL ||
+	           ref_header(f, "Transfer-Encoding") == NULL);
+	/* The framing headers are the client's own. */
+	FUZZ_CHECK(same_header(f, c, "Content-Length"));
+	FUZZ_CHECK(same_header(f, c, "Transfer-Encoding"));
+	FUZZ_CHECK(f->method == c->method && f->major == c->major &&
+	           f->minor == c->minor && f->chunked == c->chunked);
+	FUZZ_CHECK(same(&f->url, &c->url));
+}
+
+static void
+check_sent(const struct sent *st, const char *data, size_t size,
+    const struct http_config *cfg, const char *peer)
+{
+	struct ref_parse *cref = malloc(sizeof(*cref));
+	struct ref_parse *fref = malloc(sizeof(*fref));
+	const struct ref_msg *c, *f;
+	size_t i, end;
+
+	FUZZ_CHECK(cref != NULL && fref != NULL);
+	ref_parse(cref, HTTP_REQUEST, false, data, size, false);
+	FUZZ_CHECK(cref->nmsgs >= st->n);
+	for (i = 0; i < st->n; i++) {
+		const struct strbuf *b = &st->bytes[i];
+
+		c = &cref->msgs[i];
+		ref_parse(fref, HTTP_REQUEST, false, b->buf, b->len, false);
+		FUZZ_CHECK(fref->err == HPE_OK && fref->used == b->len);
+		FUZZ_CHECK(fref->nmsgs == 1);
+		f = &fref->msgs[0];
+		/* The head went whole: where it ends, as the parser saw it. */
+		end = (size_t)(strstr(strbuf_str(b), "\r\n\r\n") -
+		               strbuf_str(b)) +
+		      4;
+		FUZZ_CHECK(end <= cfg->agent_head_max);
+		check_head(f, c, cfg, peer);
+		FUZZ_CHECK(st->keep_alive[i] == c->keep_alive);
+		if (i < st->whole) {
+			FUZZ_CHECK(c->complete && f->complete);
+			FUZZ_CHECK(same(&f->body, &c->body));
+		} else {
+			/* Cut off by an error: a prefix of the request. */
+			FUZZ_CHECK(!f->complete);
+			FUZZ_CHECK(f->body.len <= c->body.len &&
+			           (f->body.len == 0 ||
+			               memcmp(f->body.buf, c->body.buf,
+			                   f->body.len) == 0));
+		}
+		ref_free(fref);
+	}
+	ref_free(cref);
+	free(cref);
+	free(fref);
+}
+
+/*
+ * Feed in[0..n) as engine.c does, the reads sized by split; what went to
+ * the agent into st.
+ */
+static void
+drive(const char *in, size_t n, uint8_t seed, const struct http_config *cfg,
+    const char *peer, struct sent *st)
+{
+	struct fuzz_split split;
+	struct http_request *r;
+	struct http_out out;
+	size_t c = 0, a = 0, used, i, stall = 0;
+	enum http_event ev = HTTP_NEED_MORE;
+	bool in_msg = false, stop = false;
+
+	memset(st, 0, sizeof(*st));
+	for (i = 0; i < REF_MAX_MSGS; i++)
+		st->bytes[i] = (struct strbuf)STRBUF_INIT;
+	fuzz_split_init(&split, seed);
+	r = http_request_new(cfg, peer);
+	FUZZ_CHECK(r != NULL);
+	while (!stop) {
+		char *buf;
+
+		if (c == a || ev == HTTP_NEED_MORE) {
+			if (a == n)
+				break;
+			a +=
+			    n - a < split.max ? n - a : fuzz_split_next(&split);
+			if (a > n)
+				a = n;
+		}
+		buf = fuzz_memdup(in + c, a - c);
+		memset(&out, 0, sizeof(out));
+		used = (size_t)-1;
+		ev = http_request_feed(r, buf, a - c, &used, &out);
+		if (getenv("FUZZ_DEBUG") != NULL)
+			fprintf(stderr,
+			    "feed %zu: event %d used %zu status %d\n", a - c,
+			    (int)ev, used, out.status);
+		FUZZ_CHECK(used <= a - c);
+		if (ev == HTTP_BODY || ev == HTTP_DONE)
+			FUZZ_CHECK(out.len == 0 ||
+			           (out.data >= buf &&
+			               out.data + out.len <= buf + used));
+		switch (ev) {
+		case HTTP_HEADERS:
+			FUZZ_CHECK(!in_msg && st->n < REF_MAX_MSGS);
+			FUZZ_CHECK(out.head.len > 0 &&
+			           strlen(out.head.buf) == out.head.len);
+			(void)strbuf_appendn(
+			    &st->bytes[st->n], out.head.buf, out.head.len);
+			st->has_body = out.has_body;
+			st->keep_alive[st->n] = out.keep_alive;
+			st->n++;
+			in_msg = true;
+			break;
+		case HTTP_BODY:
+		case HTTP_DONE:
+			FUZZ_CHECK(in_msg);
+			FUZZ_CHECK(out.len == 0 || st->has_body);
+			(void)strbuf_appendn(
+			    &st->bytes[st->n - 1], out.data, out.len);
+			if (ev == HTTP_BODY)
+				break;
+			in_msg = false;
+			st->whole++;
+			/*
+			 * The engine answers, then closes unless the request
+			 * allows another; stop before the list is full.
+			 */
+			if (!st->keep_alive[st->n - 1] ||
+			    st->n == REF_MAX_MSGS - 1)
+				stop = true;
+			break;
+		case HTTP_ERROR:
+			FUZZ_CHECK(out.status == 400 || out.status == 413 ||
+			           out.status == 431 || out.status == 501 ||
+			           out.status == 505);
+			st->status = out.status;
+			stop = true;
+			break;
+		case HTTP_NEED_MORE:
+			/* Whatever is not used now would never be fed again. */
+			FUZZ_CHECK(used == a - c);
+			break;
+		}
+		free(buf);
+		c += used;
+		/* Something must move: the engine loops while bytes remain. */
+		stall =
+		    used == 0 && ev != HTTP_NEED_MORE && !stop ? stall + 1 : 0;
+		FUZZ_CHECK(stall < 3);
+	}
+	if (!stop) {
+		/* The client closes. */
+		memset(&out, 0, sizeof(out));
+		ev = http_request_eof(r, &out);
+		FUZZ_CHECK(ev == HTTP_DONE || ev == HTTP_ERROR);
+		FUZZ_CHECK(!in_msg || ev == HTTP_ERROR);
+		if (ev == HTTP_ERROR)
+			st->status = out.status;
+	}
+	http_request_free(r);
+	for (i = 0; i < st->n; i++)
+		FUZZ_CHECK(!st->bytes[i].failed);
+}
+
+static void
+sent_free(struct sent *st)
+{
+	size_t i;
+
+	for (i = 0; i < REF_MAX_MSGS; i++)
+		strbuf_release(&st->bytes[i]);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const size_t client_max[] = {16384, 1024, 256, 64};
+	struct sent *st = malloc(sizeof(*st)), *whole = malloc(sizeof(*whole));
+	struct http_config cfg;
+	const char *peer, *in;
+	size_t n, i;
+
+	FUZZ_CHECK(st != NULL && whole != NULL);
+	if (size < 2)
+		goto out;
+	cfg.id_header = id_headers[data[0] & 3];
+	cfg.id = UUID;
+	peer = (data[0] & 4) ? "fd00::a:5" : "10.0.0.5";
+	cfg.client_head_max = client_max[(data[0] >> 3) & 3];
+	cfg.agent_head_max = (data[0] & 32) ? 512 : 4096;
+	in = (const char *)data + 2;
+	n = size - 2;
+
+	drive(in, n, data[1], &cfg, peer, st);
+	check_sent(st, in, n, &cfg, peer);
+	/* The outcome does not depend on how the bytes were split. */
+	if (data[1] != 0) {
+		drive(in, n, 0, &cfg, peer, whole);
+		FUZZ_CHECK(st->n == whole->n && st->whole == whole->whole);
+		FUZZ_CHECK(st->status == whole->status);
+		/*
+		 * Requests sent whole are the same bytes; of one cut off by an
+		 * error, the agent may have got more of it in small reads.
+		 */
+		for (i = 0; i < st->whole; i++)
+			FUZZ_CHECK(st->bytes[i].len == whole->bytes[i].len &&
+			           memcmp(st->bytes[i].buf, whole->bytes[i].buf,
+			               st->bytes[i].len) == 0);
+		sent_free(whole);
+	}
+	sent_free(st);
+out:
+	free(st);
+	free(whole);
+	return 0;
+}

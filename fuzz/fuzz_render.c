@@ -1,0 +1,339 @@
+/*
+ * render_config on options that cli_parse accepted. The input picks the id
+ * kind and flavour (first byte), then is split on NUL bytes into options:
+ * each piece's first byte picks an option of the table below, the rest is
+ * its value ("--name=value"); a first byte past the table passes the rest
+ * on as a raw argument. Only options cli_parse accepts reach render.
+ *
+ * The config must be lines of the template render.c writes and nothing
+ * else: every line matches one of the shapes below, in the template's
+ * order, each at most once; no control character but '\n'; '#' only in
+ * the two comment lines at the top. The values in it are the options'
+ * own (pidfile, socket, id header, bind, levels), so no option can smuggle
+ * in a directive, a section or a comment.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "fuzz.h"
+#include "render.h"
+#include "validate.h"
+#include "banned.h"
+
+#define UUID "6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+#define MAX_ARGS 48
+
+static const char *const opts_table[] = {"metadata-proxy-socket",
+    "bind-address", "bind-address-v6", "bind-interface", "metadata-port",
+    "metadata-proxy-user", "metadata-proxy-group", "state-path", "pid-file",
+    "netns", "engine", "haproxy-path", "timeout-http-request",
+    "timeout-connect", "timeout-client", "timeout-server",
+    "timeout-http-keep-alive", "rate-limit-ip-version", "base-window-duration",
+    "base-query-rate-limit", "burst-window-duration", "burst-query-rate-limit",
+    "stop-timeout", "log-file", "log-dir", "syslog-log-facility", "debug",
+    "nodebug", "rate-limit-enabled", "norate-limit-enabled", "daemonize"};
+#define NOPTS (sizeof(opts_table) / sizeof(opts_table[0]))
+#define FIRST_FLAG 26
+
+/* Placeholders in the shapes: one or more bytes of a class. */
+#define U "\001"  /* uuid */
+#define P "\002"  /* absolute path, the path alphabet */
+#define A "\003"  /* account name or id */
+#define N "\004"  /* decimal number */
+#define T "\005"  /* haproxy time: number and "s" or "ms", ends the line */
+#define V4 "\006" /* IPv4 literal */
+#define V6 "\007" /* IPv6 literal */
+#define I "\010"  /* interface name */
+#define W "\011"  /* lower-case word */
+
+struct shape {
+	const char *pat;
+	bool required;
+};
+
+/* render.c's template, in order. */
+static const struct shape shapes[] = {
+    {"# haproxy config for the metadata proxy of " W " " U ",", true},
+    {"# written by ns-metadata-proxy: changes here are overwritten", true},
+    {"global", true},
+    {"    log         /dev/log local0 " W, true},
+    {"    log-tag     haproxy-metadata-proxy-" U, true},
+    {"    user        " A, true},
+    {"    group       " A, true},
+    {"    maxconn     1024", true},
+    {"    pidfile     " P, true},
+    {"    httpclient.ssl.verify none", true},
+    {"", true},
+    {"defaults", true},
+    {"    log global", true},
+    {"    mode http", true},
+    {"    option httplog", true},
+    {"    option dontlognull", true},
+    {"    option http-server-close", true},
+    {"    option forwardfor", true},
+    {"    retries                 3", true},
+    {"    timeout http-request    " T, true},
+    {"    timeout connect         " T, true},
+    {"    timeout client          " T, true},
+    {"    timeout server          " T, true},
+    {"    timeout http-keep-alive " T, true},
+    {"", true},
+    {"backend base_rate_limiter", false},
+    {"    stick-table type " W " size 10k expire " N "s store http_req_rate(" N
+     "s)",
+        false},
+    {"", false},
+    {"backend burst_rate_limiter", false},
+    {"    stick-table type " W " size 10k expire " N "s store http_req_rate(" N
+     "s)",
+        false},
+    {"", false},
+    {"listen listener", true},
+    {"    bind " V4 ":" N, false},
+    {"    bind [" V6 "]:" N, false},
+    {"    bind [" V6 "]:" N " interface " I, false},
+    {"    http-request track-sc0 src table base_rate_limiter", false},
+    {"    http-request track-sc1 src table burst_rate_limiter", false},
+    {"    http-request deny deny_status 429 if "
+     "{ src_http_req_rate(base_rate_limiter) gt " N " }",
+        false},
+    {"    http-request deny deny_status 429 if "
+     "{ src_http_req_rate(burst_rate_limiter) gt " N " }",
+        false},
+    {"    http-request set-var(txn.nmp_head) req.hdrs,length", true},
+    {"    http-request set-var(txn.nmp_head) url,length,add(txn.nmp_head)",
+        true},
+    {"    http-request set-var(txn.nmp_head) "
+     "method,length,add(txn.nmp_head)",
+        true},
+    {"    http-request return status 431 if "
+     "{ var(txn.nmp_head) -m int gt " N " }",
+        true},
+    {"    http-request del-header '(?i)^x[-_](neutron|ovn)[-_]' -m reg", true},
+    {"    http-request del-header '(?i)^x[-_]forwarded[-_]for$' -m reg", true},
+    {"    http-request set-header " A " " U, true},
+    {"    server metadata " P, true},
+};
+#define NSHAPES (sizeof(shapes) / sizeof(shapes[0]))
+
+static bool
+in_class(char k, unsigned char c)
+{
+	bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	             (c >= 'A' && c <= 'Z');
+
+	switch (k) {
+	case 1: /* U */
+		return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+		       c == '-';
+	case 2: /* P */
+		return alnum || (c != '\0' && strchr("/._+@:=,%-", c) != NULL);
+	case 3: /* A */
+		return alnum || c == '.' || c == '_' || c == '-';
+	case 4: /* N */
+	case 5: /* T */
+		return c >= '0' && c <= '9';
+	case 6: /* V4 */
+		return (c >= '0' && c <= '9') || c == '.';
+	case 7: /* V6 */
+		return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+		       c == ':' || c == '.';
+	case 8: /* I */
+		return alnum || (c != '\0' && strchr("_.:-", c) != NULL);
+	case 9: /* W */
+		return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+	default:
+		return false;
+	}
+}
+
+/* Whether s[0..n) matches pat whole; placeholders backtrack. */
+static bool
+match(const char *pat, const char *s, size_t n)
+{
+	size_t k;
+
+	if (*pat == '\0')
+		return n == 0;
+	if ((unsigned char)*pat > 0x09) {
+		return n > 0 && *pat == *s && match(pat + 1, s + 1, n - 1);
+	}
+	if (*pat == T[0]) {
+		for (k = 0; k < n && in_class(*pat, (unsigned char)s[k]); k++)
+			;
+		return k > 0 && pat[1] == '\0' &&
+		       ((n - k == 1 && s[k] == 's') ||
+		           (n - k == 2 && s[k] == 'm' && s[k + 1] == 's'));
+	}
+	if (*pat == P[0] && (n == 0 || s[0] != '/'))
+		return false;
+	for (k = 0; k < n && in_class(*pat, (unsigned char)s[k]); k++) {
+		if (match(pat + 1, s + k + 1, n - k - 1))
+			return true;
+	}
+	return false;
+}
+
+/* Whether the text holds this exact line. */
+static bool
+has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+	const char *p = text;
+
+	while ((p = strstr(p, line)) != NULL) {
+		if ((p == text || p[-1] == '\n') && p[n] == '\n')
+			return true;
+		p++;
+	}
+	return false;
+}
+
+static void
+check_config(const struct options *o, const char *user, const char *group,
+    const char *text, size_t len)
+{
+	size_t i, next = 0, seen_shape[NSHAPES] = {0};
+	const char *line = text, *nl;
+	char want[PATH_MAX + 64];
+
+	FUZZ_CHECK(strlen(text) == len && len > 0 && text[len - 1] == '\n');
+	for (i = 0; i < len; i++)
+		FUZZ_CHECK(
+		    text[i] == '\n' || ((unsigned char)text[i] >= 0x20 &&
+		                           (unsigned char)text[i] < 0x7f));
+	/* Line by line, each the next shape of the template or a later one. */
+	for (; *line != '\0'; line = nl + 1) {
+		size_t k;
+
+		nl = strchr(line, '\n');
+		FUZZ_CHECK(nl != NULL);
+		if (line != text && line != strchr(text, '\n') + 1)
+			FUZZ_CHECK(
+			    memchr(line, '#', (size_t)(nl - line)) == NULL);
+		for (k = next; k < NSHAPES; k++)
+			if (match(shapes[k].pat, line, (size_t)(nl - line)))
+				break;
+		if (k == NSHAPES) {
+			fprintf(stderr, "line not in the template: '%.*s'\n",
+			    (int)(nl - line), line);
+			FUZZ_CHECK(k < NSHAPES);
+		}
+		/* A required line may not be skipped. */
+		for (i = next; i < k; i++)
+			FUZZ_CHECK(!shapes[i].required);
+		seen_shape[k]++;
+		next = k + 1;
+	}
+	for (i = next; i < NSHAPES; i++)
+		FUZZ_CHECK(!shapes[i].required);
+
+		/* The values are the options', whole. */
+#define WANT(...)                                                              \
+	do {                                                                   \
+		int n_ = snprintf(want, sizeof(want), __VA_ARGS__);            \
+		FUZZ_CHECK(n_ > 0 && (size_t)n_ < sizeof(want));               \
+		FUZZ_CHECK(has_line(text, want));                              \
+	} while (0)
+	WANT("    pidfile     %s", o->pid_file);
+	WANT("    server metadata %s", o->socket_path);
+	WANT("    user        %s", user);
+	WANT("    group       %s", group);
+	WANT("    http-request set-header %s %s", render_id_header(o), o->id);
+	WANT("    log         /dev/log local0 %s", o->debug ? "debug" : "info");
+	if (o->bind_v6)
+		WANT("    bind [%s]:%u", o->bind_address, o->port);
+	else
+		WANT("    bind %s:%u", o->bind_address, o->port);
+	if (o->bind_address_v6[0] != '\0')
+		WANT("    bind [%s]:%u interface %s", o->bind_address_v6,
+		    o->port, o->bind_interface);
+	else
+		FUZZ_CHECK(seen_shape[34] == 0);
+	FUZZ_CHECK(seen_shape[32] + seen_shape[33] == 1);
+	/* The rate-limit block and rules: all of them or none. */
+	for (i = 25; i <= 30; i++)
+		FUZZ_CHECK(seen_shape[i] == (o->rate_limit.enabled ? 1u : 0u));
+	for (i = 35; i <= 38; i++)
+		FUZZ_CHECK(seen_shape[i] == (o->rate_limit.enabled ? 1u : 0u));
+#undef WANT
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *args[MAX_ARGS + 1], *argv[MAX_ARGS + 1];
+	struct strbuf text = STRBUF_INIT;
+	struct options *o = malloc(sizeof(*o));
+	struct cli_error err;
+	const char *user, *group;
+	size_t start = 1, i;
+	int argc = 0;
+
+	FUZZ_CHECK(o != NULL);
+	if (size < 1)
+		goto out;
+	args[argc++] = fuzz_strndup("ns-metadata-proxy", 17);
+	args[argc++] = fuzz_strndup("render", 6);
+	switch (data[0] & 3) {
+	case 0:
+		args[argc++] = fuzz_strndup("--network-id=" UUID, 13 + 36);
+		break;
+	case 1:
+		args[argc++] = fuzz_strndup("--router_id=" UUID, 12 + 36);
+		break;
+	case 2:
+		args[argc++] = fuzz_strndup("--network_id=" UUID, 13 + 36);
+		args[argc++] = fuzz_strndup("--flavor=ovn", 12);
+		break;
+	default:
+		args[argc++] = fuzz_strndup("--router-id", 11);
+		args[argc++] = fuzz_strndup(UUID, 36);
+		args[argc++] = fuzz_strndup("--flavor=neutron", 16);
+		break;
+	}
+	for (i = 1; i <= size && argc < MAX_ARGS; i++) {
+		const uint8_t *p = data + start;
+		size_t n = i - start;
+		char buf[64];
+		struct strbuf a = STRBUF_INIT;
+
+		if (i < size && data[i] != '\0')
+			continue;
+		start = i + 1;
+		if (n == 0)
+			continue;
+		if (p[0] >= NOPTS) {
+			args[argc++] = fuzz_strndup(p + 1, n - 1);
+			continue;
+		}
+		(void)snprintf(buf, sizeof(buf), "--%s", opts_table[p[0]]);
+		(void)strbuf_append(&a, buf);
+		if (p[0] < FIRST_FLAG) {
+			(void)strbuf_append(&a, "=");
+			(void)strbuf_appendn(&a, (const char *)p + 1, n - 1);
+		}
+		FUZZ_CHECK(!a.failed);
+		args[argc++] = fuzz_strndup(a.buf, a.len);
+		strbuf_release(&a);
+	}
+	args[argc] = NULL;
+	memcpy(argv, args, sizeof(argv));
+	if (cli_parse(argc, argv, o, &err) == CLI_OK) {
+		FUZZ_CHECK(o->command == CMD_RENDER);
+		/* As run and render do, after resolving: a name. */
+		user = o->user[0] != '\0' ? o->user : "root";
+		group = o->group[0] != '\0' ? o->group : "root";
+		FUZZ_CHECK(render_config(o, user, group, &text) == 0);
+		check_config(o, user, group, text.buf, text.len);
+	}
+	for (i = 0; i < (size_t)argc; i++)
+		free(args[i]);
+out:
+	strbuf_release(&text);
+	free(o);
+	return 0;
+}

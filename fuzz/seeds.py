@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""Write the seed corpora of fuzz/corpus/<target>/ (run from anywhere).
+
+The seeds are committed; this script is how they were made, so they can
+be changed in one place. Each target's input format is described at the
+top of its fuzz_<target>.c.
+"""
+import os
+import shutil
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+UUID = "6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+
+
+def write(target, name, data):
+    d = os.path.join(ROOT, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+
+
+def validate():
+    # selector, two parameter bytes, the string
+    seeds = {
+        "uuid": (0, 0, 0, UUID),
+        "uuid-upper": (0, 0, 0, UUID.upper()),
+        "ulong": (1, 1, 0, "9697"),
+        "port-over": (2, 0, 0, "65536"),
+        "addr-v4": (3, 0, 0, "169.254.169.254"),
+        "addr-v6": (3, 2, 0, "fe80::a9fe:a9fe"),
+        "addr-zone": (3, 2, 0, "fe80::1%eth0"),
+        "ifname": (4, 0, 0, "qr-1a2b3c4d-5e"),
+        "netns": (5, 0, 0, "qrouter-" + UUID),
+        "path": (6, 3, 0, "/var/lib/neutron/metadata_proxy"),
+        "path-dotdot": (6, 7, 0, "/var/lib/neutron/../../etc/shadow"),
+        "path-nl": (6, 7, 0, "/var/lib/neutron\n    server evil /tmp/x"),
+        "component": (7, 0, 0, "neutron-ns-metadata-proxy-" + UUID + ".log"),
+        "account": (8, 0, 0, "neutron"),
+        "account-id": (8, 0, 0, "4294967295"),
+        "timeout": (9, 0, 0, "30s"),
+        "timeout-us": (9, 0, 0, "1500us"),
+        "facility": (10, 0, 0, "LOG_LOCAL0"),
+        "escape": (11, 80, 64, "a\x01b'c\\d\xff" * 4),
+    }
+    for name, (sel, p1, p2, s) in seeds.items():
+        write("validate", name, bytes([sel, p1, p2]) + s.encode("latin-1"))
+
+
+def cli():
+    lines = {
+        # what neutron's agents run (l3 agent, dhcp agent), and ovn
+        "neutron-router": [
+            "neutron-ns-metadata-proxy",
+            "--pid_file=/var/lib/neutron/external/pids/%s.pid" % UUID,
+            "--metadata_proxy_socket=/var/lib/neutron/metadata_proxy",
+            "--router_id=%s" % UUID, "--state_path=/var/lib/neutron",
+            "--metadata_port=9697", "--metadata_proxy_user=996",
+            "--metadata_proxy_group=996", "--debug",
+            "--log-file=neutron-ns-metadata-proxy-%s.log" % UUID,
+            "--log-dir=/var/log/neutron"],
+        "neutron-network": [
+            "neutron-ns-metadata-proxy", "--network_id", UUID,
+            "--state_path", "/var/lib/neutron", "--nometadata_proxy_watch_log",
+            "--metadata_proxy_user", "neutron", "--bind_address", "::",
+            "--bind-address-v6", "fe80::a9fe:a9fe", "--bind-interface",
+            "tap1234", "--use-syslog", "--syslog-log-facility", "local3"],
+        "run-builtin": [
+            "ns-metadata-proxy", "run", "--network-id=" + UUID,
+            "--engine", "builtin", "--netns", "ovnmeta-" + UUID,
+            "--flavor=ovn", "--rate-limit-enabled",
+            "--base-window-duration=10", "--burst-query-rate-limit=5",
+            "--timeout-client=90s", "--timeout-http-request=1500us"],
+        "bad-abbrev": ["ns-metadata-proxy", "--net=" + UUID, "render"],
+        "bad-twice": ["ns-metadata-proxy", "--network-id=" + UUID,
+                      "--network_id=" + UUID],
+        "bad-newline": ["ns-metadata-proxy", "render", "--router-id=" + UUID,
+                        "--state-path=/tmp/x\n    server evil 1.2.3.4:80"],
+        "help": ["ns-metadata-proxy", "--help"],
+        "dashdash": ["ns-metadata-proxy", "--network-id", UUID, "--",
+                     "status", "extra"],
+    }
+    for name, argv in lines.items():
+        write("cli", name, "\0".join(argv))
+
+
+def render():
+    # byte 0: id and flavour; then NUL-separated pieces, each an option
+    # index of fuzz_render.c's table and its value (255: a raw argument)
+    def opt(i, v=""):
+        return bytes([i]) + v.encode()
+    seeds = {
+        "plain": (0, []),
+        "router": (1, [opt(0, "/run/neutron/metadata_proxy"), opt(26)]),
+        "ovn-v6": (2, [opt(1, "::"), opt(2, "fe80::a9fe:a9fe"),
+                       opt(3, "eth0"), opt(4, "80")]),
+        "rate": (3, [opt(28), opt(17, "6"), opt(18, "60"), opt(19, "100"),
+                     opt(20, "1"), opt(21, "5")]),
+        "timeouts": (0, [opt(12, "1500us"), opt(13, "2m"), opt(14, "1h"),
+                         opt(15, "1d"), opt(16, "250")]),
+        "accounts": (0, [opt(5, "neutron"), opt(6, "nogroup"),
+                         opt(7, "/srv/state"), opt(8, "/run/x.pid")]),
+        "inject-nl": (0, [opt(7, "/tmp\n    server evil 10.0.0.1:80")]),
+        "inject-hash": (1, [opt(255, "--pid-file=/x #y")]),
+    }
+    for name, (b0, pieces) in seeds.items():
+        write("render", name, bytes([b0]) + b"\0".join(pieces))
+
+
+
+
+GET = ("GET /latest/meta-data/ HTTP/1.1\r\nHost: 169.254.169.254\r\n"
+       "User-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n")
+
+
+def http_request():
+    # byte 0: configuration, byte 1: how the bytes arrive (0: at once)
+    seeds = {
+        "get": (0, 0, GET),
+        "get-bytewise": (0, 1, GET),
+        "get-10": (4, 0, "GET /openstack/latest/meta_data.json HTTP/1.0\r\n"
+                   "\r\n"),
+        "pipelined": (1, 5, GET + GET.replace("meta-data/", "user-data") +
+                      "GET /latest/meta-data/public-keys HTTP/1.1\r\n"
+                      "Host: 169.254.169.254\r\nConnection: close\r\n\r\n"),
+        "spoofed": (2, 6, "GET /latest/meta-data/instance-id HTTP/1.1\r\n"
+                    "Host: x\r\nX-Forwarded-For: 10.0.0.99\r\n"
+                    "x_neutron_router_id: 11111111-1111-1111-1111-111111111111\r\n"
+                    "X-OVN-Network-ID: 22222222-2222-2222-2222-222222222222\r\n"
+                    "X-Neutron-Network-ID: evil\r\nx-forwarded_for: 1.2.3.4\r\n"
+                    "Connection: keep-alive, X-Custom\r\nX-Custom: 1\r\n"
+                    "Keep-Alive: timeout=5\r\nUpgrade: h2c\r\nTE: trailers\r\n"
+                    "\r\n"),
+        "post-length": (0, 3, "POST /openstack/2013-04-04/password HTTP/1.1\r\n"
+                        "Host: 169.254.169.254\r\nContent-Length: 11\r\n"
+                        "Content-Type: text/plain\r\n\r\nhello world" + GET),
+        "post-chunked": (0, 2, "POST /openstack/latest/password HTTP/1.1\r\n"
+                         "Host: 169.254.169.254\r\n"
+                         "Transfer-Encoding: chunked\r\n\r\n"
+                         "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n" + GET),
+        "smuggle-cl-te": (0, 0, "POST / HTTP/1.1\r\nHost: a\r\n"
+                          "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n"
+                          "\r\n0\r\n\r\nGET /admin HTTP/1.1\r\n\r\n"),
+        "smuggle-cl-cl": (0, 0, "POST / HTTP/1.1\r\nHost: a\r\n"
+                          "Content-Length: 4\r\nContent-Length: 40\r\n\r\n"
+                          "abcdGET / HTTP/1.1\r\n\r\n"),
+        "smuggle-te-obs": (0, 0, "POST / HTTP/1.1\r\nHost: a\r\n"
+                           "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"),
+        "smuggle-bare-lf": (0, 0, "GET / HTTP/1.1\nHost: a\n"
+                            "X-Neutron-Network-ID: x\n\n"),
+        "obs-fold": (0, 0, "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\r\n"
+                     " X-Forwarded-For: 1.1.1.1\r\n\r\n"),
+        "trailer": (0, 0, "POST / HTTP/1.1\r\nHost: a\r\n"
+                    "Transfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n"
+                    "X-Forwarded-For: 1.2.3.4\r\n\r\n"),
+        "big-head": (0x18, 7, "GET /" + "a" * 300 + " HTTP/1.1\r\nHost: a\r\n"
+                     "X-Long: " + "b" * 600 + "\r\n\r\n"),
+        "agent-limit": (0x20, 4, "GET / HTTP/1.1\r\nHost: a\r\nCookie: " +
+                        "c" * 480 + "\r\n\r\n"),
+        "connect": (0, 0, "CONNECT 169.254.169.254:80 HTTP/1.1\r\n\r\n"),
+        "http2-preface": (0, 0, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
+    }
+    for name, (b0, b1, s) in seeds.items():
+        write("http_request", name, bytes([b0, b1]) + s.encode())
+
+
+def http_response():
+    # byte 0: bit 0 the request was HEAD, bit 1 the client wants keep-alive;
+    # byte 1: how the bytes arrive (0: at once)
+    ok = ("HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+          "Content-Length: 36\r\nDate: Sun, 29 Nov 2026 10:00:00 GMT\r\n\r\n"
+          + UUID)
+    seeds = {
+        "ok": (2, 0, ok),
+        "ok-bytewise": (2, 1, ok),
+        "head": (3, 0, ok[:-36]),
+        "chunked": (2, 3, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                    "\r\n4\r\nami-\r\n8\r\n00000001\r\n0\r\n\r\n"),
+        "eof-body": (2, 5, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n"
+                     "i-0000002a"),
+        "not-found": (0, 0, "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n"
+                      "Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\n"
+                      "Not Found"),
+        "continue": (2, 2, "HTTP/1.1 100 Continue\r\n\r\n" + ok),
+        "no-content": (2, 0, "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n"
+                       "\r\n"),
+        "hop": (2, 0, "HTTP/1.1 200 OK\r\nConnection: X-Secret, close\r\n"
+                "X-Secret: 1\r\nProxy-Connection: keep-alive\r\nUpgrade: h2\r\n"
+                "Content-Length: 2\r\n\r\nok"),
+        "cl-te": (2, 0, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n"
+                  "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"),
+        "trailer": (2, 4, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                    "\r\n2\r\nok\r\n0\r\nX-T: 1\r\n\r\n"),
+        "extra": (2, 0, ok + "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+        "bad": (2, 0, "HTTP/1.1 2000 OK\r\n\r\n"),
+        # more interim responses than the reference parse keeps messages
+        "many-interim": (2, 0, "HTTP/1.1 100 Continue\r\n\r\n" * 70 + ok),
+        # chunked and a tab: http_parser frames it to the close (502 now)
+        "te-tab": (2, 4, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\t"
+                   "\r\n\r\n2\r\n\nX-T:"),
+    }
+    for name, (b0, b1, s) in seeds.items():
+        write("http_response", name, bytes([b0, b1]) + s.encode())
+
+
+def main():
+    for t in ("validate", "cli", "render", "http_request", "http_response"):
+        shutil.rmtree(os.path.join(ROOT, t), ignore_errors=True)
+    validate()
+    cli()
+    render()
+    http_request()
+    http_response()
+
+
+if __name__ == "__main__":
+    main()
