@@ -88,5 +88,10 @@ void ref_free(struct ref_parse *rp);
 
 /* The value of the first header called name (any case), or NULL. */
 const char *ref_header(const struct ref_msg *m, const char *name);
+/* Whether a and b have the same first value of header h, or both none. */
+bool ref_same_header(
+    const struct ref_msg *a, const struct ref_msg *b, const char *h);
+/* Whether a Connection header of m lists name among its options. */
+bool ref_connection_names(const struct ref_msg *m, const char *name);
 
 #endif

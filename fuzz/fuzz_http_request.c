@@ -72,30 +72,11 @@ is_hop_by_hop(const char *name)
 static bool
 named_by_connection(const struct ref_msg *c, const char *name)
 {
-	const char *s = strbuf_str(&c->hdrs), *v, *t;
-	size_t i = 0, n = strlen(name), k;
-
 	if (strcasecmp(name, "Content-Length") == 0 ||
 	    strcasecmp(name, "Transfer-Encoding") == 0 ||
 	    strcasecmp(name, "Host") == 0)
 		return false;
-	while (i < c->hdrs.len) {
-		v = s + i + strlen(s + i) + 1;
-		if (strcasecmp(s + i, "Connection") == 0) {
-			for (t = v; *t != '\0'; t += k) {
-				t += strspn(t, " \t,");
-				k = strcspn(t, ",");
-				while (k > 0 &&
-				       (t[k - 1] == ' ' || t[k - 1] == '\t'))
-					k--;
-				if (k == n && strncasecmp(t, name, n) == 0)
-					return true;
-				k += strcspn(t + k, ",");
-			}
-		}
-		i = (size_t)(v - s) + strlen(v) + 1;
-	}
-	return false;
+	return ref_connection_names(c, name);
 }
 
 static bool
@@ -103,15 +84,6 @@ same(const struct strbuf *a, const struct strbuf *b)
 {
 	return a->len == b->len &&
 	       (a->len == 0 || memcmp(a->buf, b->buf, a->len) == 0);
-}
-
-static bool
-same_header(const struct ref_msg *a, const struct ref_msg *b, const char *h)
-{
-	const char *x = ref_header(a, h), *y = ref_header(b, h);
-
-	return (x == NULL && y == NULL) ||
-	       (x != NULL && y != NULL && strcmp(x, y) == 0);
 }
 
 /* The head the agent got: ours first and last, nothing spoofed. */
@@ -155,8 +127,8 @@ check_head(const struct ref_msg *f, const struct ref_msg *c,
 	FUZZ_CHECK(ref_header(f, "Content-Length") == NULL ||
 	           ref_header(f, "Transfer-Encoding") == NULL);
 	/* The framing headers are the client's own. */
-	FUZZ_CHECK(same_header(f, c, "Content-Length"));
-	FUZZ_CHECK(same_header(f, c, "Transfer-Encoding"));
+	FUZZ_CHECK(ref_same_header(f, c, "Content-Length"));
+	FUZZ_CHECK(ref_same_header(f, c, "Transfer-Encoding"));
 	FUZZ_CHECK(f->method == c->method && f->major == c->major &&
 	           f->minor == c->minor && f->chunked == c->chunked);
 	FUZZ_CHECK(same(&f->url, &c->url));

@@ -44,40 +44,12 @@ is_hop_by_hop(const char *name)
 static bool
 named_by_connection(const struct ref_msg *m, const char *name)
 {
-	const char *s = strbuf_str(&m->hdrs), *v, *t;
-	size_t i = 0, n = strlen(name), k;
-
 	if (strcasecmp(name, "Content-Length") == 0 ||
 	    strcasecmp(name, "Transfer-Encoding") == 0 ||
 	    strcasecmp(name, "Host") == 0 ||
 	    strcasecmp(name, "Connection") == 0)
 		return false;
-	while (i < m->hdrs.len) {
-		v = s + i + strlen(s + i) + 1;
-		if (strcasecmp(s + i, "Connection") == 0) {
-			for (t = v; *t != '\0'; t += k) {
-				t += strspn(t, " \t,");
-				k = strcspn(t, ",");
-				while (k > 0 &&
-				       (t[k - 1] == ' ' || t[k - 1] == '\t'))
-					k--;
-				if (k == n && strncasecmp(t, name, n) == 0)
-					return true;
-				k += strcspn(t + k, ",");
-			}
-		}
-		i = (size_t)(v - s) + strlen(v) + 1;
-	}
-	return false;
-}
-
-static bool
-same_header(const struct ref_msg *a, const struct ref_msg *b, const char *h)
-{
-	const char *x = ref_header(a, h), *y = ref_header(b, h);
-
-	return (x == NULL && y == NULL) ||
-	       (x != NULL && y != NULL && strcmp(x, y) == 0);
+	return ref_connection_names(m, name);
 }
 
 /* The client's head: ours Connection, nothing hop-by-hop of the agent's. */
@@ -105,8 +77,8 @@ check_head(const struct ref_msg *f, const struct ref_msg *g, bool keep_alive)
 		}
 	}
 	FUZZ_CHECK(nconn == 1);
-	FUZZ_CHECK(same_header(f, g, "Content-Length"));
-	FUZZ_CHECK(same_header(f, g, "Transfer-Encoding"));
+	FUZZ_CHECK(ref_same_header(f, g, "Content-Length"));
+	FUZZ_CHECK(ref_same_header(f, g, "Transfer-Encoding"));
 	FUZZ_CHECK(f->status == g->status && f->chunked == g->chunked);
 	FUZZ_CHECK(f->url.len == g->url.len &&
 	           (f->url.len == 0 ||

@@ -296,3 +296,37 @@ ref_header(const struct ref_msg *m, const char *name)
 	}
 	return NULL;
 }
+
+bool
+ref_same_header(const struct ref_msg *a, const struct ref_msg *b, const char *h)
+{
+	const char *x = ref_header(a, h), *y = ref_header(b, h);
+
+	return (x == NULL && y == NULL) ||
+	       (x != NULL && y != NULL && strcmp(x, y) == 0);
+}
+
+bool
+ref_connection_names(const struct ref_msg *m, const char *name)
+{
+	const char *s = strbuf_str(&m->hdrs), *v, *t;
+	size_t i = 0, n = strlen(name), k;
+
+	while (i < m->hdrs.len) {
+		v = s + i + strlen(s + i) + 1;
+		if (strcasecmp(s + i, "Connection") == 0) {
+			for (t = v; *t != '\0'; t += k) {
+				t += strspn(t, " \t,");
+				k = strcspn(t, ",");
+				while (k > 0 &&
+				       (t[k - 1] == ' ' || t[k - 1] == '\t'))
+					k--;
+				if (k == n && strncasecmp(t, name, n) == 0)
+					return true;
+				k += strcspn(t + k, ",");
+			}
+		}
+		i = (size_t)(v - s) + strlen(v) + 1;
+	}
+	return false;
+}
