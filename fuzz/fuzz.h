@@ -13,6 +13,7 @@
 
 #include <http_parser.h>
 
+#include "engine/http.h"
 #include "strbuf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -43,6 +44,17 @@ struct fuzz_split {
 
 void fuzz_split_init(struct fuzz_split *s, uint8_t seed);
 size_t fuzz_split_next(struct fuzz_split *s);
+
+/*
+ * The next window in[c..*a) of a stream of n bytes being fed: when the last
+ * feed took all of its window (c == *a) or asked for more, the window grows
+ * by the next read size. Returns false once the whole stream is fed.
+ */
+bool fuzz_next_window(
+    struct fuzz_split *s, size_t n, size_t c, size_t *a, bool need_more);
+/* What a feed of buf[0..len) reported: used within len, data within buf. */
+void fuzz_check_feed(const struct http_out *out, enum http_event ev,
+    const char *buf, size_t len, size_t used);
 
 /* True when every byte of s[0..n) is a header-name token character. */
 bool fuzz_is_token(const char *s, size_t n);

@@ -163,14 +163,8 @@ drive(const char *in, size_t n, uint8_t seed, bool head_request, bool want,
 	while (res->status == 0) {
 		char *buf;
 
-		if (c == a || ev == HTTP_NEED_MORE) {
-			if (a == n)
-				break;
-			a +=
-			    n - a < split.max ? n - a : fuzz_split_next(&split);
-			if (a > n)
-				a = n;
-		}
+		if (!fuzz_next_window(&split, n, c, &a, ev == HTTP_NEED_MORE))
+			break;
 		buf = fuzz_memdup(in + c, a - c);
 		memset(&out, 0, sizeof(out));
 		used = (size_t)-1;
@@ -181,11 +175,7 @@ drive(const char *in, size_t n, uint8_t seed, bool head_request, bool want,
 			    "'%.*s'\n",
 			    a - c, (int)ev, used, out.status, out.len,
 			    (int)out.len, out.data != NULL ? out.data : "");
-		FUZZ_CHECK(used <= a - c);
-		if (ev == HTTP_BODY || ev == HTTP_DONE)
-			FUZZ_CHECK(out.len == 0 ||
-			           (out.data >= buf &&
-			               out.data + out.len <= buf + used));
+		fuzz_check_feed(&out, ev, buf, a - c, used);
 		switch (ev) {
 		case HTTP_HEADERS:
 			FUZZ_CHECK(!res->headers && !res->done);

@@ -58,6 +58,31 @@ fuzz_split_next(struct fuzz_split *s)
 }
 
 bool
+fuzz_next_window(
+    struct fuzz_split *s, size_t n, size_t c, size_t *a, bool need_more)
+{
+	if (c == *a || need_more) {
+		if (*a == n)
+			return false;
+		*a += n - *a < s->max ? n - *a : fuzz_split_next(s);
+		if (*a > n)
+			*a = n;
+	}
+	return true;
+}
+
+void
+fuzz_check_feed(const struct http_out *out, enum http_event ev, const char *buf,
+    size_t len, size_t used)
+{
+	FUZZ_CHECK(used <= len);
+	if (ev == HTTP_BODY || ev == HTTP_DONE)
+		FUZZ_CHECK(
+		    out->len == 0 ||
+		    (out->data >= buf && out->data + out->len <= buf + used));
+}
+
+bool
 fuzz_is_token(const char *s, size_t n)
 {
 	static const char extra[] = "!#$%&'*+-.^_`|~";
