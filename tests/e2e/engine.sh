@@ -1,7 +1,7 @@
 #!/bin/bash
 # The built-in engine under load and abuse, end to end: `run --engine
 # builtin` in the foreground, raw-socket clients (tests/support/raw_client.py)
-# and curl as the VMs, tests/support/fake_agent.py or big_agent.py as the
+# and curl as the VMs, tests/support/fake_agent.py as the
 # metadata agent on a unix socket. Each case has its own state directory,
 # port, agent and engine, and stops exactly the processes it started.
 #
@@ -14,10 +14,9 @@
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-BIG_AGENT=$SRC/tests/support/big_agent.py
 WAIT_MAX=150 # polls of 0.1 s: 15 s for any process to start or stop (ASan)
 
-for need in "$AGENT" "$BIG_AGENT" "$CLIENT"; do
+for need in "$AGENT" "$CLIENT"; do
 	if [ ! -f "$need" ]; then
 		fail "prerequisites" "$need is missing"
 		finish
@@ -39,9 +38,9 @@ NO_QUARANTINE=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0:thread_local_q
 # One case: case_begin/case_end, agent_start MODE [ARGS], BG_PIDS and the
 # engine in PROXY_PID come from lib.sh; only processes we started, by pid.
 
-# big_agent_start ARGS: big_agent.py on SOCK, recording to REC.
+# big_agent_start ARGS: fake_agent.py --mode burst on SOCK, recording to REC.
 big_agent_start() {
-	agent_run "$BIG_AGENT" "$@"
+	agent_start burst "$@"
 }
 
 # engine_start ARGS: the built-in engine in the foreground (of a
@@ -463,7 +462,7 @@ if [ "$IS_ROOT" -ne 1 ] && [ "$hard" != unlimited ] && [ "$hard" -lt 4096 ]; the
 	skip "maxconn, soft fd limit 1024" "hard RLIMIT_NOFILE is $hard, 4096 needed"
 else
 	case_begin "maxconn" && {
-		# big_agent.py: a backlog of 4096, so the agent is not what limits.
+		# The burst agent: a backlog of 4096, so the agent is not what limits.
 		if big_agent_start --backlog 4096 --delay 1.5 && engine_start; then
 			burst "$CASE"
 			engine_stop

@@ -20,12 +20,24 @@ body, size of the head) as one JSON line in --record. Modes:
            /rst... gets part of a response and then a reset (SO_LINGER 0),
            /slowbody... has its body read at --rate bytes/s. --status FILE
            holds the number of connections open at any moment.
+  burst    like normal, for bursts and big answers: waits --delay seconds
+           (default 0 here) before answering; --big-response BYTES answers
+           with a body of BYTES bytes, written as fast as the socket takes
+           it; the listen backlog is --backlog (4096 here) and the fd limit
+           is raised, so a burst of connections tests the proxy, not us.
+           Each record also has "active", how many connections the agent
+           held at that moment, and "peak", the most it ever held (a
+           connection counts from accept to just before the answer is
+           written, so a proxy's next connection never overlaps the one it
+           just finished).
 Prints "ready" on stdout once it accepts. Ends on SIGTERM or SIGINT.
 """
 import argparse
 import hashlib
 import json
+import errno
 import os
+import resource
 import signal
 import socket
 import struct
@@ -35,6 +47,7 @@ import time
 
 HEAD_MAX = 65536
 RAW_MAX = 65536  # attack mode keeps at most this much of a body verbatim
+BLOCK = b"x" * 65536
 
 
 def parse_head(head):
@@ -98,8 +111,31 @@ class Agent:
         finally:
             conn.close()
 
+    def accepted(self):
+        """A connection was just accepted (before its thread starts)."""
+
     def handle(self, conn):
         conn.settimeout(30)
+        entry = self.read(conn)
+        if entry is None:
+            return
+        self.record(entry)
+        if self.args.mode == "slow":
+            time.sleep(self.args.delay)
+        payload = json.dumps(entry).encode()
+        if self.args.mode == "close":
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n"
+                         b"\r\n" + payload[:10])
+            return
+        self.answer(conn, payload)
+
+    def answer(self, conn, payload):
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json"
+                     b"\r\nContent-Length: " + str(len(payload)).encode() +
+                     b"\r\nConnection: close\r\n\r\n" + payload)
+
+    def read(self, conn):
+        """One request, as the record's entry; None at EOF before a head."""
         if self.args.mode == "neutron":
             data = conn.recv(4096)
             head, sep, rest = data.partition(b"\r\n\r\n")
@@ -110,7 +146,7 @@ class Agent:
             while b"\r\n\r\n" not in data and len(data) < HEAD_MAX:
                 chunk = conn.recv(65536)
                 if not chunk:
-                    return
+                    return None
                 data += chunk
             head, _, rest = data.partition(b"\r\n\r\n")
             truncated = False
@@ -118,21 +154,63 @@ class Agent:
         method, path, version, headers = parse_head(head)
         if body is None:
             body = read_body(conn, rest, headers)
-        entry = {"method": method, "path": path, "version": version,
-                 "headers": headers, "head_bytes": len(head) + 4,
-                 "truncated": truncated,
-                 "body_bytes": len(body)}
-        self.record(entry)
-        if self.args.mode == "slow":
-            time.sleep(self.args.delay)
-        payload = json.dumps(entry).encode()
-        if self.args.mode == "close":
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n"
-                         b"\r\n" + payload[:10])
+        return {"method": method, "path": path, "version": version,
+                "headers": headers, "head_bytes": len(head) + 4,
+                "truncated": truncated,
+                "body_bytes": len(body)}
+
+
+class BurstAgent(Agent):
+    """--mode burst: see the module's description."""
+
+    def __init__(self, args):
+        super().__init__(args)
+        self.active = 0
+        self.peak = 0
+
+    def count(self, delta):
+        with self.lock:
+            self.active += delta
+            self.peak = max(self.peak, self.active)
+            return self.active
+
+    def accepted(self):
+        self.count(1)
+
+    def serve(self, conn):
+        held = [True]
+        try:
+            self.burst(conn, held)
+        except OSError:
+            pass
+        finally:
+            if held[0]:
+                self.count(-1)
+            conn.close()
+
+    def burst(self, conn, held):
+        conn.settimeout(60)
+        entry = self.read(conn)
+        if entry is None:
             return
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json"
-                     b"\r\nContent-Length: " + str(len(payload)).encode() +
-                     b"\r\nConnection: close\r\n\r\n" + payload)
+        entry["active"] = self.count(0)
+        entry["peak"] = self.peak
+        self.record(entry)
+        if self.args.delay > 0:
+            time.sleep(self.args.delay)
+        held[0] = False
+        self.count(-1)
+        n = self.args.big_response
+        if n == 0:
+            self.answer(conn, json.dumps(entry).encode())
+            return
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: "
+                     b"application/octet-stream\r\nContent-Length: " +
+                     str(n).encode() + b"\r\nConnection: close\r\n\r\n")
+        while n > 0:
+            k = min(n, len(BLOCK))
+            conn.sendall(BLOCK[:k])
+            n -= k
 
 
 class Bad(Exception):
@@ -334,15 +412,32 @@ def main():
     ap.add_argument("--record")
     ap.add_argument("--mode", default="normal",
                     choices=["normal", "neutron", "slow", "close",
-                             "attack"])
-    ap.add_argument("--delay", type=float, default=5.0)
+                             "attack", "burst"])
+    ap.add_argument("--delay", type=float,
+                    help="seconds; default 5, 0 in burst mode")
+    ap.add_argument("--big-response", type=int, default=0,
+                    help="burst mode: answer with a body of this many bytes")
+    ap.add_argument("--backlog", type=int,
+                    help="listen backlog; default 128, attack 1024, "
+                    "burst 4096")
     ap.add_argument("--rate", type=float, default=1048576.0,
                     help="attack mode: /slowbody bytes per second")
     ap.add_argument("--idle", type=float, default=2.0,
                     help="attack mode: end a connection idle this long")
     ap.add_argument("--status", help="attack mode: open connections here")
     args = ap.parse_args()
+    if args.delay is None:
+        args.delay = 0.0 if args.mode == "burst" else 5.0
+    if args.backlog is None:
+        args.backlog = {"attack": 1024, "burst": 4096}.get(args.mode, 128)
 
+    if args.mode == "burst":
+        # One descriptor per connection held: as many as we may have.
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard == resource.RLIM_INFINITY or hard > soft:
+            resource.setrlimit(resource.RLIMIT_NOFILE,
+                               (hard if hard != resource.RLIM_INFINITY
+                                else max(soft, 65536), hard))
     try:
         os.unlink(args.socket)
     except FileNotFoundError:
@@ -350,15 +445,24 @@ def main():
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     srv.bind(args.socket)
     os.chmod(args.socket, 0o666)
-    srv.listen(1024 if args.mode == "attack" else 128)
+    srv.listen(args.backlog)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    agent = AttackAgent(args) if args.mode == "attack" else Agent(args)
+    agent = {"attack": AttackAgent, "burst": BurstAgent}.get(
+        args.mode, Agent)(args)
     if args.mode == "attack":
         agent.count(0)
     print("ready", flush=True)
     try:
         while True:
-            conn, _ = srv.accept()
+            try:
+                conn, _ = srv.accept()
+            except OSError as e:
+                if e.errno not in (errno.EMFILE, errno.ENFILE, errno.EAGAIN,
+                                   errno.ENOBUFS, errno.ENOMEM):
+                    raise
+                time.sleep(0.05)  # out of descriptors: they come back
+                continue
+            agent.accepted()
             threading.Thread(target=agent.serve, args=(conn,),
                              daemon=True).start()
     except (KeyboardInterrupt, SystemExit):
