@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@ static char log_id[40];
 static bool log_debug_on;
 static bool log_stderr = true;
 static bool log_syslog;
+static int log_facility = LOG_USER;
 static int log_fd = -1;
 static char log_path[4096];
 
@@ -82,14 +84,47 @@ log_to_file(const char *path)
 }
 
 int
+log_file_chown(uid_t uid, gid_t gid)
+{
+	struct stat st;
+
+	if (log_fd < 0 || geteuid() != 0 || uid == 0)
+		return 0;
+	if (fstat(log_fd, &st) < 0)
+		return -errno;
+	/*
+	 * Only a file that is ours and nothing else's: a hard link planted in
+	 * the log directory would hand another file to the proxy's account.
+	 */
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    (st.st_uid != 0 && st.st_uid != uid))
+		return -EPERM;
+	if (fchown(log_fd, uid, gid) < 0 ||
+	    fchmod(log_fd, st.st_mode & 0640) < 0)
+		return -errno;
+	return 0;
+}
+
+int
 log_reopen(void)
 {
 	char path[sizeof(log_path)];
+	struct stat old, out;
+	bool stdio;
+	int r;
 
 	if (log_fd < 0 || log_path[0] == '\0')
 		return 0;
+	/* A daemon's stdout and stderr are the log file: they follow it. */
+	stdio = fstat(log_fd, &old) == 0 && fstat(STDERR_FILENO, &out) == 0 &&
+	        old.st_dev == out.st_dev && old.st_ino == out.st_ino;
 	memcpy(path, log_path, sizeof(path));
-	return log_to_file(path);
+	r = log_to_file(path);
+	if (r == 0 && stdio) {
+		(void)dup2(log_fd, STDOUT_FILENO);
+		(void)dup2(log_fd, STDERR_FILENO);
+	}
+	return r;
 }
 
 int
@@ -111,8 +146,31 @@ log_to_syslog(const char *facility)
 	for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
 		if (strcasecmp(name, facilities[i].name) == 0)
 			fac = facilities[i].facility;
-	openlog(log_ident, LOG_PID, fac);
+	log_facility = fac;
 	log_syslog = true;
+	log_syslog_resume();
+}
+
+/*
+ * libc owns the syslog socket, and closing its descriptor behind its back
+ * is what kills a daemon on a node where /dev/log listens: the number is
+ * reused (by the event loop, a listener), and libc's next failed send
+ * closes that instead. So whoever closes descriptors suspends syslog
+ * first and resumes after. LOG_NDELAY connects now, while /dev/log can
+ * still be reached (before a privilege drop or a namespace change).
+ */
+void
+log_syslog_suspend(void)
+{
+	if (log_syslog)
+		closelog();
+}
+
+void
+log_syslog_resume(void)
+{
+	if (log_syslog)
+		openlog(log_ident, LOG_PID | LOG_NDELAY, log_facility);
 }
 
 void

@@ -9,6 +9,7 @@
 #define NMP_LOG_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 void log_init(const char *ident);
 void log_set_debug(bool on);
@@ -23,11 +24,27 @@ void log_set_id(const char *id);
 int log_to_file(const char *path);
 int log_file_fd(void);
 
+/*
+ * Give the log file to the account a root process is about to drop to
+ * (owner uid:gid, mode 0640 at most), so that it can still open the file
+ * again on SIGHUP after the drop. Only a regular file with one link,
+ * owned by root or uid already: else -EPERM. 0 when nothing is to do.
+ */
+int log_file_chown(uid_t uid, gid_t gid);
+
 /* Open the log file again (after rotation: SIGHUP). 0 or -errno. */
 int log_reopen(void);
 
 /* Also write to syslog with this facility name (validate_facility()). */
 void log_to_syslog(const char *facility);
+
+/*
+ * The syslog socket belongs to libc: close it before closing descriptors
+ * wholesale (closelog()), and connect it again after. No-ops without
+ * syslog.
+ */
+void log_syslog_suspend(void);
+void log_syslog_resume(void);
 
 /* Stop writing to stderr (a daemon's stderr is /dev/null). */
 void log_quiet_stderr(void);

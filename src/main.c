@@ -45,6 +45,12 @@ main(int argc, char *argv[])
 		return EX_OSERR;
 	umask(077);
 	(void)signal(SIGPIPE, SIG_IGN);
+	/*
+	 * SIGHUP asks a serving proxy to reopen its log (logrotate sends it
+	 * to every process of this name): it must not end a status, a stop or
+	 * a start in progress. The engine handles it; an exec resets it.
+	 */
+	(void)signal(SIGHUP, SIG_IGN);
 	log_init(base != NULL ? base + 1 : prog);
 
 	/* Started as haproxy (a symlink), or the haproxy and audit commands. */
