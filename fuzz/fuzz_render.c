@@ -92,9 +92,9 @@ static const struct shape shapes[] = {
         false},
     {"", false},
     {"listen listener", true},
-    {"    bind " V4 ":" N, false},
-    {"    bind [" V6 "]:" N, false},
-    {"    bind [" V6 "]:" N " interface " I, false},
+    {"    bind fd@5 name " V4 ":" N, false},
+    {"    bind fd@5 name [" V6 "]:" N, false},
+    {"    bind fd@6 name [" V6 "]:" N "%" I, false},
     {"    http-request track-sc0 src table base_rate_limiter", false},
     {"    http-request track-sc1 src table burst_rate_limiter", false},
     {"    http-request deny deny_status 429 if "
@@ -245,11 +245,11 @@ check_config(const struct options *o, const char *user, const char *group,
 	WANT("    http-request set-header %s %s", render_id_header(o), o->id);
 	WANT("    log         /dev/log local0 %s", o->debug ? "debug" : "info");
 	if (o->bind_v6)
-		WANT("    bind [%s]:%u", o->bind_address, o->port);
+		WANT("    bind fd@5 name [%s]:%u", o->bind_address, o->port);
 	else
-		WANT("    bind %s:%u", o->bind_address, o->port);
+		WANT("    bind fd@5 name %s:%u", o->bind_address, o->port);
 	if (o->bind_address_v6[0] != '\0')
-		WANT("    bind [%s]:%u interface %s", o->bind_address_v6,
+		WANT("    bind fd@6 name [%s]:%u%%%s", o->bind_address_v6,
 		    o->port, o->bind_interface);
 	else
 		FUZZ_CHECK(seen_shape[34] == 0);

@@ -14,6 +14,7 @@
 #include "identity.h"
 #include "launch.h"
 #include "lifecycle.h"
+#include "listener.h"
 #include "notify.h"
 #include "pidfile.h"
 #include "log.h"
@@ -347,12 +348,6 @@ lock_pidfile(const struct options *o, struct pidfile *pf)
 		return commands_exit_for(r, true);
 	}
 	r = pidfile_lock(pf);
-	if (r == -EINPROGRESS) {
-		log_err("not stopping: the proxy of pidfile '%s' is still "
-		        "starting; try again",
-		    o->pid_file);
-		return EX_TEMPFAIL;
-	}
 	if (r == -EAGAIN) {
 		(void)pidfile_read(pf, &pid);
 		if (pid != 0)
@@ -450,28 +445,121 @@ exit_for_engine(const struct launch_failure *f)
 	return exit_for_launch(f);
 }
 
+/* The listen() backlog: haproxy's maxconn, which it also uses. */
+static int
+backlog_of(const struct options *o)
+{
+	return o->maxconn > 0 && o->maxconn <= 65535 ? (int)o->maxconn : 1024;
+}
+
+/*
+ * Bind the listeners of o in the current network namespace, for either
+ * engine: fds[0] on --bind-address, fds[1] on --bind-address-v6 when set.
+ * On failure nothing stays open and *f names the listener.
+ */
+static int
+open_listeners(
+    const struct options *o, int *fds, int *n, struct launch_failure *f)
+{
+	int r;
+
+	*n = 0;
+	r = listener_open(
+	    o->bind_address, o->port, NULL, backlog_of(o), &fds[0]);
+	if (r < 0)
+		goto fail;
+	*n = 1;
+	if (o->bind_address_v6[0] == '\0')
+		return 0;
+	r = listener_open(o->bind_address_v6, o->port, o->bind_interface,
+	    backlog_of(o), &fds[1]);
+	if (r < 0) {
+		(void)close(fds[0]);
+		fds[0] = -1;
+		goto fail;
+	}
+	*n = 2;
+	return 0;
+fail:
+	f->stage = LAUNCH_BIND;
+	f->err = -r;
+	f->which = *n;
+	*n = 0;
+	return r;
+}
+
+/*
+ * The words after a failed step, naming its object: " 127.0.0.1 port
+ * 9697" for a listener, " /run/netns/NAME" for a namespace, else "".
+ */
+static const char *
+failure_object(const struct options *o, const char *netns,
+    const struct launch_failure *f, char *buf, size_t len)
+{
+	int n = 0;
+
+	if (f->stage == LAUNCH_BIND && f->which == 0)
+		n = snprintf(buf, len, " on %s%s%s port %u",
+		    o->bind_v6 ? "[" : "", o->bind_address,
+		    o->bind_v6 ? "]" : "", o->port);
+	else if (f->stage == LAUNCH_BIND)
+		n = snprintf(buf, len, " on [%s]%%%s port %u",
+		    o->bind_address_v6, o->bind_interface, o->port);
+	else if (f->stage == LAUNCH_NETNS_OPEN ||
+	         f->stage == LAUNCH_NETNS_ENTER)
+		n = snprintf(buf, len, " %s", netns);
+	else
+		buf[0] = '\0';
+	if (n < 0 || (size_t)n >= len)
+		buf[0] = '\0';
+	return buf;
+}
+
+static void
+log_start_failure(const struct options *o, const char *engine,
+    const char *netns, const struct launch_failure *f, const char *what)
+{
+	char obj[PATH_MAX + 64];
+
+	log_err("cannot start %s for %s: %s%s%s%s: %s", engine, o->id,
+	    launch_stage_name(f->stage),
+	    failure_object(o, netns, f, obj, sizeof(obj)),
+	    what[0] != '\0' ? ": " : "", what, strerror(f->err));
+}
+
 /*
  * The steps of the built-in engine's process, in the daemon when
- * daemonized: namespace, bind, drop privileges, pid, serve.
+ * daemonized: namespace, bind, drop privileges, pid, serve. A clean stop
+ * removes the pidfile (when the dropped account may: else empties it).
  */
 static int
 serve_builtin(const struct options *o, const struct names *nm,
     const char *netns, struct pidfile *pf, int report)
 {
-	struct launch_failure f = {0, 0};
+	struct launch_failure f = {0, 0, 0};
 	const char *what = "";
 	struct engine_ctx *e = NULL;
-	int r;
+	int fds[LAUNCH_LISTEN_MAX] = {-1, -1};
+	int nfds = 0, r;
 
 	int keep[4] = {pf->fd, pf->dirfd, report, log_file_fd()};
 
-	/* No exec here: what the caller left open must not stay with us. */
+	/*
+	 * No exec here: what the caller left open must not stay with us. The
+	 * syslog socket is libc's: it is closed and connected again around
+	 * this, never closed behind libc's back.
+	 */
+	log_syslog_suspend();
 	launch_close_fds_except(keep, 4);
+	log_syslog_resume();
 	if (netns[0] != '\0' && launch_enter_netns(netns, &f) < 0)
 		goto fail;
-	e = engine_new(o, &r, &what);
+	if (open_listeners(o, fds, &nfds, &f) < 0)
+		goto fail;
+	/* Listening from here: connections wait in the backlog. */
+	e = engine_new(o, fds, nfds, &r, &what);
 	if (e == NULL) {
-		f.stage = LAUNCH_BIND;
+		f.stage = LAUNCH_ENGINE;
 		f.err = -r;
 		goto fail;
 	}
@@ -496,12 +584,16 @@ serve_builtin(const struct options *o, const struct names *nm,
 	    o->bind_address, o->port,
 	    o->bind_address_v6[0] != '\0' ? " and " : "", o->bind_address_v6,
 	    o->socket_path);
-	/* Listening since engine_new(): connections wait in the backlog. */
 	if (report < 0)
 		notify_ready("serving");
 	r = engine_run(e);
 	engine_free(e);
-	if (pf->fd >= 0)
+	/*
+	 * Stopped: status says "not running", not "dead". An account that
+	 * may not write the pidfile's directory empties the file instead,
+	 * which status reads the same way.
+	 */
+	if (pf->fd >= 0 && pidfile_unlink(pf) < 0)
 		(void)pidfile_clear(pf);
 	return r < 0 ? EX_OSERR : 0;
 fail:
@@ -510,9 +602,7 @@ fail:
 		launch_daemon_ready(report, &f);
 		return exit_for_engine(&f);
 	}
-	log_err("cannot start the built-in engine for %s: %s%s%s: %s", o->id,
-	    launch_stage_name(f.stage), what[0] != '\0' ? ": " : "", what,
-	    strerror(f.err));
+	log_start_failure(o, "the built-in engine", netns, &f, what);
 	return exit_for_engine(&f);
 }
 
@@ -520,7 +610,7 @@ static int
 run_builtin(const struct options *o)
 {
 	struct pidfile pf = PIDFILE_INIT;
-	struct launch_failure f = {0, 0};
+	struct launch_failure f = {0, 0, 0};
 	char netns[PATH_MAX] = "";
 	struct names nm;
 	int code, report = -1, r;
@@ -537,6 +627,14 @@ run_builtin(const struct options *o)
 	code = resolve_names(o, &nm);
 	if (code != 0)
 		goto out;
+	/* After the drop the proxy's account must be able to reopen it. */
+	r = log_file_chown(nm.uid, nm.gid);
+	if (r < 0)
+		log_warn("cannot give the log file to user %s: %s; it cannot "
+		         "be reopened on SIGHUP after dropping privileges",
+		    nm.user,
+		    r == -EPERM ? "not a regular file of ours with one link"
+		                : strerror(-r));
 	/* A haproxy config may name no pidfile (the haproxy command). */
 	if (o->pid_file[0] != '\0') {
 		code = lock_pidfile(o, &pf);
@@ -551,9 +649,8 @@ run_builtin(const struct options *o)
 			goto out;
 		}
 		if (r < 0) {
-			log_err(
-			    "cannot start the built-in engine for %s: %s: %s",
-			    o->id, launch_stage_name(f.stage), strerror(f.err));
+			log_start_failure(
+			    o, "the built-in engine", netns, &f, "");
 			code = exit_for_engine(&f);
 			goto out;
 		}
@@ -571,14 +668,15 @@ cmd_run(const struct options *o)
 {
 	struct pidfile pf = PIDFILE_INIT;
 	struct strbuf text = STRBUF_INIT;
-	struct launch_failure f = {0, 0};
+	struct launch_failure f = {0, 0, 0};
 	struct launch_spec spec;
-	char path[PATH_MAX], haproxy[PATH_MAX];
-	int dfd = -1, code, r;
+	char path[PATH_MAX], haproxy[PATH_MAX], netns[PATH_MAX] = "";
+	int dfd = -1, code, r, i;
 	bool locked = false, made_dir = false;
 
 	if (o->engine == ENGINE_BUILTIN)
 		return run_builtin(o);
+	memset(&spec, 0, sizeof(spec));
 	code = setup_logging(o);
 	if (code != 0)
 		return code;
@@ -587,12 +685,11 @@ cmd_run(const struct options *o)
 	 * then the lock, before anything is written: a second start must
 	 * not touch the running one.
 	 */
-	memset(&spec, 0, sizeof(spec));
 	code = find_haproxy(o, haproxy, sizeof(haproxy));
 	if (code != 0)
 		goto out;
 	if (o->netns[0] != '\0') {
-		code = netns_path(o, spec.netns_path, sizeof(spec.netns_path));
+		code = netns_path(o, netns, sizeof(netns));
 		if (code != 0)
 			goto out;
 	}
@@ -607,6 +704,16 @@ cmd_run(const struct options *o)
 	if (code != 0)
 		goto out;
 	locked = true;
+	/*
+	 * haproxy serves the listeners we bind (bind fd@N): in the namespace,
+	 * before the config is written, so a busy address changes nothing.
+	 */
+	if ((netns[0] != '\0' && launch_enter_netns(netns, &f) < 0) ||
+	    open_listeners(o, spec.listen_fds, &spec.nlisten, &f) < 0) {
+		log_start_failure(o, "haproxy", netns, &f, "");
+		code = exit_for_engine(&f);
+		goto out;
+	}
 	code = write_config(o, dfd, &text, path);
 	if (code != 0)
 		goto out;
@@ -619,24 +726,34 @@ cmd_run(const struct options *o)
 	    o->netns[0] != '\0' ? " in network namespace " : "", o->netns,
 	    o->daemonize ? " as a daemon" : "");
 	/*
-	 * In the foreground haproxy takes our pid, but not our environment,
-	 * and says nothing itself: everything we can check has passed, which
-	 * is all READY=1 can mean here (haproxy's own failure to bind ends
+	 * The listeners queue clients from here on, and haproxy takes our pid
+	 * in the foreground: READY=1 is true now (haproxy's own failure ends
 	 * the process, and a service with it).
 	 */
 	if (!o->daemonize)
 		notify_ready("starting haproxy");
+	/* haproxy gets no descriptor of ours but the listeners and the lock. */
+	log_syslog_suspend();
 	r = launch_haproxy(&spec, &f);
+	log_syslog_resume();
 	if (r == 0)
 		goto out; /* the daemon is haproxy now */
-	log_err("cannot start haproxy for %s: %s%s%s: %s", o->id,
-	    launch_stage_name(f.stage), f.stage == LAUNCH_NETNS_OPEN ? " " : "",
-	    f.stage == LAUNCH_NETNS_OPEN ? spec.netns_path : "",
-	    strerror(f.err));
-	code = exit_for_launch(&f);
+	if (!o->daemonize &&
+	    (f.stage == LAUNCH_EXEC || f.stage == LAUNCH_STDIO)) {
+		/* Rearranged for haproxy: only these are ours now. */
+		pf.fd = LAUNCH_LOCK_FD;
+		pf.dirfd = -1;
+		dfd = -1;
+		for (i = 0; i < spec.nlisten; i++)
+			spec.listen_fds[i] = LAUNCH_LISTEN_FD + i;
+	}
+	log_start_failure(o, "haproxy", netns, &f, "");
+	code = exit_for_engine(&f);
 	/* Not started: the config of a proxy that does not run goes. */
 	(void)remove_config(o, false);
 out:
+	for (i = 0; i < spec.nlisten; i++)
+		(void)close(spec.listen_fds[i]);
 	/* A pidfile this start made and locked goes with it. */
 	if (code != 0 && locked && pf.created && pf.dirfd >= 0)
 		(void)pidfile_unlink(&pf);
@@ -659,6 +776,7 @@ cmd_check(const struct options *o)
 	char name[CONFIG_NAME_MAX], path[PATH_MAX];
 	char *argv[6];
 	sigset_t old;
+	int fds[LAUNCH_LISTEN_MAX], nfds = 0;
 	int dfd = -1, code, status = 0, r;
 	bool made = false;
 
@@ -697,7 +815,17 @@ cmd_check(const struct options *o)
 	argv[3] = arg_file;
 	argv[4] = path;
 	argv[5] = NULL;
-	r = launch_run_wait(argv, &status);
+	/* The config names its listeners as bind fd@N: give it stand-ins. */
+	r = listener_placeholder(o->bind_address, &fds[0]);
+	if (r >= 0)
+		nfds = 1;
+	if (r >= 0 && o->bind_address_v6[0] != '\0') {
+		r = listener_placeholder(o->bind_address_v6, &fds[1]);
+		if (r >= 0)
+			nfds = 2;
+	}
+	if (r >= 0)
+		r = launch_run_wait(argv, fds, nfds, &status);
 	if (r < 0) {
 		log_err("cannot run '%s': %s", haproxy, strerror(-r));
 		code = EX_OSERR;
@@ -705,6 +833,8 @@ cmd_check(const struct options *o)
 	}
 	code = verdict(o, haproxy, status);
 out:
+	while (nfds > 0)
+		(void)close(fds[--nfds]);
 	if (dfd >= 0) {
 		(void)safefile_remove(dfd, name);
 		(void)close(dfd);
@@ -761,6 +891,12 @@ cmd_stop(const struct options *o)
 	int r;
 
 	r = lifecycle_stop(o->pid_file, o->id, o->stop_timeout, &res);
+	if (r == -EINPROGRESS) {
+		log_err("not stopping: the proxy of pidfile '%s' is still "
+		        "starting; try again",
+		    o->pid_file);
+		return EX_TEMPFAIL;
+	}
 	if (r == -ESTALE) {
 		log_err("not stopping: pidfile '%s' is locked, but the pid in "
 		        "it is not the proxy for %s; nothing was signalled",
@@ -783,6 +919,9 @@ cmd_stop(const struct options *o)
 	if (res.pid != 0)
 		log_info("stopped pid %d%s", (int)res.pid,
 		    res.killed ? " with SIGKILL" : "");
+	/* Success for LSB, but say it: a wrong --pid-file shows here. */
+	if (res.absent)
+		log_err("not running: no pidfile at '%s'", o->pid_file);
 	return remove_config(o, true);
 }
 

@@ -106,20 +106,30 @@ close_from(int lowest)
 		(void)close(fd);
 }
 
+static int place_fds(
+    const int *src, const int *dst, const bool *cloexec, size_t n);
+
 /* Between fork and exec: async-signal-safe calls only. */
 static void
-child_exec(char *const argv[])
+child_exec(char *const argv[], const int *fds, int nfds)
 {
+	int dst[LAUNCH_LISTEN_MAX];
+	bool cloexec[LAUNCH_LISTEN_MAX] = {false};
+	int i;
+
 	reset_signals();
-	if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+	if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0 || nfds > LAUNCH_LISTEN_MAX)
 		_exit(126);
-	close_from(3);
+	for (i = 0; i < nfds; i++)
+		dst[i] = LAUNCH_LISTEN_FD + i;
+	if (place_fds(fds, dst, cloexec, (size_t)nfds) < 0)
+		_exit(126);
 	execve(argv[0], argv, launch_clean_env);
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
 int
-launch_run_wait(char *const argv[], int *status_out)
+launch_run_wait(char *const argv[], const int *fds, int nfds, int *status_out)
 {
 	pid_t pid, w;
 	int status = 0;
@@ -128,7 +138,7 @@ launch_run_wait(char *const argv[], int *status_out)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0)
-		child_exec(argv);
+		child_exec(argv, fds, nfds);
 	do {
 		w = waitpid(pid, &status, 0);
 	} while (w < 0 && errno == EINTR);
@@ -158,9 +168,10 @@ launch_release_signals(const sigset_t *old)
 	(void)sigprocmask(SIG_SETMASK, old, NULL);
 }
 
-/* Descriptors a started haproxy keeps: 0-2, the pidfile lock, nothing else. */
-#define LOCK_FD 3
+/* A daemon's report pipe, closed by the exec: EOF means haproxy runs. */
 #define REPORT_FD 4
+/* Where descriptors wait while the low numbers are rearranged. */
+#define PARK_FD 16
 
 const char *
 launch_stage_name(int stage)
@@ -184,6 +195,8 @@ launch_stage_name(int stage)
 		return "binding the listeners";
 	case LAUNCH_PRIVILEGES:
 		return "dropping privileges";
+	case LAUNCH_ENGINE:
+		return "setting up the engine";
 	default:
 		return "starting haproxy";
 	}
@@ -215,35 +228,83 @@ exec_arg(const char *s)
 }
 
 /*
- * The last steps before haproxy, in the process that becomes it. Only
- * async-signal-safe calls: in the daemon this runs after fork.
+ * Put src[i] at dst[i] (close-on-exec where cloexec[i]) and close every
+ * other descriptor above 2. Through numbers above PARK_FD first, so that no
+ * move overwrites a descriptor still to be moved. Async-signal-safe.
  */
 static int
-final_steps(const struct launch_spec *s, int lock_fd, int keep_report,
+place_fds(const int *src, const int *dst, const bool *cloexec, size_t n)
+{
+	int parked[LAUNCH_LISTEN_MAX + 2];
+	int hi = 2, fd;
+	size_t i;
+	bool wanted;
+
+	if (n > sizeof(parked) / sizeof(parked[0]))
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		parked[i] = fcntl(src[i], F_DUPFD_CLOEXEC, PARK_FD);
+		if (parked[i] < 0)
+			return -errno;
+	}
+	for (i = 0; i < n; i++) {
+		if (dup3(parked[i], dst[i], cloexec[i] ? O_CLOEXEC : 0) < 0)
+			return -errno;
+		if (dst[i] > hi)
+			hi = dst[i];
+	}
+	for (fd = 3; fd < hi; fd++) {
+		wanted = false;
+		for (i = 0; i < n; i++)
+			wanted = wanted || dst[i] == fd;
+		if (!wanted)
+			(void)close(fd);
+	}
+	close_from(hi + 1);
+	return 0;
+}
+
+/*
+ * The last steps before haproxy, in the process that becomes it; report is
+ * the daemon's report pipe, -1 in the foreground. Only async-signal-safe
+ * calls: in the daemon this runs after fork. On failure *report_out is
+ * where the report pipe is now.
+ */
+static int
+final_steps(const struct launch_spec *s, int report, int *report_out,
     struct launch_failure *f)
 {
 	static char arg_f[] = "-f";
 	struct pidfile pf = *s->pidfile;
+	int src[LAUNCH_LISTEN_MAX + 2], dst[LAUNCH_LISTEN_MAX + 2];
+	bool cloexec[LAUNCH_LISTEN_MAX + 2];
 	char *argv[4];
-	int err;
+	size_t n = 0;
+	int err, i;
 
-	if (s->netns_path[0] != '\0') {
-		err = launch_enter_netns(s->netns_path, f);
-		if (err < 0)
-			return err;
-	}
-	pf.fd = lock_fd;
+	*report_out = report;
 	if (pidfile_write(&pf, getpid()) < 0)
 		return failed(f, LAUNCH_PIDFILE, EIO);
 	/* The lock must outlive us: it is what status and stop look at. */
-	if (lock_fd == LOCK_FD) {
-		if (fcntl(LOCK_FD, F_SETFD, 0) < 0)
-			return failed(f, LAUNCH_PIDFILE, errno);
-	} else if (dup2(lock_fd, LOCK_FD) < 0) {
-		return failed(f, LAUNCH_PIDFILE, errno);
+	src[n] = s->pidfile->fd;
+	dst[n] = LAUNCH_LOCK_FD;
+	cloexec[n++] = false;
+	if (report >= 0) {
+		src[n] = report;
+		dst[n] = REPORT_FD;
+		cloexec[n++] = true;
+	}
+	for (i = 0; i < s->nlisten && i < LAUNCH_LISTEN_MAX; i++) {
+		src[n] = s->listen_fds[i];
+		dst[n] = LAUNCH_LISTEN_FD + i;
+		cloexec[n++] = false;
 	}
 	reset_signals();
-	close_from(keep_report ? REPORT_FD + 1 : LOCK_FD + 1);
+	err = place_fds(src, dst, cloexec, n);
+	if (err < 0)
+		return failed(f, LAUNCH_STDIO, -err);
+	if (report >= 0)
+		*report_out = REPORT_FD;
 	argv[0] = exec_arg(s->haproxy);
 	argv[1] = arg_f;
 	argv[2] = exec_arg(s->config);
@@ -251,7 +312,7 @@ final_steps(const struct launch_spec *s, int lock_fd, int keep_report,
 	execve(s->haproxy, argv, launch_clean_env);
 	err = errno;
 	/* Not running after all: a pid in the file would be a lie. */
-	pf.fd = LOCK_FD;
+	pf.fd = LAUNCH_LOCK_FD;
 	(void)pidfile_clear(&pf);
 	return failed(f, LAUNCH_EXEC, err);
 }
@@ -331,8 +392,7 @@ launch_enter_netns(const char *path, struct launch_failure *f)
 static void
 daemon_child(const struct launch_spec *s, int report)
 {
-	struct launch_failure f = {LAUNCH_FORK, 0};
-	int lock_hi, report_hi;
+	struct launch_failure f = {LAUNCH_FORK, 0, 0};
 	pid_t pid;
 
 	if (setsid() < 0) {
@@ -350,19 +410,7 @@ daemon_child(const struct launch_spec *s, int report)
 		failed(&f, LAUNCH_STDIO, errno);
 		goto report;
 	}
-	/*
-	 * The lock goes to fd 3 and the report pipe to fd 4, which the exec
-	 * closes; through high numbers first so neither overwrites the other.
-	 */
-	lock_hi = fcntl(s->pidfile->fd, F_DUPFD_CLOEXEC, 16);
-	report_hi = fcntl(report, F_DUPFD_CLOEXEC, 16);
-	if (lock_hi < 0 || report_hi < 0 || dup2(lock_hi, LOCK_FD) < 0 ||
-	    dup3(report_hi, REPORT_FD, O_CLOEXEC) < 0) {
-		failed(&f, LAUNCH_STDIO, errno);
-		goto report;
-	}
-	report = REPORT_FD;
-	(void)final_steps(s, LOCK_FD, 1, &f);
+	(void)final_steps(s, report, &report, &f);
 report:
 	(void)!write(report, &f, sizeof(f));
 	_exit(1);
@@ -395,7 +443,7 @@ await_report(pid_t pid, int rfd, bool eof_is_ready, struct launch_failure *f)
 int
 launch_daemon(int log_fd, int *report, struct launch_failure *f)
 {
-	struct launch_failure fail = {LAUNCH_FORK, 0};
+	struct launch_failure fail = {LAUNCH_FORK, 0, 0};
 	int p[2], r;
 	pid_t pid;
 
@@ -439,7 +487,7 @@ report:
 void
 launch_daemon_ready(int report, const struct launch_failure *f)
 {
-	struct launch_failure ok = {LAUNCH_FORK, 0};
+	struct launch_failure ok = {LAUNCH_FORK, 0, 0};
 
 	(void)!write(report, f != NULL ? f : &ok, sizeof(ok));
 	(void)close(report);
@@ -448,11 +496,11 @@ launch_daemon_ready(int report, const struct launch_failure *f)
 int
 launch_haproxy(const struct launch_spec *s, struct launch_failure *f)
 {
-	int p[2];
+	int p[2], unused;
 	pid_t pid;
 
 	if (!s->daemonize)
-		return final_steps(s, s->pidfile->fd, 0, f);
+		return final_steps(s, -1, &unused, f);
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return failed(f, LAUNCH_FORK, errno);
 	pid = fork();

@@ -23,15 +23,26 @@ extern const char *const launch_haproxy_dirs[];
  */
 int launch_find_haproxy(const char *explicit_path, char *out, size_t outsz);
 
+/*
+ * The descriptors haproxy starts with: 0-2, the pidfile lock, and the
+ * listeners we bound, which its config names as bind fd@N from
+ * LAUNCH_LISTEN_FD on. Nothing else crosses the exec.
+ */
+#define LAUNCH_LOCK_FD 3
+#define LAUNCH_LISTEN_FD 5
+#define LAUNCH_LISTEN_MAX 2
+
 /* The environment every exec gets. */
 extern char *const launch_clean_env[];
 
 /*
  * Run argv[0] (an absolute path) with argv and launch_clean_env, stdout
- * sent to our stderr, every signal at its default and unblocked, and wait
+ * sent to our stderr, every signal at its default and unblocked, the nfds
+ * descriptors of fds at LAUNCH_LISTEN_FD on and no other above 2, and wait
  * for it. *status_out gets the raw wait status. Returns 0 or -errno.
  */
-int launch_run_wait(char *const argv[], int *status_out);
+int launch_run_wait(
+    char *const argv[], const int *fds, int nfds, int *status_out);
 
 /*
  * Hold SIGINT, SIGTERM and SIGHUP back while temporary files exist; a held
@@ -53,30 +64,36 @@ enum launch_stage {
 	LAUNCH_EXEC,
 	LAUNCH_BIND,       /* the built-in engine's listeners */
 	LAUNCH_PRIVILEGES, /* dropping to the proxy user and group */
+	LAUNCH_ENGINE,     /* setting up the built-in engine */
 };
 
 struct launch_failure {
 	int stage; /* enum launch_stage */
 	int err;   /* positive errno */
+	int which; /* LAUNCH_BIND: the listener, 0 first, 1 the IPv6 one */
 };
 
 struct launch_spec {
-	const char *haproxy; /* absolute path, from launch_find_haproxy() */
-	const char *config;  /* absolute path of the config */
-	char netns_path[PATH_MAX]; /* "/run/netns/NAME", "" for none */
-	struct pidfile *pidfile;   /* locked; its fd crosses the exec */
+	const char *haproxy;     /* absolute path, from launch_find_haproxy() */
+	const char *config;      /* absolute path of the config */
+	struct pidfile *pidfile; /* locked; its fd crosses the exec */
+	int listen_fds[LAUNCH_LISTEN_MAX]; /* bound and listening */
+	int nlisten;
 	bool daemonize;
 	int log_fd; /* a daemon's stdout and stderr; -1: /dev/null */
 };
 
 /*
- * Start haproxy -f config: enter the namespace, write our pid to the
- * pidfile, reset signals, close every descriptor but 0-2 and the pidfile
- * (which becomes fd 3 and loses FD_CLOEXEC), exec with launch_clean_env.
- * In the foreground this process becomes haproxy and the call returns only
- * on failure. With daemonize it double-forks, and returns 0 in the caller
- * once the daemon has exec'd, or the daemon's failure. Failures: -errno
- * with *f saying where.
+ * Start haproxy -f config in the current network namespace: write our pid
+ * to the pidfile, reset signals, put the pidfile lock at LAUNCH_LOCK_FD
+ * and the listeners from LAUNCH_LISTEN_FD on (without FD_CLOEXEC), close
+ * every other descriptor but 0-2, exec with launch_clean_env. In the
+ * foreground this process becomes haproxy and the call returns only on
+ * failure. With daemonize it double-forks, and returns 0 in the caller
+ * once the daemon has exec'd, or the daemon's failure: the listeners
+ * accept (into their backlog) from before the call, so a client may
+ * connect as soon as it returns. Failures: -errno with *f saying where.
+ * The caller keeps its copies of the listeners and closes them.
  */
 int launch_haproxy(const struct launch_spec *s, struct launch_failure *f);
 

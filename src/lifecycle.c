@@ -32,7 +32,7 @@ lifecycle_probe(
 		goto out;
 	(void)pidfile_read(&pf, &p);
 	if (r == 0) {
-		*state = PROXY_STALE;
+		*state = p != 0 ? PROXY_STALE : PROXY_ABSENT;
 	} else {
 		r = p != 0 ? pidfile_holder(&pf, p, id) : 0;
 		if (r < 0)
@@ -113,8 +113,10 @@ lifecycle_stop(const char *pid_file, const char *id, unsigned long timeout_s,
 
 	memset(res, 0, sizeof(*res));
 	r = pidfile_open(pid_file, false, &pf);
-	if (r == -ENOENT)
+	if (r == -ENOENT) {
+		res->absent = true;
 		return 0;
+	}
 	if (r < 0)
 		return r;
 	r = pidfile_locked(&pf);

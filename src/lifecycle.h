@@ -16,13 +16,19 @@ enum proxy_state {
 	PROXY_UNKNOWN, /* the lock is held, but not by a process we can name */
 };
 
-/* *pid is the pid in the file, or 0 when there is none to tell. */
+/*
+ * *pid is the pid in the file, or 0 when there is none to tell. A pidfile
+ * nobody holds with no pid in it is PROXY_ABSENT: a proxy that stopped
+ * cleanly but could not remove it (its account may not write the
+ * directory) leaves it so.
+ */
 int lifecycle_probe(
     const char *pid_file, const char *id, enum proxy_state *state, pid_t *pid);
 
 struct stop_result {
 	pid_t pid;   /* the process stopped, 0 when none was running */
 	bool killed; /* SIGTERM was not enough */
+	bool absent; /* there was no pidfile */
 };
 
 /*

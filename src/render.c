@@ -2,6 +2,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "launch.h"
 #include "render.h"
 #include "banned.h"
 
@@ -124,16 +125,22 @@ render_rate_rules(const struct options *o, struct strbuf *sb)
 static void
 render_listen(const struct options *o, struct strbuf *sb)
 {
+	/*
+	 * We bind (listener.h) and haproxy inherits the sockets: a busy
+	 * address fails the start with our message, and clients queue from
+	 * the moment the start returns. The name says where each one is.
+	 */
 	strbuf_append(sb, "\nlisten listener\n");
 	if (o->bind_v6)
-		strbuf_appendf(
-		    sb, "    bind [%s]:%u\n", o->bind_address, o->port);
+		strbuf_appendf(sb, "    bind fd@%d name [%s]:%u\n",
+		    LAUNCH_LISTEN_FD, o->bind_address, o->port);
 	else
-		strbuf_appendf(
-		    sb, "    bind %s:%u\n", o->bind_address, o->port);
+		strbuf_appendf(sb, "    bind fd@%d name %s:%u\n",
+		    LAUNCH_LISTEN_FD, o->bind_address, o->port);
 	if (o->bind_address_v6[0] != '\0')
-		strbuf_appendf(sb, "    bind [%s]:%u interface %s\n",
-		    o->bind_address_v6, o->port, o->bind_interface);
+		strbuf_appendf(sb, "    bind fd@%d name [%s]:%u%%%s\n",
+		    LAUNCH_LISTEN_FD + 1, o->bind_address_v6, o->port,
+		    o->bind_interface);
 	if (o->rate_limit.enabled)
 		render_rate_rules(o, sb);
 	/*

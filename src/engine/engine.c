@@ -699,44 +699,13 @@ accept_error(struct evconnlistener *l, void *arg)
 	event_add(e->backoff_timer, &pause);
 }
 
+/* Serve a listening socket the caller bound; ours from now on. */
 static int
-listen_on(struct engine_ctx *e, const char *addr, unsigned int port,
-    const char *ifname)
+adopt_listener(struct engine_ctx *e, int fd)
 {
-	struct sockaddr_storage ss;
-	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-	socklen_t len;
-	int fd, one = 1, family;
-
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, addr, &in4->sin_addr) == 1) {
-		family = AF_INET;
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons((uint16_t)port);
-		len = sizeof(*in4);
-	} else if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
-		family = AF_INET6;
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)port);
-		len = sizeof(*in6);
-	} else {
-		return -EINVAL;
-	}
-	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    (ifname != NULL && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE,
-	                           ifname, (socklen_t)strlen(ifname)) < 0) ||
-	    bind(fd, (struct sockaddr *)&ss, len) < 0) {
-		int err = errno;
-
-		(void)close(fd);
-		return -err;
-	}
+	/* backlog 0: libevent leaves the caller's listen() as it is. */
 	e->ls[e->nls] = evconnlistener_new(e->base, accept_conn, e,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, (int)e->maxconn, fd);
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
 	if (e->ls[e->nls] == NULL) {
 		(void)close(fd);
 		return -ENOMEM;
@@ -800,15 +769,19 @@ event_log(int severity, const char *msg)
 }
 
 struct engine_ctx *
-engine_new(const struct options *o, int *err, const char **what)
+engine_new(const struct options *o, const int *fds, int nfds, int *err,
+    const char **what)
 {
 	struct engine_ctx *e;
-	int r;
+	int i = 0, r;
 
 	e = calloc(1, sizeof(*e));
-	if (e == NULL) {
-		*err = -ENOMEM;
+	if (e == NULL || nfds > MAX_LISTENERS) {
+		*err = e == NULL ? -ENOMEM : -EINVAL;
 		*what = "allocating the engine";
+		free(e);
+		for (; i < nfds; i++)
+			(void)close(fds[i]);
 		return NULL;
 	}
 	e->o = o;
@@ -857,16 +830,13 @@ engine_new(const struct options *o, int *err, const char **what)
 		*what = "creating the event loop";
 		goto fail;
 	}
-	*what = "binding the listener";
-	r = listen_on(e, o->bind_address, o->port, NULL);
-	if (r < 0)
-		goto fail;
-	if (o->bind_address_v6[0] != '\0') {
-		*what = "binding the IPv6 listener";
-		r = listen_on(
-		    e, o->bind_address_v6, o->port, o->bind_interface);
-		if (r < 0)
+	*what = "serving the listeners";
+	for (; i < nfds; i++) {
+		r = adopt_listener(e, fds[i]);
+		if (r < 0) {
+			i++; /* that one is closed already */
 			goto fail;
+		}
 	}
 	*what = "setting up signals";
 	e->sig_term = evsignal_new(e->base, SIGTERM, on_stop, e);
@@ -882,6 +852,9 @@ engine_new(const struct options *o, int *err, const char **what)
 	}
 	return e;
 fail:
+	/* The listeners not handed to libevent yet are still ours to close. */
+	for (; i < nfds; i++)
+		(void)close(fds[i]);
 	*err = r;
 	engine_free(e);
 	return NULL;

@@ -15,12 +15,14 @@
 struct engine_ctx;
 
 /*
- * Bind every listener of o (in the current network namespace). Nothing is
- * served until engine_run(). Returns NULL with *err set (-errno) and
- * *what naming the step that failed.
+ * An engine serving the nfds (at most 2) listening sockets in fds, bound
+ * by the caller (listener.h) where the options say; it owns them from
+ * now on, also when it fails. Nothing is served until engine_run().
+ * Returns NULL with *err set (-errno) and *what naming the step that
+ * failed.
  */
-struct engine_ctx *engine_new(
-    const struct options *o, int *err, const char **what);
+struct engine_ctx *engine_new(const struct options *o, const int *fds, int nfds,
+    int *err, const char **what);
 
 /*
  * Drop privileges to uid/gid when running as root (setgroups, setgid,

@@ -55,6 +55,20 @@ no_check_dir_left() {
 	fi
 }
 
+# The config names its listeners bind fd@5 and fd@6, which haproxy inherits
+# from the launcher that bound them; haproxy -c needs a socket there.
+# shellcheck disable=SC2016
+STAND_INS='
+import os, socket, sys
+socks = [socket.socket(socket.AF_INET6) for _ in range(2)]
+for fd, s in zip((5, 6), socks):
+    if s.fileno() == fd:
+        os.set_inheritable(fd, True)
+    else:
+        os.dup2(s.fileno(), fd)
+os.execv(sys.argv[1], sys.argv[1:])
+'
+
 # variant NAME PATTERN ARGS...: `check ARGS` says valid, `render ARGS` has a
 # line matching the extended regex PATTERN and passes haproxy -c itself.
 variant() {
@@ -82,7 +96,7 @@ variant() {
 		fail "$name: haproxy -c" "$HAPROXY is missing"
 		return
 	fi
-	timeout 20 "$HAPROXY" -c -f "$T/variant.cfg" >"$T/hc.out" 2>&1
+	timeout 20 python3 -c "$STAND_INS" "$HAPROXY" -c -f "$T/variant.cfg" >"$T/hc.out" 2>&1
 	local rc=$?
 	if [ "$rc" -eq 0 ]; then
 		ok "$name: haproxy -c"
@@ -106,13 +120,13 @@ variant "neutron router" "set-header X-Neutron-Router-ID $ID2\$" \
 	--router-id "$ID2" "${A[@]}"
 variant "ovn" "set-header X-OVN-Network-ID $ID\$" \
 	"${N[@]}" "${A[@]}" --flavor ovn
-variant "ipv4 bind" "^ +bind 169\.254\.169\.254:9697\$" \
+variant "ipv4 bind" "^ +bind fd@5 name 169\.254\.169\.254:9697\$" \
 	"${N[@]}" "${A[@]}" --bind-address 169.254.169.254
-variant "ipv6 bind ::" "^ +bind \[::\]:9697\$" \
+variant "ipv6 bind ::" "^ +bind fd@5 name \[::\]:9697\$" \
 	"${N[@]}" "${A[@]}" --bind-address ::
-variant "ipv6 bind, canonical text" "^ +bind \[fd00::1\]:80\$" \
+variant "ipv6 bind, canonical text" "^ +bind fd@5 name \[fd00::1\]:80\$" \
 	"${N[@]}" "${A[@]}" --bind-address fd00:0:0::0001 --metadata-port 80
-variant "extra ipv6 bind" "^ +bind \[fe80::a9fe:a9fe\]:9697 interface lo\$" \
+variant "extra ipv6 bind" "^ +bind fd@6 name \[fe80::a9fe:a9fe\]:9697%lo\$" \
 	"${N[@]}" "${A[@]}" --bind-address-v6 fe80::a9fe:a9fe --bind-interface lo
 variant "rate limit ipv4" "stick-table type ip size" \
 	"${N[@]}" "${A[@]}" --rate-limit-enabled --rate-limit-ip-version 4
@@ -143,7 +157,7 @@ variant "neutron's own command line" "^ +server metadata /var/lib/neutron/metada
 	--metadata_port=9697 --nometadata_proxy_watch_log --pid_file=/var/lib/neutron/external/pids/x.pid
 variant "user and group by number" "^ +user +$(id -un)\$" \
 	"${N[@]}" --state-path "$S" --metadata-proxy-user "$(id -u)" --metadata-proxy-group "$(id -g)"
-variant "ovn, everything on" "^ +bind \[::\]:8775\$" \
+variant "ovn, everything on" "^ +bind fd@5 name \[::\]:8775\$" \
 	"${N[@]}" "${A[@]}" --flavor ovn --bind-address :: --metadata-port 8775 \
 	--bind-address-v6 fe80::a9fe:a9fe --bind-interface lo --rate-limit-enabled \
 	--rate-limit-ip-version 6 --timeout-client 45s --debug --netns ovnmeta-"$ID"
@@ -259,8 +273,11 @@ assert "recorder: clean environment" "env: $(escape_file "$REC/env")" \
 	lacks '^(LD_|NMP_EVIL=)' "$REC/env"
 assert "recorder: fixed PATH" "env: $(escape_file "$REC/env")" \
 	grep -qx 'PATH=/usr/sbin:/usr/bin:/sbin:/bin' "$REC/env"
-assert "recorder: no inherited descriptor above 2" "open: $(escape_file "$REC/fds")" \
-	[ ! -s "$REC/fds" ]
+# Only the stand-in socket for the config's bind fd@5.
+assert "recorder: a socket at fd 5 for bind fd@5" "open: $(escape_file "$REC/fds")" \
+	grep -qE '^5 socket:' "$REC/fds"
+assert "recorder: no other inherited descriptor above 2" "open: $(escape_file "$REC/fds")" \
+	[ -z "$(grep -vE '^5 socket:' "$REC/fds")" ]
 assert "recorder: temporary config 0600, ours" "$(cat "$REC/cfgstat" 2>/dev/null)" \
 	[ "$(cat "$REC/cfgstat" 2>/dev/null)" = "600 $(id -u) regular file" ]
 assert "recorder: temporary dir 0700, ours" "$(cat "$REC/dirstat" 2>/dev/null)" \

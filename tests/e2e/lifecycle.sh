@@ -419,8 +419,81 @@ if start_agent && start_fg; then
 	assert "$C: port closed" "127.0.0.1:$P still accepts" eval '! accepts "$P"'
 	nmp stop "${SA[@]}"
 	code_is "$C: stop again exits 0" 0 "$RC" "$(err_note)"
+	assert "$C: stop again says there is no pidfile" "$(err_note)" \
+		grep -qF "not running: no pidfile at '$PIDF'" "$D/err"
 else
 	fail "$C: start" "the proxy did not come up: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
+fi
+end_case
+
+# --- 4b. a clean stop without `stop`: SIGTERM to the proxy --------------------
+# The built-in engine removes its own pidfile: status says 3, not running.
+# haproxy leaves the file with its pid: status says 1, and `stop` cleans up.
+newcase sigterm
+if start_agent && start_fg; then
+	kill -TERM "$FG"
+	assert "$C: process gone" "pid $FG still alive" reap "$FG" 50
+	nmp status "${SA[@]}"
+	if [ "$ENGINE" = builtin ]; then
+		assert "$C: pidfile removed by the proxy" "$PIDF: '$(cat "$PIDF" 2>/dev/null)'" absent "$PIDF"
+		code_is "$C: status says not running" 3 "$RC" "stdout: $(cat "$D/out")"
+	else
+		code_is "$C: status says dead (haproxy leaves its pidfile)" 1 "$RC" "stdout: $(cat "$D/out")"
+		nmp stop "${SA[@]}"
+		code_is "$C: stop cleans up" 0 "$RC" "$(err_note)"
+		assert "$C: pidfile removed by stop" "$PIDF still there" absent "$PIDF"
+		nmp status "${SA[@]}"
+		code_is "$C: then not running" 3 "$RC" "stdout: $(cat "$D/out")"
+	fi
+else
+	fail "$C: start" "the proxy did not come up: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
+fi
+end_case
+
+# The built-in engine dropped to an account that may not write the pidfile's
+# directory: it empties the file, which status also reads as not running.
+if [ "$ENGINE" = builtin ] && [ "$IS_ROOT" = 1 ]; then
+	newcase sigterm-dropped
+	chmod 0755 "$D"
+	RA=(--engine "$ENGINE" --network-id "$U" --state-path "$D" --metadata-proxy-socket "$SOCK"
+		--bind-address 127.0.0.1 --metadata-port "$P"
+		--metadata-proxy-user nobody --metadata-proxy-group "$(id -gn nobody)")
+	if start_agent && chmod 0777 "$SOCK" && start_fg; then
+		kill -TERM "$FG"
+		assert "$C: process gone" "pid $FG still alive" reap "$FG" 50
+		assert "$C: pidfile emptied" "$PIDF: '$(cat "$PIDF" 2>/dev/null)'" no_pid_in "$PIDF"
+		nmp status "${SA[@]}"
+		code_is "$C: status says not running" 3 "$RC" "stdout: $(cat "$D/out")"
+	else
+		fail "$C: start" "the proxy did not come up: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
+	fi
+	end_case
+fi
+
+# --- 4c. stop of a proxy still starting: 75, try again ------------------------
+# A start holds the pidfile's lock before it writes its pid; stop waits 1 s
+# for the pid, then says so, and signals nothing.
+newcase stop-starting
+mkdir -p "$(dirname "$PIDF")"
+: >"$PIDF"
+python3 -c '
+import fcntl, os, struct, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR)
+fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack("hhqqi", fcntl.F_WRLCK, 0, 0, 0, 0))
+print("locked", flush=True)
+time.sleep(30)
+' "$PIDF" >"$D/holder.out" 2>"$D/holder.err" &
+HOLDER=$!
+PIDS+=("$HOLDER")
+if wait_until -p "$HOLDER" 50 grep -qx locked "$D/holder.out"; then
+	nmp stop "${SA[@]}"
+	code_is "$C: exits 75" 75 "$RC" "$(err_note)"
+	assert "$C: one stderr line" "$(err_note)" one_line "$D/err"
+	assert "$C: says still starting" "$(err_note)" grep -qF 'still starting; try again' "$D/err"
+	assert "$C: nothing signalled" "pid $HOLDER gone" alive "$HOLDER"
+	assert "$C: pidfile kept" "$PIDF gone" test -e "$PIDF"
+else
+	fail "$C: lock holder" "$(head -c 300 "$D/holder.err" | tr '\n' ' ')"
 fi
 end_case
 
@@ -716,43 +789,42 @@ assert "$C: stderr names the namespace" "$(err_note)" grep -qF -- "$NS" "$D/err"
 nothing_left "$C"
 end_case
 
-# The built-in engine binds in the daemon: a port already taken (by a first
-# built-in proxy for another id) is the daemon's failure, and the caller's.
-if [ "$ENGINE" = builtin ]; then
-	newcase daemon-port-busy
-	if start_agent && start_fg; then
-		U1=$U FG1=$FG SA1=("${SA[@]}")
-		U=$(cat /proc/sys/kernel/random/uuid)
-		UUIDS+=("$U")
-		PIDF=$D/external/pids/$U.pid
-		RA=(--engine "$ENGINE" --network-id "$U" --state-path "$D" --metadata-proxy-socket "$SOCK"
-			--bind-address 127.0.0.1 --metadata-port "$P"
-			--metadata-proxy-user "$RUN_USER" --metadata-proxy-group "$RUN_GROUP")
-		SA=(--network-id "$U" --state-path "$D")
-		t0=$(now_ms)
-		nmp run "${RA[@]}" --daemonize
-		el=$(($(now_ms) - t0))
-		code_is "$C: exits 69" 69 "$RC" "$(err_note)"
-		assert "$C: promptly" "took ${el} ms" [ "$el" -lt 5000 ]
-		assert "$C: one stderr line" "$(err_note)" one_line "$D/err"
-		assert "$C: stderr says the address is in use" "$(err_note)" \
-			grep -q 'binding the listeners: Address already in use' "$D/err"
-		assert "$C: stderr names the id" "$(err_note)" grep -qF -- "$U" "$D/err"
-		nothing_left "$C"
-		assert "$C: pidfile removed" "$PIDF: '$(cat "$PIDF" 2>/dev/null)'" absent "$PIDF"
-		assert "$C: first proxy still alive" "pid $FG1 gone" alive "$FG1"
-		http_code "$P"; code=$CODE
-		code_is "$C: first proxy still serves" 200 "$code" "HTTP status (curl exit $CURL_RC)"
-		assert "$C: agent saw the first id only" "$(grep -ciF -- "$U" "$D/rec" 2>/dev/null) records of $U" \
-			eval 'agent_saw X-Neutron-Network-ID "$U1" && ! grep -qiF -- "$U" "$D/rec"'
-		nmp stop "${SA1[@]}"
-		code_is "$C: stop the first" 0 "$RC" "$(err_note)"
-		assert "$C: first proxy gone" "pid $FG1 still alive" reap "$FG1" 50
-	else
-		fail "$C: first start" "the proxy did not come up: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
-	fi
-	end_case
+# Both engines bind before serving (haproxy inherits the listeners): a port
+# already taken (by a first proxy for another id) fails the start with 69
+# naming the address, and leaves the first proxy alone.
+newcase daemon-port-busy
+if start_agent && start_fg; then
+	U1=$U FG1=$FG SA1=("${SA[@]}")
+	U=$(cat /proc/sys/kernel/random/uuid)
+	UUIDS+=("$U")
+	PIDF=$D/external/pids/$U.pid
+	RA=(--engine "$ENGINE" --network-id "$U" --state-path "$D" --metadata-proxy-socket "$SOCK"
+		--bind-address 127.0.0.1 --metadata-port "$P"
+		--metadata-proxy-user "$RUN_USER" --metadata-proxy-group "$RUN_GROUP")
+	SA=(--network-id "$U" --state-path "$D")
+	t0=$(now_ms)
+	nmp run "${RA[@]}" --daemonize
+	el=$(($(now_ms) - t0))
+	code_is "$C: exits 69" 69 "$RC" "$(err_note)"
+	assert "$C: promptly" "took ${el} ms" [ "$el" -lt 5000 ]
+	assert "$C: one stderr line" "$(err_note)" one_line "$D/err"
+	assert "$C: stderr says the address is in use" "$(err_note)" \
+		grep -q "binding the listeners on 127.0.0.1 port $P: Address already in use" "$D/err"
+	assert "$C: stderr names the id" "$(err_note)" grep -qF -- "$U" "$D/err"
+	nothing_left "$C"
+	assert "$C: pidfile removed" "$PIDF: '$(cat "$PIDF" 2>/dev/null)'" absent "$PIDF"
+	assert "$C: first proxy still alive" "pid $FG1 gone" alive "$FG1"
+	http_code "$P"; code=$CODE
+	code_is "$C: first proxy still serves" 200 "$code" "HTTP status (curl exit $CURL_RC)"
+	assert "$C: agent saw the first id only" "$(grep -ciF -- "$U" "$D/rec" 2>/dev/null) records of $U" \
+		eval 'agent_saw X-Neutron-Network-ID "$U1" && ! grep -qiF -- "$U" "$D/rec"'
+	nmp stop "${SA1[@]}"
+	code_is "$C: stop the first" 0 "$RC" "$(err_note)"
+	assert "$C: first proxy gone" "pid $FG1 still alive" reap "$FG1" 50
+else
+	fail "$C: first start" "the proxy did not come up: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
 fi
+end_case
 
 # --- 11. --netns: serving inside a network namespace --------------------------
 newcase netns

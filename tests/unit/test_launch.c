@@ -101,7 +101,7 @@ run_sh(const char *script)
 	argv[1] = dash_c;
 	argv[2] = buf;
 	argv[3] = NULL;
-	assert_int_equal(launch_run_wait(argv, &status), 0);
+	assert_int_equal(launch_run_wait(argv, NULL, 0, &status), 0);
 	return status;
 }
 
