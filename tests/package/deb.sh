@@ -101,6 +101,12 @@ assert root-unit "no /lib/systemd/system/$PKG@.service" [ -f "$U" ]
 assert root-unit-exec "the unit does not run /usr/sbin/$PKG" grep -q "^ExecStart=/usr/sbin/$PKG run " "$U"
 assert root-unit-notify "the unit is not Type=notify" grep -qx 'Type=notify' "$U"
 assert root-etc "no /etc/ns-metadata-proxy" [ -d "$R/etc/ns-metadata-proxy" ]
+assert root-logrotate "no /etc/logrotate.d/$PKG" [ -f "$R/etc/logrotate.d/$PKG" ]
+logrotate --debug --state "$T/logrotate.state" "$R/etc/logrotate.d/$PKG" >"$T/lr.out" 2>&1
+expect_code root-logrotate-parses 0 $?
+assert root-logrotate-clean "logrotate said: $(escape_file "$T/lr.out" 400)" \
+	not grep -qiE 'error|unknown|ignoring' "$T/lr.out"
+assert root-logdir "no /var/log/$PKG" [ -d "$R/var/log/$PKG" ]
 assert root-example "no example environment file" [ -s "$R/usr/share/doc/$PKG/examples/example.env" ]
 assert root-operators "no operators.md among the docs" \
 	bash -c "[ -s '$R/usr/share/doc/$PKG/operators.md.gz' ] || [ -s '$R/usr/share/doc/$PKG/operators.md' ]"
