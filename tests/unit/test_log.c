@@ -97,12 +97,96 @@ test_refuses_symlink(void **state)
 	unlink(link);
 }
 
+/*
+ * As root, the file goes to the account the process drops to, 0640 at most;
+ * a hard link (another file's name planted in the log directory) never.
+ */
+static void
+test_chown_to_the_dropped_account(void **state)
+{
+	char hard[160];
+	struct stat st;
+
+	(void)state;
+	if (geteuid() != 0) {
+		assert_int_equal(log_to_file(path), 0);
+		assert_int_equal(log_file_chown(65534, 65534), 0);
+		skip();
+	}
+	umask(0);
+	assert_int_equal(log_to_file(path), 0);
+	assert_int_equal(fchmod(log_file_fd(), 0664), 0);
+	assert_int_equal(log_file_chown(65534, 65533), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+	assert_int_equal(st.st_gid, 65533);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	/* Ours already: again is fine. No drop (uid 0): nothing to do. */
+	assert_int_equal(log_file_chown(65534, 65533), 0);
+	assert_int_equal(log_file_chown(0, 0), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+
+	assert_true(STR_CONCAT(hard, sizeof(hard), dir, "/hard.log") > 0);
+	assert_int_equal(chown(path, 0, 0), 0);
+	assert_int_equal(link(path, hard), 0);
+	assert_int_equal(log_to_file(hard), 0);
+	assert_int_equal(log_file_chown(65534, 65533), -EPERM);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_uid, 0);
+	unlink(hard);
+
+	/* Another account's file is not ours to give away. */
+	assert_int_equal(chown(path, 1234, 1234), 0);
+	assert_int_equal(log_to_file(path), 0);
+	assert_int_equal(log_file_chown(65534, 65533), -EPERM);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_uid, 1234);
+	umask(077);
+}
+
+/* A reopened file takes stdout and stderr along when they were the log. */
+static void
+test_reopen_moves_stdio(void **state)
+{
+	char rotated[160], buf[256];
+	int saved_out, saved_err;
+	struct stat a, b;
+
+	(void)state;
+	saved_out = dup(STDOUT_FILENO);
+	saved_err = dup(STDERR_FILENO);
+	assert_true(saved_out >= 0 && saved_err >= 0);
+	assert_int_equal(log_to_file(path), 0);
+	assert_true(dup2(log_file_fd(), STDOUT_FILENO) >= 0);
+	assert_true(dup2(log_file_fd(), STDERR_FILENO) >= 0);
+	assert_true(
+	    STR_CONCAT(rotated, sizeof(rotated), dir, "/proxy.log.1") > 0);
+	assert_int_equal(rename(path, rotated), 0);
+	assert_int_equal(log_reopen(), 0);
+	assert_int_equal(fstat(STDERR_FILENO, &a), 0);
+	assert_int_equal(stat(path, &b), 0);
+	assert_true(a.st_ino == b.st_ino);
+	assert_int_equal(fstat(STDOUT_FILENO, &a), 0);
+	assert_true(a.st_ino == b.st_ino);
+	log_warn("after rotation");
+	assert_true(dup2(saved_out, STDOUT_FILENO) >= 0);
+	assert_true(dup2(saved_err, STDERR_FILENO) >= 0);
+	close(saved_out);
+	close(saved_err);
+	slurp(buf, sizeof(buf));
+	assert_non_null(strstr(buf, "warning: after rotation"));
+	unlink(rotated);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_file_lines_carry_the_id),
 	    cmocka_unit_test(test_refuses_symlink),
+	    cmocka_unit_test(test_chown_to_the_dropped_account),
+	    cmocka_unit_test(test_reopen_moves_stdio),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
