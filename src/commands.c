@@ -888,7 +888,7 @@ static int
 cmd_stop(const struct options *o)
 {
 	struct stop_result res;
-	int r;
+	int code, r;
 
 	r = lifecycle_stop(o->pid_file, o->id, o->stop_timeout, &res);
 	if (r == -EINPROGRESS) {
@@ -919,10 +919,14 @@ cmd_stop(const struct options *o)
 	if (res.pid != 0)
 		log_info("stopped pid %d%s", (int)res.pid,
 		    res.killed ? " with SIGKILL" : "");
-	/* Success for LSB, but say it: a wrong --pid-file shows here. */
-	if (res.absent)
+	code = remove_config(o, true);
+	/*
+	 * Success for LSB, but say it: a wrong --pid-file shows here. (A
+	 * failure says only what failed: one line.)
+	 */
+	if (code == 0 && res.absent)
 		log_err("not running: no pidfile at '%s'", o->pid_file);
-	return remove_config(o, true);
+	return code;
 }
 
 int

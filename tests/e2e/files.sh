@@ -164,8 +164,8 @@ if cmp -s "$T/render1" "$CONF"; then
 else
 	ok "rerun: content changed"
 fi
-assert "rerun: new port in the config" "no 'bind 0.0.0.0:9698' in $CONF" \
-	grep -q 'bind 0.0.0.0:9698$' "$CONF"
+assert "rerun: new port in the config" "no 'bind fd@5 name 0.0.0.0:9698' in $CONF" \
+	grep -q 'bind fd@5 name 0.0.0.0:9698$' "$CONF"
 runb render "${O[@]}"
 same_file "rerun: file equals render output" "$T/out" "$CONF"
 no_temps "rerun: no temporary left" "$S"

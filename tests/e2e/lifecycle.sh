@@ -756,6 +756,38 @@ if start_agent; then
 fi
 end_case
 
+# --- 9b. run --daemonize returns only once the proxy accepts ------------------
+# A client connecting the instant the command returns (from the same
+# process: no fork between) is queued, never refused; three starts in a
+# row. haproxy alone takes several milliseconds to bind after its exec.
+newcase ready-on-return
+if start_agent; then
+	ready=0
+	for i in 1 2 3; do
+		python3 - "$BIN" "$P" "${RA[@]}" >"$D/ready.out" 2>"$D/ready.err" <<'PY'
+import socket, subprocess, sys
+binary, port, args = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+rc = subprocess.run([binary, "run", "--daemonize"] + args,
+                    stdin=subprocess.DEVNULL).returncode
+s = socket.socket()
+try:
+    s.connect(("127.0.0.1", port))
+    print("rc %d connected" % rc)
+except OSError as e:
+    print("rc %d %s" % (rc, e.strerror))
+PY
+		if grep -qx 'rc 0 connected' "$D/ready.out"; then
+			ready=$((ready + 1))
+		else
+			fail "$C: start $i: accepting on return" "$(cat "$D/ready.out" "$D/ready.err" | head -c 300 | tr '\n' ' ')"
+		fi
+		nmp stop "${SA[@]}"
+		code_is "$C: start $i: stop" 0 "$RC" "$(err_note)"
+	done
+	assert "$C: accepting on return, 3 of 3" "$ready of 3" [ "$ready" = 3 ]
+fi
+end_case
+
 # --- 10. a daemon's failure reaches the caller --------------------------------
 # nothing_left NAME: no process carries the uuid, the pidfile has no pid,
 # status says not running.

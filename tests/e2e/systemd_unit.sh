@@ -191,8 +191,8 @@ without() {
 	expect_code "needs-$1" "$3" $?
 	assert "needs-$1-says" "stderr does not say '$4': $(escape_file "$T/err" 300)" grep -q -- "$4" "$T/err"
 }
-without sys-admin CAP_SYS_ADMIN 77 'entering the network namespace: Operation not permitted'
-without net-bind CAP_NET_BIND_SERVICE 77 'binding the listener.*Permission denied'
+without sys-admin CAP_SYS_ADMIN 77 "entering the network namespace /run/netns/$NS: Operation not permitted"
+without net-bind CAP_NET_BIND_SERVICE 77 'binding the listeners on 0.0.0.0 port 80: Permission denied'
 without setuid CAP_SETUID 77 'dropping privileges: Operation not permitted'
 without setgid CAP_SETGID 77 'dropping privileges: Operation not permitted'
 
