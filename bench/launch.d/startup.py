@@ -1,7 +1,14 @@
 #!/usr/bin/python3
 """Start a proxy command again and again; time it until it serves; measure it.
 
-usage: startup.py --runs N --port PORT [--deadline SECONDS] -- COMMAND...
+usage: startup.py --runs N --port PORT [--deadline SECONDS] [--listen-fd N]
+                  -- COMMAND...
+
+With --listen-fd, each run binds 127.0.0.1:PORT itself, listening, and
+starts COMMAND with that socket at descriptor N, as ns-metadata-proxy starts
+haproxy on a config whose listener is `bind fd@N`: connections are then
+accepted (queued) from the start, and the time to the first response is
+what tells when the proxy serves.
 
 Each run: check that nothing answers on 127.0.0.1:PORT, start COMMAND (its
 output discarded), then poll every millisecond, at most until the deadline:
@@ -86,20 +93,46 @@ def stop(proc):
         proc.wait(timeout=STOP_WAIT)
 
 
-def one_run(cmd, port, deadline):
+def bound_listener(port, fd):
+    """127.0.0.1:port, listening, at descriptor fd (inheritable)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    s.listen(1024)
+    if s.fileno() == fd:
+        os.set_inheritable(fd, True)
+        return s, None
+    os.dup2(s.fileno(), fd)
+    return s, fd
+
+
+def one_run(cmd, port, deadline, listen_fd):
     probe = connect(port, 0.2)
     if probe is not None:
         probe.close()
         raise RuntimeError("127.0.0.1:%d already accepts before the start" % port)
 
+    pass_fds = ()
+    listener = dup = None
+    if listen_fd is not None:
+        listener, dup = bound_listener(port, listen_fd)
+        pass_fds = (listen_fd,)
     start = time.monotonic()
-    proc = subprocess.Popen(
-        cmd,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        close_fds=True,
-    )
+    try:
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            close_fds=True,
+            pass_fds=pass_fds,
+        )
+    finally:
+        # The started proxy has its own copy now.
+        if dup is not None:
+            os.close(dup)
+        if listener is not None:
+            listener.close()
     try:
         accepted = None
         served = None
@@ -129,7 +162,7 @@ def one_run(cmd, port, deadline):
 
 
 def main(argv):
-    runs, port, deadline = None, None, 10.0
+    runs, port, deadline, listen_fd = None, None, 10.0, None
     i = 1
     while i < len(argv) and argv[i] != "--":
         if argv[i] == "--runs":
@@ -138,6 +171,8 @@ def main(argv):
             port = int(argv[i + 1])
         elif argv[i] == "--deadline":
             deadline = float(argv[i + 1])
+        elif argv[i] == "--listen-fd":
+            listen_fd = int(argv[i + 1])
         else:
             sys.stderr.write(__doc__)
             return 64
@@ -150,7 +185,7 @@ def main(argv):
     results = {"accept_ms": [], "serve_ms": [], "rss_kb": [], "pss_kb": []}
     for n in range(runs):
         try:
-            row = one_run(cmd, port, deadline)
+            row = one_run(cmd, port, deadline, listen_fd)
         except NotAProxy as e:
             sys.stderr.write("startup: run %d: %s\n" % (n + 1, e))
             return 3 if n == 0 else 1

@@ -443,7 +443,8 @@ burst() {
 	fi
 	# 1024 at once at most, and the burst came close to the limit (how close
 	# depends on how fast the client opens its connections within the
-	# agent's 1.5 s hold on a busy machine: 960-1024 seen).
+	# agent's 3 s hold: 960-1024 seen; with a 1.5 s hold, 703-727 on a
+	# machine busy with the rest of the suite).
 	if [ "$peak" -le 1024 ] 2>/dev/null && [ "$peak" -ge 768 ]; then
 		ok "$1: at most 1024 at once (agent peak $peak)"
 	else
@@ -463,7 +464,7 @@ if [ "$IS_ROOT" -ne 1 ] && [ "$hard" != unlimited ] && [ "$hard" -lt 4096 ]; the
 else
 	case_begin "maxconn" && {
 		# The burst agent: a backlog of 4096, so the agent is not what limits.
-		if big_agent_start --backlog 4096 --delay 1.5 && engine_start; then
+		if big_agent_start --backlog 4096 --delay 3 && engine_start; then
 			burst "$CASE"
 			engine_stop
 		fi
@@ -474,7 +475,7 @@ else
 	# two a connection, and haproxy raises its own soft limit to what maxconn
 	# needs; so must the engine.
 	case_begin "maxconn, soft fd limit 1024" && {
-		if big_agent_start --backlog 4096 --delay 1.5 &&
+		if big_agent_start --backlog 4096 --delay 3 &&
 			E_SOFT_NOFILE=1024 engine_start; then
 			lim=$(awk '/^Max open files/ {print $4}' "/proc/$PROXY_PID/limits")
 			if [ "${lim:-0}" -gt 2048 ] 2>/dev/null; then
