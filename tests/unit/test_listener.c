@@ -19,6 +19,7 @@ port_of(int fd)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
+	memset(&ss, 0, sizeof(ss));
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
 	if (ss.ss_family == AF_INET6)
 		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
@@ -107,6 +108,7 @@ test_placeholder(void **state)
 	int fd = -1;
 
 	(void)state;
+	memset(&ss, 0, sizeof(ss));
 	assert_int_equal(listener_placeholder("fe80::a9fe:a9fe", &fd), 0);
 	assert_int_equal(sockopt(fd, SOL_SOCKET, SO_ACCEPTCONN), 0);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
