@@ -43,6 +43,7 @@ commands_exit_for(int err, bool creating)
 	case ENOTDIR:
 	case EISDIR:
 	case SAFEFILE_EUNSAFE:
+	case PIDFILE_ENOTPID:
 		return EX_CONFIG;
 	case EIO:
 		return EX_IOERR;
@@ -66,6 +67,8 @@ describe(int err)
 	if (-err == SAFEFILE_EUNSAFE)
 		return "unsafe: must be a directory owned by us or root and "
 		       "not writable by group or others";
+	if (-err == PIDFILE_ENOTPID)
+		return "not a pidfile: it holds other data";
 	if (-err == ELOOP)
 		return "is a symbolic link";
 	return strerror(-err);
@@ -363,7 +366,7 @@ lock_pidfile(const struct options *o, struct pidfile *pf)
 	if (r < 0) {
 		log_err(
 		    "cannot lock pidfile '%s': %s", o->pid_file, describe(r));
-		return EX_OSERR;
+		return commands_exit_for(r, true);
 	}
 	return 0;
 }

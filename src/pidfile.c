@@ -16,6 +16,37 @@
 #define PID_TEXT_MAX 24
 #define LOCK_RETRIES 10
 
+/* pidfile_confine(): a config file of this user named the pidfile. */
+static bool confined;
+static uid_t confined_owner;
+
+/*
+ * Empty, or a pidfile: a decimal pid 1..INT_MAX and at most one newline
+ * (neutron's own daemon writes none). Async-signal-safe.
+ */
+static int
+check_content(int fd)
+{
+	char buf[PID_TEXT_MAX + 1];
+	unsigned long v = 0;
+	ssize_t n, i, end;
+
+	n = pread(fd, buf, sizeof(buf), 0);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return 0;
+	end = buf[n - 1] == '\n' ? n - 1 : n;
+	if (end == 0 || end > 10)
+		return -PIDFILE_ENOTPID;
+	for (i = 0; i < end; i++) {
+		if (buf[i] < '0' || buf[i] > '9')
+			return -PIDFILE_ENOTPID;
+		v = v * 10 + (unsigned long)(buf[i] - '0');
+	}
+	return v >= 1 && v <= INT_MAX ? 0 : -PIDFILE_ENOTPID;
+}
+
 /* Group- or world-writable without the sticky bit: others could swap it. */
 static bool
 dir_unsafe(const struct stat *st)
@@ -59,6 +90,91 @@ open_dir_p(char *dir, bool create, int depth)
 	return fd;
 }
 
+/*
+ * Open dir (absolute) for a pidfile named by owner, following no symbolic
+ * link on the way (see pidfile_confine()). Returns the directory's
+ * descriptor or -errno with *why.
+ */
+static int
+open_dir_confined(const char *dir, uid_t owner, const char **why)
+{
+	char buf[PATH_MAX];
+	struct stat st, ls;
+	char *p = buf, *end;
+	bool below_owner = false;
+	int fd, nfd, r;
+
+	if (STR_CONCAT(buf, sizeof(buf), dir) < 0) {
+		*why = "path too long";
+		return -ENAMETOOLONG;
+	}
+	fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		*why = "cannot open '/'";
+		return -errno;
+	}
+	for (;;) {
+		if (fstat(fd, &st) < 0) {
+			r = -errno;
+			*why = "cannot stat its directory";
+			goto fail;
+		}
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			break;
+		/* Its owner could replace whatever is below it. */
+		if (st.st_uid == owner)
+			below_owner = true;
+		end = strchr(p, '/');
+		if (end != NULL)
+			*end = '\0';
+		nfd = openat(
+		    fd, p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (nfd < 0) {
+			r = -errno;
+			if (fstatat(fd, p, &ls, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISLNK(ls.st_mode)) {
+				r = -ELOOP;
+				*why = "its path goes through a symbolic link";
+			} else if (r == -ENOENT) {
+				*why = "its directory does not exist";
+			} else if (r == -ENOTDIR) {
+				*why = "its directory is not a directory";
+			} else {
+				*why = "cannot open its directory";
+			}
+			goto fail;
+		}
+		(void)close(fd);
+		fd = nfd;
+		p = end != NULL ? end + 1 : p + strlen(p);
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		r = -SAFEFILE_EUNSAFE;
+		*why = "its directory is writable by group or others";
+		goto fail;
+	}
+	if (st.st_uid != owner && !(st.st_uid == 0 && below_owner)) {
+		r = -SAFEFILE_EUNSAFE;
+		*why = "its directory is owned neither by the config's owner "
+		       "nor by root inside a directory of the owner's";
+		goto fail;
+	}
+	/* The walk's descriptors are O_PATH: the pidfile needs a real one. */
+	nfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (nfd < 0) {
+		r = -errno;
+		*why = "cannot open its directory";
+		goto fail;
+	}
+	(void)close(fd);
+	return nfd;
+fail:
+	(void)close(fd);
+	return r;
+}
+
 static int
 open_file(struct pidfile *pf, bool create)
 {
@@ -66,6 +182,15 @@ open_file(struct pidfile *pf, bool create)
 	int fd, r;
 	bool made = false;
 
+	/* Never open a device or FIFO there, even to refuse it. */
+	if (fstatat(pf->dirfd, pf->name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (S_ISLNK(st.st_mode))
+			return -ELOOP;
+		if (S_ISDIR(st.st_mode))
+			return -EISDIR;
+		if (!S_ISREG(st.st_mode))
+			return -EINVAL;
+	}
 	fd = -1;
 	if (create) {
 		fd = openat(pf->dirfd, pf->name,
@@ -94,10 +219,14 @@ open_file(struct pidfile *pf, bool create)
 		goto fail;
 	}
 	if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0 ||
+	    (confined && st.st_nlink != 1)) {
 		r = -SAFEFILE_EUNSAFE;
 		goto fail;
 	}
+	/* A start never truncates what is not a pidfile. */
+	if (create && !made && (r = check_content(fd)) < 0)
+		goto fail;
 	/* O_NONBLOCK only kept a FIFO planted there from blocking the open. */
 	if (fcntl(fd, F_SETFL, 0) < 0) {
 		r = -errno;
@@ -126,7 +255,13 @@ pidfile_open(const char *path, bool create, struct pidfile *pf)
 	    STR_CONCAT(pf->name, sizeof(pf->name), slash + 1) < 0)
 		return -EINVAL;
 	dir[slash == path ? 1 : slash - path] = '\0';
-	r = open_dir_p(dir, create, 0);
+	if (confined) {
+		const char *why = NULL;
+
+		r = open_dir_confined(dir, confined_owner, &why);
+	} else {
+		r = open_dir_p(dir, create, 0);
+	}
 	if (r < 0)
 		return r;
 	pf->dirfd = r;
@@ -146,6 +281,79 @@ fail:
 	(void)close(pf->dirfd);
 	pf->dirfd = -1;
 	return r;
+}
+
+int
+pidfile_check(const char *path, uid_t owner, const char **why)
+{
+	char dir[PATH_MAX], name[256];
+	const char *slash;
+	struct stat st, st2;
+	int dfd = -1, fd = -1, r = 0;
+
+	*why = "not an absolute path to a file";
+	if (path[0] != '/' || STR_CONCAT(dir, sizeof(dir), path) < 0)
+		return -EINVAL;
+	slash = strrchr(path, '/');
+	if (validate_component(slash + 1, NULL) < 0 ||
+	    STR_CONCAT(name, sizeof(name), slash + 1) < 0)
+		return -EINVAL;
+	dir[slash == path ? 1 : slash - path] = '\0';
+	if (owner != (uid_t)-1) {
+		dfd = open_dir_confined(dir, owner, why);
+		if (dfd < 0)
+			return dfd;
+	} else {
+		/* No directory: pidfile_open() makes it, or says why not. */
+		dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0)
+			return 0;
+	}
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		r = errno == ENOENT ? 0 : -errno;
+		*why = "cannot stat it";
+		goto out;
+	}
+	r = -ELOOP;
+	*why = "is a symbolic link";
+	if (S_ISLNK(st.st_mode))
+		goto out;
+	r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	*why = S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file";
+	if (!S_ISREG(st.st_mode))
+		goto out;
+	fd = openat(dfd, name,
+	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		*why = r == -ELOOP ? "is a symbolic link" : "cannot open it";
+		goto out;
+	}
+	if (fstat(fd, &st2) < 0 || !S_ISREG(st2.st_mode) ||
+	    st2.st_ino != st.st_ino || st2.st_dev != st.st_dev) {
+		r = -EAGAIN;
+		*why = "it changed while it was checked";
+		goto out;
+	}
+	r = -SAFEFILE_EUNSAFE;
+	*why = "it has more than one hard link";
+	if (owner != (uid_t)-1 && st2.st_nlink != 1)
+		goto out;
+	r = check_content(fd);
+	*why = r == -PIDFILE_ENOTPID ? "not a pidfile: it holds other data"
+	                             : "cannot read it";
+out:
+	if (fd >= 0)
+		(void)close(fd);
+	(void)close(dfd);
+	return r;
+}
+
+void
+pidfile_confine(uid_t owner)
+{
+	confined = true;
+	confined_owner = owner;
 }
 
 static struct flock
@@ -185,8 +393,11 @@ pidfile_lock(struct pidfile *pf)
 		if (fcntl(pf->fd, F_OFD_SETLK, &fl) < 0)
 			return errno == EACCES ? -EAGAIN : -errno;
 		r = same_file(pf);
-		if (r != 0)
-			return r < 0 ? r : 0;
+		if (r < 0)
+			return r;
+		/* Ours now: nothing writes it if it holds other data. */
+		if (r > 0)
+			return check_content(pf->fd);
 		/* Unlinked under us by a stop: lock the file now there. */
 		(void)close(pf->fd);
 		pf->fd = -1;
@@ -232,12 +443,16 @@ pidfile_write(const struct pidfile *pf, pid_t pid)
 	char buf[PID_TEXT_MAX];
 	size_t i = sizeof(buf);
 	unsigned long v = (unsigned long)pid;
+	int r;
 
 	buf[--i] = '\n';
 	do {
 		buf[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v != 0 && i > 0);
+	r = check_content(pf->fd);
+	if (r < 0)
+		return r;
 	if (ftruncate(pf->fd, 0) < 0)
 		return -errno;
 	if (pwrite(pf->fd, buf + i, sizeof(buf) - i, 0) !=

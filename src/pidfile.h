@@ -12,6 +12,14 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+/*
+ * An existing file that is neither empty nor a pidfile (a decimal pid
+ * 1..INT_MAX, optionally followed by one newline: neutron's own daemon
+ * writes none): never truncated nor removed. Outside the errno range, like
+ * SAFEFILE_EUNSAFE.
+ */
+#define PIDFILE_ENOTPID 4097
+
 struct pidfile {
 	int dirfd;    /* the pidfile's directory */
 	int fd;       /* the pidfile, O_RDWR */
@@ -29,16 +37,39 @@ struct pidfile {
 
 /*
  * Open the pidfile at the absolute path. With create, missing parent
- * directories are made (0755: pidfiles are public) and the file with 0644.
+ * directories are made (0755: pidfiles are public) and the file with 0644,
+ * and an existing file must be empty or a pidfile (-PIDFILE_ENOTPID).
  * The file is opened O_NOFOLLOW: a symlink there is -ELOOP. Its directory
- * must not be writable by group or others (-SAFEFILE_EUNSAFE).
+ * must not be writable by group or others (-SAFEFILE_EUNSAFE). Once
+ * pidfile_confine() was called, see there.
  */
 int pidfile_open(const char *path, bool create, struct pidfile *pf);
 
 /*
+ * For a pidfile named by a config file of owner (a user, not root), which
+ * root must not write where owner could not. The rules, checked on
+ * descriptors:
+ *  - no component of the path is a symbolic link (-ELOOP);
+ *  - the file's directory exists (-ENOENT: it is not made), is not
+ *    writable by group or others, sticky or not, and is owned by owner,
+ *    or by root below a directory owned by owner (owner could replace
+ *    that subtree) (-SAFEFILE_EUNSAFE);
+ *  - an existing file there is a regular file with one link
+ *    (-SAFEFILE_EUNSAFE), empty or a pidfile (-PIDFILE_ENOTPID).
+ * pidfile_check() tells whether path passes, with *why (static text) on
+ * failure; with owner (uid_t)-1 only the existing file is checked
+ * (symlink, regular, -PIDFILE_ENOTPID). pidfile_confine() makes every later
+ * pidfile_open() of this process enforce the rules for owner.
+ */
+int pidfile_check(const char *path, uid_t owner, const char **why);
+void pidfile_confine(uid_t owner);
+
+/*
  * Take the lock without waiting: -EAGAIN when another description holds
  * it. On success the name still refers to the locked file (a concurrent
- * stop may have unlinked the one we opened: then it is opened again).
+ * stop may have unlinked the one we opened: then it is opened again), and
+ * that file is empty or a pidfile (-PIDFILE_ENOTPID; the lock is then
+ * held until pidfile_close).
  */
 int pidfile_lock(struct pidfile *pf);
 
@@ -48,7 +79,10 @@ int pidfile_locked(const struct pidfile *pf);
 /* The pid in the file: -ENODATA when empty or not a pid. */
 int pidfile_read(const struct pidfile *pf, pid_t *pid);
 
-/* Truncate and write "<pid>\n"; async-signal-safe (no stdio). */
+/*
+ * Truncate and write "<pid>\n"; async-signal-safe (no stdio). A file that
+ * holds other data is left alone: -PIDFILE_ENOTPID.
+ */
 int pidfile_write(const struct pidfile *pf, pid_t pid);
 
 /* Truncate to empty; async-signal-safe. */

@@ -13,12 +13,15 @@
 #include "identity.h"
 #include "log.h"
 #include "options.h"
+#include "pidfile.h"
 #include "strbuf.h"
 #include "validate.h"
 #include "banned.h"
 
 #define MAX_FILES 8
 #define SHOWN 128
+/* The account a non-root config may run the proxy as besides its owner. */
+#define NOBODY_ID 65534
 
 static char shown_buf[SHOWN * 4 + 8];
 
@@ -133,6 +136,8 @@ check_safe(const char *path, const struct stat *st, const char **why)
 
 struct front_args {
 	const char *files[MAX_FILES];
+	uid_t owner[MAX_FILES]; /* each file's owner and group, once read */
+	gid_t gid[MAX_FILES];
 	int nfiles;
 	char pidfile[PATH_MAX];
 	bool daemon_flag; /* -D */
@@ -253,7 +258,7 @@ refused(const struct hcfg_error *e)
 
 /* Parse every file in order; the texts are freed here. */
 static int
-load(const struct front_args *a, struct haproxy_cfg *c)
+load(struct front_args *a, struct haproxy_cfg *c)
 {
 	struct hcfg_error e;
 	struct stat st = {0};
@@ -274,6 +279,8 @@ load(const struct front_args *a, struct haproxy_cfg *c)
 			free(text);
 			return EX_CONFIG;
 		}
+		a->owner[i] = st.st_uid;
+		a->gid[i] = st.st_gid;
 		r = haproxy_cfg_parse(c, a->files[i], text, len, &e);
 		free(text);
 		text = NULL;
@@ -291,14 +298,12 @@ load(const struct front_args *a, struct haproxy_cfg *c)
 
 /* user and group must exist now: refused with their line, like haproxy. */
 static int
-resolve(const struct haproxy_cfg *c)
+resolve(const struct haproxy_cfg *c, uid_t *uid, gid_t *gid)
 {
 	char name[OPT_NAME_MAX + 1];
-	uid_t uid;
-	gid_t gid;
 	int r;
 
-	r = identity_user(c->user, name, sizeof(name), &uid);
+	r = identity_user(c->user, name, sizeof(name), uid);
 	if (r < 0) {
 		log_err("cannot use config '%s' line %u: 'user %s': %s",
 		    c->user_at.file != NULL ? esc(c->user_at.file) : "?",
@@ -306,7 +311,7 @@ resolve(const struct haproxy_cfg *c)
 		    r == -ENOENT ? "no such user" : strerror(-r));
 		return r == -ENOENT ? EX_NOUSER : EX_OSERR;
 	}
-	r = identity_group(c->group, name, sizeof(name), &gid);
+	r = identity_group(c->group, name, sizeof(name), gid);
 	if (r < 0) {
 		log_err("cannot use config '%s' line %u: 'group %s': %s",
 		    c->group_at.file != NULL ? esc(c->group_at.file) : "?",
@@ -314,6 +319,111 @@ resolve(const struct haproxy_cfg *c)
 		    r == -ENOENT ? "no such group" : strerror(-r));
 		return r == -ENOENT ? EX_NOUSER : EX_OSERR;
 	}
+	return 0;
+}
+
+/* Which of the files is file (a location's pointer is one of them)? */
+static int
+file_index(const struct front_args *a, const char *file)
+{
+	int i;
+
+	for (i = 0; i < a->nfiles; i++)
+		if (a->files[i] == file)
+			return i;
+	return -1;
+}
+
+/*
+ * neutron runs this front as root on configs its agent wrote as another
+ * user: such a config may not have root do what its owner could not. It
+ * must name the user and group (else root's would be kept); the user must
+ * be its owner or nobody (uid 65534), never uid 0; the group the file's
+ * own group or nogroup (gid 65534), never gid 0 (and its pidfile: see
+ * check_pidfile()). A directive is judged by the owner of the file it is in; a
+ * missing one by the first file not owned by root.
+ */
+static int
+trust(const struct front_args *a, const struct haproxy_cfg *c, uid_t uid,
+    gid_t gid)
+{
+	int i, first = -1;
+
+	for (i = 0; i < a->nfiles && first < 0; i++)
+		if (a->owner[i] != 0)
+			first = i;
+	if (first < 0)
+		return 0;
+	if (c->user[0] == '\0' || c->group[0] == '\0') {
+		log_err("cannot use config '%s': owned by uid %u, it must name "
+		        "its 'user' and 'group' (else the proxy keeps root's)",
+		    esc(a->files[first]), (unsigned)a->owner[first]);
+		return EX_CONFIG;
+	}
+	i = file_index(a, c->user_at.file);
+	if (i >= 0 && a->owner[i] != 0 &&
+	    (uid == 0 || (uid != a->owner[i] && uid != NOBODY_ID))) {
+		log_err("cannot use config '%s' line %u: 'user %s': a config "
+		        "owned by uid %u may run the proxy only as its owner "
+		        "or nobody (uid %u)%s",
+		    esc(a->files[i]), c->user_at.line, c->user,
+		    (unsigned)a->owner[i], NOBODY_ID,
+		    uid == 0 ? ", never as root" : "");
+		return EX_CONFIG;
+	}
+	i = file_index(a, c->group_at.file);
+	if (i >= 0 && a->owner[i] != 0 &&
+	    (gid == 0 || (gid != a->gid[i] && gid != NOBODY_ID))) {
+		log_err("cannot use config '%s' line %u: 'group %s': a config "
+		        "owned by uid %u may run the proxy only with its own "
+		        "group (gid %u) or nogroup (gid %u)%s",
+		    esc(a->files[i]), c->group_at.line, c->group,
+		    (unsigned)a->owner[i], (unsigned)a->gid[i], NOBODY_ID,
+		    gid == 0 ? ", never gid 0" : "");
+		return EX_CONFIG;
+	}
+	return 0;
+}
+
+/*
+ * The pidfile in use: -p, the caller's own choice, or the config's. An
+ * existing file must be empty or a pidfile whoever names it; one named by
+ * a config of another user than root must pass pidfile_check() for that
+ * user, and later opens are confined to the same rules. With -c only the
+ * latter (nothing is written).
+ */
+static int
+check_pidfile(const struct front_args *a, const struct haproxy_cfg *c)
+{
+	const char *why = NULL;
+	uid_t owner = (uid_t)-1;
+	int i;
+
+	if (a->pidfile[0] != '\0') {
+		if (!a->check && pidfile_check(a->pidfile, owner, &why) < 0) {
+			log_err("cannot use pidfile '%s' (haproxy option -p): "
+			        "%s",
+			    a->pidfile, why);
+			return EX_CONFIG;
+		}
+		return 0;
+	}
+	if (c->pidfile[0] == '\0')
+		return 0;
+	i = file_index(a, c->pidfile_at.file);
+	if (i >= 0 && a->owner[i] != 0)
+		owner = a->owner[i];
+	else if (a->check)
+		return 0;
+	if (pidfile_check(c->pidfile, owner, &why) < 0) {
+		log_err("cannot use config '%s' line %u: 'pidfile %s': %s",
+		    esc(i >= 0 ? a->files[i] : "?"), c->pidfile_at.line,
+		    c->pidfile, why);
+		return EX_CONFIG;
+	}
+	/* And so again when it is opened, on the descriptors used. */
+	if (owner != (uid_t)-1)
+		pidfile_confine(owner);
 	return 0;
 }
 
@@ -350,6 +460,8 @@ compat_haproxy(int argc, char *argv[])
 	struct front_args a;
 	struct haproxy_cfg c;
 	struct options o;
+	uid_t uid = 0;
+	gid_t gid = 0;
 	int code;
 
 	code = parse_args(argc, argv, &a);
@@ -359,7 +471,12 @@ compat_haproxy(int argc, char *argv[])
 	if (code != 0)
 		return code;
 	log_set_id(c.id);
-	code = resolve(&c);
+	code = resolve(&c, &uid, &gid);
+	if (code != 0)
+		return code;
+	code = trust(&a, &c, uid, gid);
+	if (code == 0)
+		code = check_pidfile(&a, &c);
 	if (code != 0)
 		return code;
 	if (haproxy_cfg_options(&c, &o) < 0) {

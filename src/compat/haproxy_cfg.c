@@ -416,6 +416,7 @@ in_global(struct haproxy_cfg *c, const struct line *l, struct hcfg_error *err)
 		if (validate_path(l->tok[1], PATH_MAX - 1, c->pidfile,
 		        sizeof(c->pidfile), &why) < 0)
 			return refuse(c, l, err, "%s", why);
+		c->pidfile_at = loc(l);
 		return 0;
 	}
 	if (eq(k, "daemon")) {

@@ -94,6 +94,7 @@ struct haproxy_cfg {
 	unsigned long nbthread; /* 0: not given */
 	struct hcfg_loc nbthread_at;
 	char pidfile[PATH_MAX]; /* "" = none */
+	struct hcfg_loc pidfile_at;
 	bool daemon;
 	/* defaults */
 	bool mode_http;

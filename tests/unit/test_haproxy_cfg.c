@@ -91,6 +91,9 @@ neutron_network(void **state)
 	assert_int_equal(p.c.user_at.line, 5);
 	assert_string_equal(
 	    p.c.pidfile, "/var/lib/neutron/external/pids/" NET ".pid");
+	/* The front judges the pidfile by the owner of the file it is in. */
+	assert_string_equal(p.c.pidfile_at.file, "/t/a.conf");
+	assert_int_equal(p.c.pidfile_at.line, 8);
 	assert_true(p.c.daemon);
 	assert_true(p.c.log_syslog);
 	assert_string_equal(p.c.log_facility, "local0");
@@ -220,6 +223,7 @@ upstream_rate_limited(void **state)
 	assert_int_equal(p.c.nbthread_at.line, 6);
 	assert_true(p.c.log_debug);
 	assert_string_equal(p.c.pidfile, "");
+	assert_int_equal(p.c.pidfile_at.line, 0);
 	assert_int_equal(p.c.timeouts.client, 60000);
 	assert_int_equal(p.c.timeouts.server, 250);
 	assert_int_equal(p.c.timeouts.connect, 30000); /* neutron's default */

@@ -265,16 +265,235 @@ test_stop_escalates(void **state)
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 }
 
+/* Write text as the whole content of p (made 0644 if missing). */
+static void
+put(const char *p, const char *text)
+{
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+static void
+assert_content(const char *p, const char *want)
+{
+	char buf[64];
+	ssize_t n;
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	assert_true(n >= 0);
+	buf[n] = '\0';
+	assert_string_equal(buf, want);
+}
+
+/* A start never truncates nor a stop removes what is not a pidfile. */
+static void
+test_not_a_pidfile(void **state)
+{
+	static const struct {
+		const char *text;
+		bool pid;
+	} cases[] = {
+	    {"", true},
+	    {"123\n", true},
+	    {"123", true}, /* neutron's own daemon writes no newline */
+	    {"1\n", true},
+	    {"2147483647\n", true},
+	    {"2147483648\n", false},
+	    {"99999999999\n", false},
+	    {"0\n", false},
+	    {"-1\n", false},
+	    {" 12\n", false},
+	    {"12 \n", false},
+	    {"12\n\n", false},
+	    {"\n", false},
+	    {"12\nab", false},
+	    {"root:x:0:0:root:/root:/bin/bash\n", false},
+	};
+	struct pidfile pf = PIDFILE_INIT;
+	const char *why = NULL;
+	struct stop_result res;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(pidfile_open(path, true, &pf), 0);
+	pidfile_close(&pf);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		put(path, cases[i].text);
+		assert_int_equal(pidfile_check(path, (uid_t)-1, &why),
+		    cases[i].pid ? 0 : -PIDFILE_ENOTPID);
+		assert_int_equal(pidfile_open(path, true, &pf),
+		    cases[i].pid ? 0 : -PIDFILE_ENOTPID);
+		pidfile_close(&pf);
+		if (cases[i].pid)
+			continue;
+		assert_string_equal(why, "not a pidfile: it holds other data");
+		assert_content(path, cases[i].text);
+		/* Looking is fine; locking it to write or remove is not. */
+		assert_int_equal(pidfile_open(path, false, &pf), 0);
+		assert_int_equal(pidfile_write(&pf, 4242), -PIDFILE_ENOTPID);
+		assert_int_equal(pidfile_lock(&pf), -PIDFILE_ENOTPID);
+		pidfile_close(&pf);
+		assert_int_equal(
+		    lifecycle_stop(path, ID, 1, &res), -PIDFILE_ENOTPID);
+		assert_content(path, cases[i].text);
+	}
+	/* A stale pidfile is taken over. */
+	put(path, "123\n");
+	assert_int_equal(pidfile_open(path, true, &pf), 0);
+	assert_int_equal(pidfile_lock(&pf), 0);
+	assert_int_equal(pidfile_write(&pf, 4242), 0);
+	pidfile_close(&pf);
+	assert_content(path, "4242\n");
+}
+
+/* pidfile_check() without an owner: only the file there. */
+static void
+test_check(void **state)
+{
+	const char *why = NULL;
+	char p2[PATH_MAX], fifo[PATH_MAX];
+
+	(void)state;
+	assert_int_equal(
+	    pidfile_check("relative.pid", (uid_t)-1, &why), -EINVAL);
+	/* Nothing there: it will be made. */
+	(void)unlink(path);
+	assert_int_equal(pidfile_check(path, (uid_t)-1, &why), 0);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_true(STR_CONCAT(p2, sizeof(p2), tmp, "/no/such/x.pid") > 0);
+	assert_int_equal(pidfile_check(p2, (uid_t)-1, &why), 0);
+	/* A FIFO is refused without opening it (which would block). */
+	assert_true(STR_CONCAT(fifo, sizeof(fifo), tmp, "/fifo") > 0);
+	assert_int_equal(mkfifo(fifo, 0644), 0);
+	assert_int_equal(pidfile_check(fifo, (uid_t)-1, &why), -EINVAL);
+	assert_string_equal(why, "not a regular file");
+	{
+		struct pidfile pf = PIDFILE_INIT;
+
+		assert_int_equal(pidfile_open(fifo, true, &pf), -EINVAL);
+	}
+	assert_true(STR_CONCAT(p2, sizeof(p2), tmp, "/link.pid") > 0);
+	assert_int_equal(symlink(fifo, p2), 0);
+	assert_int_equal(pidfile_check(p2, (uid_t)-1, &why), -ELOOP);
+	assert_string_equal(why, "is a symbolic link");
+}
+
+static char *
+at(const char *rel)
+{
+	static char buf[4][PATH_MAX];
+	static int next;
+	char *b = buf[next++ % 4];
+
+	assert_true(STR_CONCAT(b, PATH_MAX, tmp, rel) > 0);
+	return b;
+}
+
+/*
+ * A pidfile named by a config of another user: that user's directory,
+ * or root's inside one of the user's; no symlink; nothing others write.
+ * Run last: pidfile_confine() holds for the rest of the process.
+ */
+static void
+test_confined(void **state)
+{
+	struct pidfile pf = PIDFILE_INIT;
+	const char *why = NULL;
+	bool root = geteuid() == 0;
+	uid_t owner = root ? 65534 : geteuid();
+
+	(void)state;
+	/* tmp is ours (root's when root): not the owner's. */
+	assert_int_equal(mkdir(at("/o"), 0755), 0);
+	assert_int_equal(mkdir(at("/o/pids"), 0755), 0);
+	assert_int_equal(mkdir(at("/o/open"), 01777), 0);
+	assert_int_equal(chmod(at("/o/open"), 01777), 0);
+	assert_int_equal(mkdir(at("/o/rootpids"), 0755), 0);
+	assert_int_equal(mkdir(at("/r"), 0755), 0);
+	assert_int_equal(symlink(at("/r"), at("/o/ln")), 0);
+	assert_int_equal(symlink(at("/o/pids"), at("/o/ln2")), 0);
+	if (root) {
+		assert_int_equal(chown(at("/o"), owner, (gid_t)-1), 0);
+		assert_int_equal(chown(at("/o/pids"), owner, (gid_t)-1), 0);
+		assert_int_equal(chown(at("/o/open"), owner, (gid_t)-1), 0);
+		assert_int_equal(lchown(at("/o/ln"), owner, (gid_t)-1), 0);
+		assert_int_equal(lchown(at("/o/ln2"), owner, (gid_t)-1), 0);
+	}
+	assert_int_equal(pidfile_check(at("/o/pids/x.pid"), owner, &why), 0);
+	put(at("/o/pids/stale.pid"), "123\n");
+	assert_int_equal(
+	    pidfile_check(at("/o/pids/stale.pid"), owner, &why), 0);
+	put(at("/o/pids/data"), "secret\n");
+	assert_int_equal(
+	    pidfile_check(at("/o/pids/data"), owner, &why), -PIDFILE_ENOTPID);
+	assert_int_equal(pidfile_check(at("/o/ln/x.pid"), owner, &why), -ELOOP);
+	assert_string_equal(why, "its path goes through a symbolic link");
+	assert_int_equal(
+	    pidfile_check(at("/o/ln2/x.pid"), owner, &why), -ELOOP);
+	assert_int_equal(
+	    pidfile_check(at("/o/open/x.pid"), owner, &why), -SAFEFILE_EUNSAFE);
+	assert_string_equal(
+	    why, "its directory is writable by group or others");
+	assert_int_equal(
+	    pidfile_check(at("/o/none/x.pid"), owner, &why), -ENOENT);
+	assert_string_equal(why, "its directory does not exist");
+	assert_int_equal(
+	    pidfile_check("/x.pid", owner, &why), -SAFEFILE_EUNSAFE);
+	if (root) {
+		/* root's, not below the owner's: never */
+		assert_int_equal(pidfile_check(at("/r/x.pid"), owner, &why),
+		    -SAFEFILE_EUNSAFE);
+		/* root's inside the owner's: the owner could replace it */
+		assert_int_equal(
+		    pidfile_check(at("/o/rootpids/x.pid"), owner, &why), 0);
+		/* a second link of a file elsewhere */
+		put(at("/r/other.pid"), "4242\n");
+		assert_int_equal(
+		    link(at("/r/other.pid"), at("/o/pids/l.pid")), 0);
+		assert_int_equal(
+		    pidfile_check(at("/o/pids/l.pid"), owner, &why),
+		    -SAFEFILE_EUNSAFE);
+		assert_string_equal(why, "it has more than one hard link");
+	}
+	/* Confined, pidfile_open() keeps to the same rules. */
+	pidfile_confine(owner);
+	assert_int_equal(pidfile_open(at("/o/ln/x.pid"), true, &pf), -ELOOP);
+	assert_int_equal(
+	    pidfile_open(at("/o/open/x.pid"), true, &pf), -SAFEFILE_EUNSAFE);
+	assert_int_equal(pidfile_open(at("/o/none/x.pid"), true, &pf), -ENOENT);
+	assert_int_equal(access(at("/o/none"), F_OK), -1);
+	if (root) {
+		assert_int_equal(
+		    pidfile_open(at("/r/x.pid"), true, &pf), -SAFEFILE_EUNSAFE);
+		assert_int_equal(access(at("/r/x.pid"), F_OK), -1);
+		assert_int_equal(pidfile_open(at("/o/pids/l.pid"), true, &pf),
+		    -SAFEFILE_EUNSAFE);
+		assert_content(at("/r/other.pid"), "4242\n");
+	}
+	assert_int_equal(pidfile_open(at("/o/pids/x.pid"), true, &pf), 0);
+	assert_int_equal(pidfile_lock(&pf), 0);
+	assert_int_equal(pidfile_write(&pf, 7), 0);
+	pidfile_close(&pf);
+	assert_content(at("/o/pids/x.pid"), "7\n");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_open_creates),
-	    cmocka_unit_test(test_refuses),
+	    cmocka_unit_test(test_open_creates), cmocka_unit_test(test_refuses),
 	    cmocka_unit_test(test_lock_between_descriptions),
 	    cmocka_unit_test(test_probe_and_stop),
 	    cmocka_unit_test(test_never_signals_a_stranger),
 	    cmocka_unit_test(test_stop_escalates),
+	    cmocka_unit_test(test_not_a_pidfile), cmocka_unit_test(test_check),
+	    cmocka_unit_test(test_confined), /* last: it confines */
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
