@@ -539,7 +539,7 @@ static int
 serve_builtin(const struct options *o, const struct names *nm,
     const char *netns, struct pidfile *pf, int report)
 {
-	struct launch_failure f = {0, 0, 0};
+	struct launch_failure f = {0, 0, 0, false};
 	const char *what = "";
 	struct engine_ctx *e = NULL;
 	int fds[LAUNCH_LISTEN_MAX] = {-1, -1};
@@ -613,7 +613,7 @@ static int
 run_builtin(const struct options *o)
 {
 	struct pidfile pf = PIDFILE_INIT;
-	struct launch_failure f = {0, 0, 0};
+	struct launch_failure f = {0, 0, 0, false};
 	char netns[PATH_MAX] = "";
 	struct names nm;
 	int code, report = -1, r;
@@ -671,7 +671,7 @@ cmd_run(const struct options *o)
 {
 	struct pidfile pf = PIDFILE_INIT;
 	struct strbuf text = STRBUF_INIT;
-	struct launch_failure f = {0, 0, 0};
+	struct launch_failure f = {0, 0, 0, false};
 	struct launch_spec spec;
 	char path[PATH_MAX], haproxy[PATH_MAX], netns[PATH_MAX] = "";
 	int dfd = -1, code, r, i;
@@ -741,11 +741,12 @@ cmd_run(const struct options *o)
 	log_syslog_resume();
 	if (r == 0)
 		goto out; /* the daemon is haproxy now */
-	if (!o->daemonize &&
-	    (f.stage == LAUNCH_EXEC || f.stage == LAUNCH_STDIO)) {
+	if (!o->daemonize && f.moved) {
 		/* Rearranged for haproxy: only these are ours now. */
 		pf.fd = LAUNCH_LOCK_FD;
-		pf.dirfd = -1;
+		pf.dirfd = pf.dirfd >= 0 ? LAUNCH_CARRY_DIR_FD : -1;
+		if (spec.log_fd >= 0)
+			log_file_renumber(LAUNCH_CARRY_LOG_FD);
 		dfd = -1;
 		for (i = 0; i < spec.nlisten; i++)
 			spec.listen_fds[i] = LAUNCH_LISTEN_FD + i;
@@ -928,7 +929,7 @@ cmd_stop(const struct options *o)
 	 * failure says only what failed: one line.)
 	 */
 	if (code == 0 && res.absent)
-		log_err("not running: no pidfile at '%s'", o->pid_file);
+		log_warn("not running: no pidfile at '%s'", o->pid_file);
 	return code;
 }
 

@@ -107,14 +107,14 @@ close_from(int lowest)
 }
 
 static int place_fds(
-    const int *src, const int *dst, const bool *cloexec, size_t n);
+    const int *src, const int *dst, const bool *cloexec, size_t n, bool *moved);
 
 /* Between fork and exec: async-signal-safe calls only. */
 static void
 child_exec(char *const argv[], const int *fds, int nfds)
 {
 	int dst[LAUNCH_LISTEN_MAX];
-	bool cloexec[LAUNCH_LISTEN_MAX] = {false};
+	bool cloexec[LAUNCH_LISTEN_MAX] = {false}, moved;
 	int i;
 
 	reset_signals();
@@ -122,7 +122,7 @@ child_exec(char *const argv[], const int *fds, int nfds)
 		_exit(126);
 	for (i = 0; i < nfds; i++)
 		dst[i] = LAUNCH_LISTEN_FD + i;
-	if (place_fds(fds, dst, cloexec, (size_t)nfds) < 0)
+	if (place_fds(fds, dst, cloexec, (size_t)nfds, &moved) < 0)
 		_exit(126);
 	execve(argv[0], argv, launch_clean_env);
 	_exit(errno == ENOENT ? 127 : 126);
@@ -170,8 +170,6 @@ launch_release_signals(const sigset_t *old)
 
 /* A daemon's report pipe, closed by the exec: EOF means haproxy runs. */
 #define REPORT_FD 4
-/* Where descriptors wait while the low numbers are rearranged. */
-#define PARK_FD 16
 
 const char *
 launch_stage_name(int stage)
@@ -229,30 +227,39 @@ exec_arg(const char *s)
 
 /*
  * Put src[i] at dst[i] (close-on-exec where cloexec[i]) and close every
- * other descriptor above 2. Through numbers above PARK_FD first, so that no
- * move overwrites a descriptor still to be moved. Async-signal-safe.
+ * other descriptor above 2. Through numbers above every target first, so
+ * that no move overwrites a descriptor still to be moved. *moved says
+ * whether any descriptor was moved or closed (a failure to park the
+ * copies changes nothing). Async-signal-safe.
  */
 static int
-place_fds(const int *src, const int *dst, const bool *cloexec, size_t n)
+place_fds(
+    const int *src, const int *dst, const bool *cloexec, size_t n, bool *moved)
 {
-	int parked[LAUNCH_LISTEN_MAX + 2];
-	int hi = 2, fd;
-	size_t i;
+	int parked[LAUNCH_LISTEN_MAX + 4];
+	int hi = 2, fd, err;
+	size_t i, j;
 	bool wanted;
 
+	*moved = false;
 	if (n > sizeof(parked) / sizeof(parked[0]))
 		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		parked[i] = fcntl(src[i], F_DUPFD_CLOEXEC, PARK_FD);
-		if (parked[i] < 0)
-			return -errno;
-	}
-	for (i = 0; i < n; i++) {
-		if (dup3(parked[i], dst[i], cloexec[i] ? O_CLOEXEC : 0) < 0)
-			return -errno;
+	for (i = 0; i < n; i++)
 		if (dst[i] > hi)
 			hi = dst[i];
+	for (i = 0; i < n; i++) {
+		parked[i] = fcntl(src[i], F_DUPFD_CLOEXEC, hi + 1);
+		if (parked[i] < 0) {
+			err = errno;
+			for (j = 0; j < i; j++)
+				(void)close(parked[j]);
+			return -err;
+		}
 	}
+	*moved = true;
+	for (i = 0; i < n; i++)
+		if (dup3(parked[i], dst[i], cloexec[i] ? O_CLOEXEC : 0) < 0)
+			return -errno;
 	for (fd = 3; fd < hi; fd++) {
 		wanted = false;
 		for (i = 0; i < n; i++)
@@ -268,7 +275,8 @@ place_fds(const int *src, const int *dst, const bool *cloexec, size_t n)
  * The last steps before haproxy, in the process that becomes it; report is
  * the daemon's report pipe, -1 in the foreground. Only async-signal-safe
  * calls: in the daemon this runs after fork. On failure *report_out is
- * where the report pipe is now.
+ * where the report pipe is now, and f->moved says whether the descriptors
+ * were rearranged (launch.h).
  */
 static int
 final_steps(const struct launch_spec *s, int report, int *report_out,
@@ -276,8 +284,8 @@ final_steps(const struct launch_spec *s, int report, int *report_out,
 {
 	static char arg_f[] = "-f";
 	struct pidfile pf = *s->pidfile;
-	int src[LAUNCH_LISTEN_MAX + 2], dst[LAUNCH_LISTEN_MAX + 2];
-	bool cloexec[LAUNCH_LISTEN_MAX + 2];
+	int src[LAUNCH_LISTEN_MAX + 4], dst[LAUNCH_LISTEN_MAX + 4];
+	bool cloexec[LAUNCH_LISTEN_MAX + 4], moved = false;
 	char *argv[4];
 	size_t n = 0;
 	int err, i;
@@ -299,10 +307,29 @@ final_steps(const struct launch_spec *s, int report, int *report_out,
 		dst[n] = LAUNCH_LISTEN_FD + i;
 		cloexec[n++] = false;
 	}
+	/*
+	 * In the foreground a failed exec returns to the caller, which still
+	 * logs and removes what it made: its log file and the pidfile's
+	 * directory come along, closed by the exec.
+	 */
+	if (report < 0 && s->log_fd >= 0) {
+		src[n] = s->log_fd;
+		dst[n] = LAUNCH_CARRY_LOG_FD;
+		cloexec[n++] = true;
+	}
+	if (report < 0 && s->pidfile->dirfd >= 0) {
+		src[n] = s->pidfile->dirfd;
+		dst[n] = LAUNCH_CARRY_DIR_FD;
+		cloexec[n++] = true;
+	}
 	reset_signals();
-	err = place_fds(src, dst, cloexec, n);
-	if (err < 0)
+	err = place_fds(src, dst, cloexec, n, &moved);
+	if (err < 0) {
+		f->moved = moved;
+		pf.fd = moved ? LAUNCH_LOCK_FD : s->pidfile->fd;
+		(void)pidfile_clear(&pf);
 		return failed(f, LAUNCH_STDIO, -err);
+	}
 	if (report >= 0)
 		*report_out = REPORT_FD;
 	argv[0] = exec_arg(s->haproxy);
@@ -314,6 +341,7 @@ final_steps(const struct launch_spec *s, int report, int *report_out,
 	/* Not running after all: a pid in the file would be a lie. */
 	pf.fd = LAUNCH_LOCK_FD;
 	(void)pidfile_clear(&pf);
+	f->moved = true;
 	return failed(f, LAUNCH_EXEC, err);
 }
 
@@ -392,7 +420,7 @@ launch_enter_netns(const char *path, struct launch_failure *f)
 static void
 daemon_child(const struct launch_spec *s, int report)
 {
-	struct launch_failure f = {LAUNCH_FORK, 0, 0};
+	struct launch_failure f = {LAUNCH_FORK, 0, 0, false};
 	pid_t pid;
 
 	if (setsid() < 0) {
@@ -443,7 +471,7 @@ await_report(pid_t pid, int rfd, bool eof_is_ready, struct launch_failure *f)
 int
 launch_daemon(int log_fd, int *report, struct launch_failure *f)
 {
-	struct launch_failure fail = {LAUNCH_FORK, 0, 0};
+	struct launch_failure fail = {LAUNCH_FORK, 0, 0, false};
 	int p[2], r;
 	pid_t pid;
 
@@ -487,7 +515,7 @@ report:
 void
 launch_daemon_ready(int report, const struct launch_failure *f)
 {
-	struct launch_failure ok = {LAUNCH_FORK, 0, 0};
+	struct launch_failure ok = {LAUNCH_FORK, 0, 0, false};
 
 	(void)!write(report, f != NULL ? f : &ok, sizeof(ok));
 	(void)close(report);

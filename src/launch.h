@@ -31,6 +31,9 @@ int launch_find_haproxy(const char *explicit_path, char *out, size_t outsz);
 #define LAUNCH_LOCK_FD 3
 #define LAUNCH_LISTEN_FD 5
 #define LAUNCH_LISTEN_MAX 2
+/* Where a foreground start carries its log file and pidfile directory. */
+#define LAUNCH_CARRY_LOG_FD 7
+#define LAUNCH_CARRY_DIR_FD 8
 
 /* The environment every exec gets. */
 extern char *const launch_clean_env[];
@@ -68,9 +71,10 @@ enum launch_stage {
 };
 
 struct launch_failure {
-	int stage; /* enum launch_stage */
-	int err;   /* positive errno */
-	int which; /* LAUNCH_BIND: the listener, 0 first, 1 the IPv6 one */
+	int stage;  /* enum launch_stage */
+	int err;    /* positive errno */
+	int which;  /* LAUNCH_BIND: the listener, 0 first, 1 the IPv6 one */
+	bool moved; /* launch_haproxy() in the foreground: see there */
 };
 
 struct launch_spec {
@@ -93,7 +97,12 @@ struct launch_spec {
  * once the daemon has exec'd, or the daemon's failure: the listeners
  * accept (into their backlog) from before the call, so a client may
  * connect as soon as it returns. Failures: -errno with *f saying where.
- * The caller keeps its copies of the listeners and closes them.
+ * The caller keeps its copies of the listeners and closes them. A
+ * foreground failure with f->moved set has rearranged the descriptors:
+ * the pidfile (lock) is at LAUNCH_LOCK_FD, the listeners from
+ * LAUNCH_LISTEN_FD, the log file (s->log_fd) at LAUNCH_CARRY_LOG_FD, the
+ * pidfile's directory at LAUNCH_CARRY_DIR_FD, and nothing else is open
+ * above 2; the pidfile is emptied on any failure after it was written.
  */
 int launch_haproxy(const struct launch_spec *s, struct launch_failure *f);
 

@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -108,6 +110,7 @@ lifecycle_stop(const char *pid_file, const char *id, unsigned long timeout_s,
     struct stop_result *res)
 {
 	struct pidfile pf = PIDFILE_INIT;
+	struct stat st;
 	pid_t pid = 0;
 	int r;
 
@@ -142,6 +145,17 @@ lifecycle_stop(const char *pid_file, const char *id, unsigned long timeout_s,
 		}
 		if (r < 0)
 			goto out;
+	}
+	/*
+	 * The built-in engine removes its own pidfile when it stops: then
+	 * there is nothing left to lock or remove (locking would make the
+	 * file again, and a start racing with us would see it locked).
+	 */
+	if (res->pid != 0 &&
+	    fstatat(pf.dirfd, pf.name, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+	    errno == ENOENT) {
+		r = 0;
+		goto out;
 	}
 	/* Ours now: a start racing with us sees a held lock, not a hole. */
 	r = pidfile_lock(&pf);

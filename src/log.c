@@ -18,6 +18,7 @@ static bool log_stderr = true;
 static bool log_syslog;
 static int log_facility = LOG_USER;
 static int log_fd = -1;
+static bool log_created; /* log_fd is a file this process created */
 static char log_path[4096];
 
 static const struct {
@@ -69,15 +70,23 @@ log_set_id(const char *id)
 int
 log_to_file(const char *path)
 {
+	bool created = true;
 	int fd;
 
-	fd = open(
-	    path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+	/* Made here, or there before: only a file we made is ours to give. */
+	fd = open(path,
+	    O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0640);
+	if (fd < 0 && errno == EEXIST) {
+		created = false;
+		fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	}
 	if (fd < 0)
 		return -errno;
 	if (log_fd >= 0)
 		(void)close(log_fd);
 	log_fd = fd;
+	log_created = created;
 	if (snprintf(log_path, sizeof(log_path), "%s", path) < 0)
 		log_path[0] = '\0';
 	return 0;
@@ -92,17 +101,25 @@ log_file_chown(uid_t uid, gid_t gid)
 		return 0;
 	if (fstat(log_fd, &st) < 0)
 		return -errno;
+	/* uid's already (logrotate's "create" keeps the owner): its mode. */
+	if (st.st_uid == uid)
+		return fchmod(log_fd, st.st_mode & 0640) < 0 ? -errno : 0;
 	/*
-	 * Only a file that is ours and nothing else's: a hard link planted in
-	 * the log directory would hand another file to the proxy's account.
+	 * Only a file this process created (O_EXCL: a new inode, not one a
+	 * link planted in the log directory leads to) is given away.
 	 */
-	if (!S_ISREG(st.st_mode) || st.st_nlink != 1 ||
-	    (st.st_uid != 0 && st.st_uid != uid))
+	if (!log_created || !S_ISREG(st.st_mode) || st.st_nlink != 1)
 		return -EPERM;
 	if (fchown(log_fd, uid, gid) < 0 ||
 	    fchmod(log_fd, st.st_mode & 0640) < 0)
 		return -errno;
 	return 0;
+}
+
+void
+log_file_renumber(int fd)
+{
+	log_fd = fd;
 }
 
 int

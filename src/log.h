@@ -27,10 +27,14 @@ int log_file_fd(void);
 /*
  * Give the log file to the account a root process is about to drop to
  * (owner uid:gid, mode 0640 at most), so that it can still open the file
- * again on SIGHUP after the drop. Only a regular file with one link,
- * owned by root or uid already: else -EPERM. 0 when nothing is to do.
+ * again on SIGHUP after the drop. Only a file this process created (a
+ * regular file with one link): else -EPERM, unless uid owns it already.
+ * 0 when nothing is to do.
  */
 int log_file_chown(uid_t uid, gid_t gid);
+
+/* The log file's descriptor was moved to fd (the old number is gone). */
+void log_file_renumber(int fd);
 
 /* Open the log file again (after rotation: SIGHUP). 0 or -errno. */
 int log_reopen(void);

@@ -801,6 +801,34 @@ nothing_left() {
 		eval '[ "$RC" = 1 ] || [ "$RC" = 3 ]'
 }
 
+# A foreground exec that fails (a haproxy that is no program): exit 126,
+# the error in the log file (not in the pidfile, whose descriptor number the
+# log file had before the exec's rearrangement), and nothing left behind.
+# Again with 16 descriptors at most, where the rearrangement must still fit.
+if [ "$ENGINE" = haproxy ]; then
+	for lim in unlimited 16; do
+		newcase "exec-fails-fg-nofile-$lim"
+		mkdir -m 0755 "$D/bin"
+		printf 'not a program\n' >"$D/bin/haproxy"
+		chmod 0755 "$D/bin/haproxy"
+		(
+			[ "$lim" = unlimited ] || ulimit -n "$lim"
+			exec timeout 20 "$BIN" run "${RA[@]}" --nodaemonize --haproxy-path "$D/bin/haproxy" \
+				--log-file "$D/proxy.log"
+		) </dev/null >"$D/out" 2>"$D/err"
+		RC=$?
+		code_is "$C: exits 126" 126 "$RC" "$(err_note)"
+		assert "$C: one stderr line" "$(err_note)" one_line "$D/err"
+		assert "$C: the error is in the log file" "$(head -c 300 "$D/proxy.log" 2>/dev/null)" \
+			grep -q 'cannot start haproxy.*Exec format error' "$D/proxy.log"
+		assert "$C: no pidfile left" "$PIDF: '$(head -c 200 "$PIDF" 2>/dev/null)'" absent "$PIDF"
+		assert "$C: no config left" "$CONF still there" absent "$CONF"
+		nmp status "${SA[@]}"
+		code_is "$C: status says not running" 3 "$RC" "stdout: $(cat "$D/out")"
+		end_case
+	done
+fi
+
 newcase daemon-no-haproxy
 if [ "$ENGINE" = builtin ]; then
 	skip "$C" "$NO_EXEC: it needs no haproxy"
