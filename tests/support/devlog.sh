@@ -20,6 +20,10 @@
 # the namespace. `ip netns exec` copies the caller's mount namespace, so
 # /dev/log stays the same socket inside network namespaces.
 #
+# CMD also runs in a network namespace of its own with its loopback up
+# (unless the kernel refuses one: then it says so and shares the
+# machine's), so the ports one test binds never meet another test's.
+#
 # CMD gets NMP_SYSLOG_OUT, the file where every datagram sent to /dev/log
 # arrives as one line ("<PRI>Mon DD HH:MM:SS TAG[PID]: message"). It is in
 # a temporary directory removed at the end, unless the caller set
@@ -88,6 +92,8 @@ first_line() {
 inner() {
 	local work=$1 out=$2 new n dev_id lpid i
 	shift 2
+	# In a network namespace of our own, loopback starts down.
+	ip link set lo up 2>/dev/null
 	new=$work/dev
 	# The tmpfs is mounted in this namespace only (its propagation is
 	# private): the directory stays empty for everyone else.
@@ -187,6 +193,16 @@ fi
 if ! unshare --mount --propagation private true 2>"$WORK/err"; then
 	refuse "unshare --mount: $(first_line "$WORK/err")" "$@"
 fi
+# A network namespace of its own too, with its loopback up: ports a test
+# binds (the default 9697 among them, with a stand-in haproxy) are its
+# own, so tests run side by side never find each other's listeners. Where
+# the kernel refuses one, the test shares the machine's, as before.
+NET=(--net)
+if ! unshare --mount --net --propagation private true 2>"$WORK/err"; then
+	echo "devlog: no private network namespace: $(first_line "$WORK/err")" >&2
+	NET=()
+fi
 
-run_fwd unshare --mount --propagation private -- bash "$SELF" --inner "$WORK" "$OUT" "$@"
+run_fwd unshare --mount "${NET[@]}" --propagation private -- \
+	bash "$SELF" --inner "$WORK" "$OUT" "$@"
 exit "$RC"
