@@ -50,6 +50,7 @@ commands_exit_for(int err, bool creating)
 	case ENOENT:
 	case ENOSPC:
 	case EDQUOT:
+	case EFBIG: /* RLIMIT_FSIZE: SIGXFSZ is ignored */
 	case EROFS:
 	case EEXIST:
 	case EMLINK:
@@ -156,8 +157,9 @@ cmd_render(const struct options *o)
 	code = render_text(o, &text);
 	if (code != 0)
 		return code;
+	/* fclose reports what a file system kept back until the close. */
 	if (fwrite(text.buf, 1, text.len, stdout) != text.len ||
-	    fflush(stdout) != 0) {
+	    fflush(stdout) != 0 || fclose(stdout) != 0) {
 		log_err("cannot write config to standard output: %s",
 		    strerror(errno));
 		code = EX_IOERR;
@@ -331,6 +333,8 @@ exit_for_launch(const struct launch_failure *f)
 		                                           : EX_OSERR;
 	case LAUNCH_NETNS_ENTER:
 		return f->err == EPERM ? EX_NOPERM : EX_OSERR;
+	case LAUNCH_NETNS_TYPE:
+		return EX_DATAERR; /* --netns names something else */
 	case LAUNCH_EXEC:
 		return f->err == ENOENT ? 127 : 126;
 	default:
@@ -524,6 +528,12 @@ log_start_failure(const struct options *o, const char *engine,
 {
 	char obj[PATH_MAX + 64];
 
+	if (f->stage == LAUNCH_NETNS_TYPE) {
+		log_err(
+		    "cannot use --netns '%s': '%s': not a network namespace",
+		    o->netns, netns);
+		return;
+	}
 	log_err("cannot start %s for %s: %s%s%s%s: %s", engine, o->id,
 	    launch_stage_name(f->stage),
 	    failure_object(o, netns, f, obj, sizeof(obj)),
@@ -567,6 +577,15 @@ serve_builtin(const struct options *o, const struct names *nm,
 		goto fail;
 	}
 	what = ""; /* engine_new's steps all passed: not theirs to name */
+	/*
+	 * Everything is open: the caller's working directory stays free (a
+	 * daemon is in "/" already).
+	 */
+	if (chdir("/") < 0) {
+		f.stage = LAUNCH_CHDIR;
+		f.err = errno;
+		goto fail;
+	}
 	r = engine_drop_privileges(nm->uid, nm->gid);
 	if (r < 0) {
 		f.stage = LAUNCH_PRIVILEGES;

@@ -5,11 +5,15 @@
 #include <stdio.h>
 #include <string.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/magic.h>
+#include <linux/nsfs.h>
 
 #include "launch.h"
 #include "pidfile.h"
@@ -195,6 +199,10 @@ launch_stage_name(int stage)
 		return "dropping privileges";
 	case LAUNCH_ENGINE:
 		return "setting up the engine";
+	case LAUNCH_NETNS_TYPE:
+		return "checking the network namespace";
+	case LAUNCH_CHDIR:
+		return "changing to the root directory";
 	default:
 		return "starting haproxy";
 	}
@@ -291,6 +299,12 @@ final_steps(const struct launch_spec *s, int report, int *report_out,
 	int err, i;
 
 	*report_out = report;
+	/*
+	 * haproxy resolves relative paths (an error file, a chroot) against
+	 * its working directory: never the caller's.
+	 */
+	if (chdir("/") < 0)
+		return failed(f, LAUNCH_CHDIR, errno);
 	if (pidfile_write(&pf, getpid()) < 0)
 		return failed(f, LAUNCH_PIDFILE, EIO);
 	/* The lock must outlive us: it is what status and stop look at. */
@@ -399,14 +413,47 @@ launch_close_fds_except(const int *keep, size_t n)
 	close_between(lo, ~0U);
 }
 
+/*
+ * Is fd a network namespace? 0 yes, -EINVAL no, or -errno. The file system
+ * first, so that no device behind a planted node gets our ioctl; kernels
+ * before 4.11 lack NS_GET_NSTYPE: there any nsfs inode passes and setns
+ * judges.
+ */
+static int
+netns_check(int fd)
+{
+	struct statfs sfs;
+	int type;
+
+	if (fstatfs(fd, &sfs) < 0)
+		return -errno;
+	if (sfs.f_type != NSFS_MAGIC)
+		return -EINVAL;
+	type = ioctl(fd, NS_GET_NSTYPE);
+	if (type >= 0)
+		return type == CLONE_NEWNET ? 0 : -EINVAL;
+	return errno == ENOTTY ? 0 : -errno;
+}
+
 int
 launch_enter_netns(const char *path, struct launch_failure *f)
 {
 	int fd, err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/*
+	 * Whatever sits at path, the open must not wait: a FIFO would block
+	 * until a writer came, a terminal could become ours.
+	 */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return failed(f, LAUNCH_NETNS_OPEN, errno);
+	err = netns_check(fd);
+	if (err < 0) {
+		(void)close(fd);
+		return failed(f,
+		    err == -EINVAL ? LAUNCH_NETNS_TYPE : LAUNCH_NETNS_OPEN,
+		    -err);
+	}
 	if (setns(fd, CLONE_NEWNET) < 0) {
 		err = errno;
 		(void)close(fd);
@@ -434,7 +481,7 @@ daemon_child(const struct launch_spec *s, int report)
 	}
 	if (pid > 0)
 		_exit(0);
-	if (chdir("/") < 0 || daemon_stdio(s->log_fd) < 0) {
+	if (daemon_stdio(s->log_fd) < 0) {
 		failed(&f, LAUNCH_STDIO, errno);
 		goto report;
 	}
@@ -501,7 +548,11 @@ launch_daemon(int log_fd, int *report, struct launch_failure *f)
 	}
 	if (pid > 0)
 		_exit(0);
-	if (chdir("/") < 0 || daemon_stdio(log_fd) < 0) {
+	if (chdir("/") < 0) {
+		failed(&fail, LAUNCH_CHDIR, errno);
+		goto report;
+	}
+	if (daemon_stdio(log_fd) < 0) {
 		failed(&fail, LAUNCH_STDIO, errno);
 		goto report;
 	}

@@ -68,6 +68,8 @@ enum launch_stage {
 	LAUNCH_BIND,       /* the built-in engine's listeners */
 	LAUNCH_PRIVILEGES, /* dropping to the proxy user and group */
 	LAUNCH_ENGINE,     /* setting up the built-in engine */
+	LAUNCH_NETNS_TYPE, /* the namespace path is no network namespace */
+	LAUNCH_CHDIR,      /* changing to the root directory */
 };
 
 struct launch_failure {
@@ -88,7 +90,8 @@ struct launch_spec {
 };
 
 /*
- * Start haproxy -f config in the current network namespace: write our pid
+ * Start haproxy -f config in the current network namespace, in "/" (haproxy
+ * resolves relative paths against its working directory): write our pid
  * to the pidfile, reset signals, put the pidfile lock at LAUNCH_LOCK_FD
  * and the listeners from LAUNCH_LISTEN_FD on (without FD_CLOEXEC), close
  * every other descriptor but 0-2, exec with launch_clean_env. In the
@@ -124,7 +127,12 @@ void launch_daemon_ready(int report, const struct launch_failure *f);
  */
 void launch_close_fds_except(const int *keep, size_t n);
 
-/* Enter the network namespace at path (setns); -errno, *f set. */
+/*
+ * Enter the network namespace at path (setns); -errno, *f set. The path is
+ * opened without blocking (a FIFO planted there must not hang us) and must
+ * be a network namespace: anything else fails at LAUNCH_NETNS_TYPE with
+ * -EINVAL, before setns.
+ */
 int launch_enter_netns(const char *path, struct launch_failure *f);
 
 /* "entering network namespace" and so on, for messages. */

@@ -1,5 +1,7 @@
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -40,11 +42,24 @@ main(int argc, char *argv[])
 	const char *prog = argc > 0 ? argv[0] : "ns-metadata-proxy";
 	const char *base = strrchr(prog, '/');
 	int code;
+	/*
+	 * What goes to a closed stdout is lost although every write to the
+	 * /dev/null standing in for it succeeds: remember it for the output
+	 * that matters (render, --help, --version).
+	 */
+	bool stdout_closed =
+	    fcntl(STDOUT_FILENO, F_GETFD) < 0 && errno == EBADF;
 
 	if (ensure_std_fds() < 0)
 		return EX_OSERR;
 	umask(077);
 	(void)signal(SIGPIPE, SIG_IGN);
+	/*
+	 * A file size limit (RLIMIT_FSIZE) below the config's size must fail
+	 * the write (EFBIG: reported, the temporary removed), not kill us
+	 * halfway. The exec of haproxy restores the default.
+	 */
+	(void)signal(SIGXFSZ, SIG_IGN);
 	/*
 	 * SIGHUP asks a serving proxy to reopen its log (logrotate sends it
 	 * to every process of this name): it must not end a status, a stop or
@@ -62,12 +77,22 @@ main(int argc, char *argv[])
 		return compat_audit(argc - 1, argv + 1);
 	switch (cli_parse(argc, argv, &opts, &err)) {
 	case CLI_HELP:
+		if (stdout_closed) {
+			log_err("cannot write help to standard output: %s",
+			    strerror(EBADF));
+			return EX_IOERR;
+		}
 		code = cli_help(base != NULL ? base + 1 : prog, &help);
 		if (code == 0 && fputs(strbuf_str(&help), stdout) == EOF)
 			code = EX_IOERR;
 		strbuf_release(&help);
 		return code == 0 && fflush(stdout) == 0 ? 0 : EX_IOERR;
 	case CLI_VERSION:
+		if (stdout_closed) {
+			log_err("cannot write version to standard output: %s",
+			    strerror(EBADF));
+			return EX_IOERR;
+		}
 		printf("ns-metadata-proxy %s\n", NMP_VERSION);
 		return fflush(stdout) == 0 ? 0 : EX_IOERR;
 	case CLI_ERROR:
@@ -78,6 +103,11 @@ main(int argc, char *argv[])
 	}
 	log_set_debug(opts.debug);
 	log_set_id(opts.id);
+	if (stdout_closed && opts.command == CMD_RENDER) {
+		log_err("cannot write config to standard output: %s",
+		    strerror(EBADF));
+		return EX_IOERR;
+	}
 	code = commands_run(&opts);
 	log_close();
 	return code;

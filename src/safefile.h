@@ -38,7 +38,8 @@ int safefile_open_dir(int basefd, const char *name, bool create, int *fd_out);
  * written whole, fsync'ed, renameat onto name, then the directory fsync'ed.
  * On any failure before the rename the previous file is untouched and the
  * temporary is gone; if only the final directory fsync fails, the new file
- * is in place and that error is returned.
+ * is in place and that error is returned. A file size limit below len is
+ * -EFBIG like any write error, when SIGXFSZ is ignored (else it kills).
  */
 int safefile_replace(int dirfd, const char *name, const void *data, size_t len);
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "launch.h"
+#include "pidfile.h"
 #include "strbuf.h"
 
 static char tmpdir[64];
@@ -178,6 +179,112 @@ test_hold_signals(void **state)
 	assert_false(sigismember(&now, SIGTERM));
 }
 
+/* launch_enter_netns(path): the stage and errno of its failure. */
+static void
+expect_netns_refused(const char *path, int stage, int err)
+{
+	struct launch_failure f = {-1, 0, 0, false};
+
+	assert_int_equal(launch_enter_netns(path, &f), -err);
+	assert_int_equal(f.stage, stage);
+	assert_int_equal(f.err, err);
+}
+
+/*
+ * What sits at the path must be a network namespace, and finding out must
+ * not block: a FIFO waits for a writer forever in a blocking open (the
+ * alarm turns that hang into a failure).
+ */
+static void
+test_enter_netns_not_netns(void **state)
+{
+	char fifo[PATH_MAX], file[PATH_MAX];
+	struct launch_failure f = {-1, 0, 0, false};
+	int r;
+
+	(void)state;
+	assert_true(STR_CONCAT(fifo, sizeof(fifo), tmpdir, "/fifo") > 0);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	make_file("plain", 0644, file, sizeof(file));
+	assert_true(signal(SIGALRM, SIG_DFL) != SIG_ERR);
+	alarm(10);
+	expect_netns_refused(fifo, LAUNCH_NETNS_TYPE, EINVAL);
+	alarm(0);
+	expect_netns_refused(file, LAUNCH_NETNS_TYPE, EINVAL);
+	expect_netns_refused(tmpdir, LAUNCH_NETNS_TYPE, EINVAL);
+	expect_netns_refused("/dev/null", LAUNCH_NETNS_TYPE, EINVAL);
+	/* A namespace, but not a network one: nsfs, the ioctl says so. */
+	expect_netns_refused("/proc/self/ns/uts", LAUNCH_NETNS_TYPE, EINVAL);
+	expect_netns_refused("/proc/self/ns/mnt", LAUNCH_NETNS_TYPE, EINVAL);
+	expect_netns_refused("/nonexistent/netns", LAUNCH_NETNS_OPEN, ENOENT);
+	/* Our own network namespace passes the check (setns needs root). */
+	r = launch_enter_netns("/proc/self/ns/net", &f);
+	if (geteuid() == 0) {
+		assert_int_equal(r, 0);
+	} else {
+		assert_int_equal(r, -EPERM);
+		assert_int_equal(f.stage, LAUNCH_NETNS_ENTER);
+	}
+	assert_string_equal(launch_stage_name(LAUNCH_NETNS_TYPE),
+	    "checking the network namespace");
+	assert_string_equal(
+	    launch_stage_name(LAUNCH_CHDIR), "changing to the root directory");
+}
+
+/*
+ * A foreground launch_haproxy() becomes haproxy in "/", whatever the
+ * caller's working directory: a stand-in records its own.
+ */
+static void
+test_haproxy_cwd(void **state)
+{
+	char script[PATH_MAX], out[PATH_MAX], pidpath[PATH_MAX];
+	char sub[PATH_MAX], text[PATH_MAX + 64], got[64];
+	struct launch_failure f = {-1, 0, 0, false};
+	struct pidfile pf = PIDFILE_INIT;
+	struct launch_spec spec;
+	int fd, st;
+	ssize_t n;
+	pid_t pid;
+
+	(void)state;
+	assert_true(STR_CONCAT(out, sizeof(out), tmpdir, "/cwd.out") > 0);
+	assert_true(STR_CONCAT(pidpath, sizeof(pidpath), tmpdir, "/p.pid") > 0);
+	assert_true(STR_CONCAT(sub, sizeof(sub), tmpdir, "/sub") > 0);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_true(STR_CONCAT(text, sizeof(text), "#!/bin/sh\npwd -P >", out,
+	                "\n") > 0);
+	assert_true(STR_CONCAT(script, sizeof(script), tmpdir, "/fake") > 0);
+	fd = open(script, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(close(fd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (chdir(sub) < 0 || pidfile_open(pidpath, true, &pf) < 0 ||
+		    pidfile_lock(&pf) < 0)
+			_exit(2);
+		memset(&spec, 0, sizeof(spec));
+		spec.haproxy = script;
+		spec.config = "/nonexistent.conf";
+		spec.pidfile = &pf;
+		spec.log_fd = -1;
+		(void)launch_haproxy(&spec, &f);
+		_exit(3); /* the exec failed */
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	fd = open(out, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	n = read(fd, got, sizeof(got) - 1);
+	assert_true(n >= 0);
+	got[n] = '\0';
+	(void)close(fd);
+	assert_string_equal(got, "/\n");
+}
+
 int
 main(void)
 {
@@ -188,6 +295,8 @@ main(void)
 	    cmocka_unit_test(test_run_clean_env_and_fds),
 	    cmocka_unit_test(test_run_default_signals),
 	    cmocka_unit_test(test_hold_signals),
+	    cmocka_unit_test(test_enter_netns_not_netns),
+	    cmocka_unit_test(test_haproxy_cwd),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -11,9 +11,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <stdarg.h>
@@ -397,7 +400,7 @@ count_entries(const struct fx *fx, const char *rel)
 	return count;
 }
 
-static const int fault_errnos[] = {ENOSPC, EIO, EACCES, EROFS};
+static const int fault_errnos[] = {ENOSPC, EIO, EACCES, EROFS, EFBIG};
 
 static const char *const bad_names[] = {
     "", ".", "..", "a/b", "/abs", "a/", "/"};
@@ -924,6 +927,39 @@ test_replace_write_fault_midway(void **state)
 	assert_int_equal(count_temps(fx, "", "conf"), 0);
 }
 
+/*
+ * A file size limit (RLIMIT_FSIZE) below the data: with SIGXFSZ ignored, as
+ * the launcher has it, the kernel takes what fits and then says EFBIG: the
+ * write fails like any other, the temporary goes, the old file stays. In
+ * a child, so the limit and the disposition stay there.
+ */
+static void
+test_replace_file_size_limit(void **state)
+{
+	struct fx *fx = *state;
+	struct rlimit rl = {4, 4};
+	int st, r;
+	pid_t pid;
+
+	put_file(fx, "conf", "old");
+	fault_reset();
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (signal(SIGXFSZ, SIG_IGN) == SIG_ERR ||
+		    setrlimit(RLIMIT_FSIZE, &rl) < 0)
+			_exit(2);
+		r = safefile_replace(fx->base, "conf", "0123456789", 10);
+		_exit(r == -EFBIG ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_file(fx, "conf", "old");
+	assert_int_equal(count_temps(fx, "", "conf"), 0);
+	assert_int_equal(count_entries(fx, ""), 1);
+}
+
 static void
 test_replace_short_writes(void **state)
 {
@@ -1132,6 +1168,7 @@ main(void)
 	    T(test_config_flow_faults),
 	    T(test_replace_dir_fsync_fault),
 	    T(test_replace_write_fault_midway),
+	    T(test_replace_file_size_limit),
 	    T(test_replace_short_writes),
 	    T(test_remove_idempotent),
 	    T(test_remove_strays),
