@@ -15,9 +15,11 @@
  *   bytes gives, message for message;
  * - its head starts with our X-Forwarded-For and id header, ends with our
  *   "Connection: close", holds no other header a WSGI agent would read as
- *   X-Forwarded-For, X-Neutron-* or X-OVN-* (any case, '-' or '_'), no
+ *   X-Forwarded-For, X-Neutron-*, X-OVN-*, Forwarded, X-Real-IP,
+ *   X-Instance-ID(-Signature) or X-Tenant-ID (any case, '-' or '_'), no
  *   hop-by-hop header, nothing the client's Connection named, no control
- *   character, and fits the agent's read;
+ *   character, and fits the agent's read; an HTTP/1.1 request has one
+ *   Host, the target is a path, a whole body is within the body cap;
  * - a request cut off by an error reached the agent as a prefix of itself.
  */
 #include <stdio.h>
@@ -51,6 +53,10 @@ is_spoofable(const char *name)
 
 	fuzz_wsgi_name(name, w, sizeof(w));
 	return strcmp(w, "X_FORWARDED_FOR") == 0 ||
+	       strcmp(w, "FORWARDED") == 0 || strcmp(w, "X_REAL_IP") == 0 ||
+	       strcmp(w, "X_INSTANCE_ID") == 0 ||
+	       strcmp(w, "X_INSTANCE_ID_SIGNATURE") == 0 ||
+	       strcmp(w, "X_TENANT_ID") == 0 ||
 	       strncmp(w, "X_NEUTRON_", 10) == 0 ||
 	       strncmp(w, "X_OVN_", 6) == 0;
 }
@@ -124,6 +130,9 @@ check_head(const struct ref_msg *f, const struct ref_msg *c,
 	}
 	FUZZ_CHECK(k == f->nhdrs);
 	FUZZ_CHECK(nhost <= 1);
+	/* HTTP/1.1 names its host; the target is a path (origin-form). */
+	FUZZ_CHECK(nhost == 1 || c->minor == 0);
+	FUZZ_CHECK(c->url.len > 0 && c->url.buf[0] == '/');
 	FUZZ_CHECK(ref_header(f, "Content-Length") == NULL ||
 	           ref_header(f, "Transfer-Encoding") == NULL);
 	/* The framing headers are the client's own. */
@@ -164,6 +173,9 @@ check_sent(const struct sent *st, const char *data, size_t size,
 		if (i < st->whole) {
 			FUZZ_CHECK(c->complete && f->complete);
 			FUZZ_CHECK(same(&f->body, &c->body));
+			/* A body the cap allows, whatever its framing. */
+			FUZZ_CHECK(
+			    cfg->max_body == 0 || f->body.len <= cfg->max_body);
 		} else {
 			/* Cut off by an error: a prefix of the request. */
 			FUZZ_CHECK(!f->complete);
@@ -245,9 +257,9 @@ drive(const char *in, size_t n, uint8_t seed, const struct http_config *cfg,
 				stop = true;
 			break;
 		case HTTP_ERROR:
-			FUZZ_CHECK(out.status == 400 || out.status == 413 ||
-			           out.status == 431 || out.status == 501 ||
-			           out.status == 505);
+			FUZZ_CHECK(out.status == 400 || out.status == 405 ||
+			           out.status == 413 || out.status == 431 ||
+			           out.status == 501 || out.status == 505);
 			st->status = out.status;
 			stop = true;
 			break;
@@ -303,6 +315,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	peer = (data[0] & 4) ? "fd00::a:5" : "10.0.0.5";
 	cfg.client_head_max = client_max[(data[0] >> 3) & 3];
 	cfg.agent_head_max = (data[0] & 32) ? 512 : 4096;
+	cfg.max_body = (data[0] & 64) ? 100 : 0;
 	in = (const char *)data + 2;
 	n = size - 2;
 

@@ -42,6 +42,8 @@ enum opt_id {
 	O_RL_BURST_WIN,
 	O_RL_BURST_LIM,
 	O_STOP_TIMEOUT,
+	O_MAX_SRC,
+	O_MAX_BODY,
 	O_LOG_FILE,
 	O_LOG_DIR,
 	O_FACILITY,
@@ -99,6 +101,8 @@ static const struct option longopts[] = {
     VAL2("burst-window-duration", "burst_window_duration", O_RL_BURST_WIN),
     VAL2("burst-query-rate-limit", "burst_query_rate_limit", O_RL_BURST_LIM),
     VAL2("stop-timeout", "stop_timeout", O_STOP_TIMEOUT),
+    VAL2("max-conns-per-source", "max_conns_per_source", O_MAX_SRC),
+    VAL2("max-body-size", "max_body_size", O_MAX_BODY),
     VAL2("log-file", "log_file", O_LOG_FILE),
     VAL2("log-dir", "log_dir", O_LOG_DIR),
     VAL2("syslog-log-facility", "syslog_log_facility", O_FACILITY),
@@ -175,6 +179,10 @@ static const struct opt_doc docs[] = {
     {"base-query-rate-limit", "N", "10", "requests allowed per base window"},
     {"burst-window-duration", "SECONDS", "10", "burst rate window"},
     {"burst-query-rate-limit", "N", "10", "requests allowed per burst window"},
+    {"max-conns-per-source", "N", "64",
+        "connections one client address may hold at once (0: no cap)"},
+    {"max-body-size", "BYTES", "65536",
+        "largest request body (413 past it; 0: no cap)"},
     {"stop-timeout", "SECONDS", "5", "stop: wait before SIGKILL"},
     {"[no]daemonize", NULL, "off; on as neutron-ns-metadata-proxy",
         "run in the background"},
@@ -246,6 +254,8 @@ set_defaults(struct options *o, bool neutron_name)
 	o->daemonize = neutron_name;
 	o->stop_timeout = 5;
 	o->maxconn = 1024;
+	o->max_conns_per_source = 64;
+	o->max_body_size = 64 * 1024;
 	o->timeouts.http_request = 30000;
 	o->timeouts.connect = 30000;
 	o->timeouts.client = 32000;
@@ -578,6 +588,9 @@ apply_network(
 	TRY(timeout_opt(err, ps, O_T_CLIENT, &o->timeouts.client));
 	TRY(timeout_opt(err, ps, O_T_SERVER, &o->timeouts.server));
 	TRY(timeout_opt(err, ps, O_T_KEEPALIVE, &o->timeouts.http_keep_alive));
+	TRY(ulong_opt(err, ps, O_MAX_SRC, 0, 65535, &o->max_conns_per_source));
+	TRY(ulong_opt(
+	    err, ps, O_MAX_BODY, 0, 1024UL * 1024 * 1024, &o->max_body_size));
 	return CLI_OK;
 }
 

@@ -88,6 +88,8 @@ struct options {
 	bool watch_log;             /* accepted for neutron; has no effect */
 	unsigned long stop_timeout; /* seconds */
 	unsigned long maxconn;      /* the built-in engine's connection limit */
+	unsigned long max_conns_per_source; /* per client address; 0: no cap */
+	unsigned long max_body_size;        /* request body bytes; 0: no cap */
 	struct timeouts timeouts;
 	struct rate_limit rate_limit;
 };

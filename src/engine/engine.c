@@ -34,6 +34,24 @@
 #define BACKLOG_BYTES (64 * 1024UL)
 #define CLIENT_HEAD_MAX (16 * 1024UL)
 #define RATE_SLOTS 16384 /* haproxy's table: size 10k */
+/* Refusal lines: at most this many a second per client address, and all. */
+#define LOGCAP_PER_SOURCE 10
+#define LOGCAP_TOTAL 100
+#define LOGCAP_SLOTS 256
+
+/* The connections one client address holds (0: the slot is free). */
+struct src_slot {
+	unsigned char addr[16];
+	unsigned int conns;
+};
+
+/* Refusal lines logged for an address this second, and the ones dropped. */
+struct logcap_slot {
+	unsigned char addr[16];
+	time_t sec;
+	unsigned int n;
+	unsigned long dropped;
+};
 
 struct rate_slot {
 	unsigned char addr[16];
@@ -62,6 +80,14 @@ struct engine_ctx {
 	socklen_t agent_len;
 	struct timeval t_request, t_connect, t_client, t_server, t_keepalive;
 	struct rate_slot *rate;
+	/* per client address: open connections, open addressing */
+	struct src_slot *src;
+	size_t src_mask;
+	/* the rate of refusal lines */
+	struct logcap_slot *logcap;
+	time_t logcap_sec;
+	unsigned int logcap_total;
+	struct event *logcap_timer; /* reports the lines dropped */
 };
 
 struct conn {
@@ -71,12 +97,15 @@ struct conn {
 	struct http_request *req;
 	struct http_response *resp;
 	struct event *timer; /* http-request and keep-alive timeouts */
+	/* the whole request, held until it is complete (body cap set) */
+	struct evbuffer *pending;
 	char peer[OPT_ADDR_MAX];
 	unsigned char peer_key[16];
-	bool in_request; /* bytes of a request head have arrived */
-	bool forwarding; /* a request went to the agent, its answer pending */
-	bool req_done;   /* the whole request went to the agent */
-	bool resp_head;  /* the response head went to the client */
+	bool src_counted; /* counted in e->src */
+	bool in_request;  /* bytes of a request head have arrived */
+	bool forwarding;  /* a request went to the agent, its answer pending */
+	bool req_done;    /* the whole request went to the agent */
+	bool resp_head;   /* the response head went to the client */
 	bool keep_alive;
 	bool head_request;
 	bool closing; /* flush, then free */
@@ -84,6 +113,7 @@ struct conn {
 	char method[16];
 	char path[128];
 	int status;
+	const char *reason; /* why we answered status ourselves; static */
 	size_t bytes;
 	struct timeval start;
 };
@@ -101,15 +131,21 @@ ms_to_tv(unsigned long ms, struct timeval *tv)
 
 /* ---- rate limiting: neutron's base and burst windows per address ---- */
 
-static size_t
-rate_hash(const unsigned char *key)
+static uint32_t
+addr_hash(const unsigned char *key)
 {
 	uint32_t h = 2166136261u;
 	size_t i;
 
 	for (i = 0; i < 16; i++)
 		h = (h ^ key[i]) * 16777619u;
-	return h % RATE_SLOTS;
+	return h;
+}
+
+static size_t
+rate_hash(const unsigned char *key)
+{
+	return addr_hash(key) % RATE_SLOTS;
 }
 
 /* Count this request; true when it is over a limit (then 429). */
@@ -160,6 +196,175 @@ rate_over(struct engine_ctx *e, const unsigned char *key)
 	       s->burst_count > rl->burst_limit;
 }
 
+/* ---- connections per client address ---- */
+
+/*
+ * Open addressing with linear probing over at least twice maxconn slots
+ * (each address in the table holds a connection, so it is at most half
+ * full); allocated on the first connection. Freed slots are closed up by
+ * shifting back, so a lookup stops at the first free slot.
+ */
+static int
+src_alloc(struct engine_ctx *e)
+{
+	size_t n = 16;
+
+	while (n < 2 * (size_t)e->maxconn)
+		n *= 2;
+	e->src = calloc(n, sizeof(*e->src));
+	if (e->src == NULL)
+		return -ENOMEM;
+	e->src_mask = n - 1;
+	return 0;
+}
+
+static size_t
+src_find(const struct engine_ctx *e, const unsigned char *key)
+{
+	size_t i = addr_hash(key) & e->src_mask;
+
+	while (e->src[i].conns > 0 && memcmp(e->src[i].addr, key, 16) != 0)
+		i = (i + 1) & e->src_mask;
+	return i;
+}
+
+/*
+ * Count a connection of the address; false (not counted) when it holds
+ * the most it may already, or when the table cannot be had.
+ */
+static bool
+src_take(struct engine_ctx *e, const unsigned char *key)
+{
+	size_t i;
+
+	if (e->src == NULL && src_alloc(e) < 0)
+		return false;
+	i = src_find(e, key);
+	if (e->src[i].conns >= e->o->max_conns_per_source)
+		return false;
+	if (e->src[i].conns == 0)
+		memcpy(e->src[i].addr, key, 16);
+	e->src[i].conns++;
+	return true;
+}
+
+static void
+src_put(struct engine_ctx *e, const unsigned char *key)
+{
+	size_t i = src_find(e, key), j = i, home;
+
+	if (e->src[i].conns == 0 || --e->src[i].conns > 0)
+		return;
+	/* Close the gap: move back each entry the hole cuts from its home. */
+	for (;;) {
+		j = (j + 1) & e->src_mask;
+		if (e->src[j].conns == 0)
+			break;
+		home = addr_hash(e->src[j].addr) & e->src_mask;
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		e->src[i] = e->src[j];
+		e->src[j].conns = 0;
+		i = j;
+	}
+}
+
+/* ---- refusal lines: a hostile client must not flood the log ---- */
+
+static void
+key_text(const unsigned char *key, char *out, size_t outsz)
+{
+	static const unsigned char mapped[12] = {
+	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	const char *r;
+
+	if (memcmp(key, mapped, sizeof(mapped)) == 0)
+		r = inet_ntop(AF_INET, key + 12, out, (socklen_t)outsz);
+	else
+		r = inet_ntop(AF_INET6, key, out, (socklen_t)outsz);
+	if (r == NULL && outsz > 0)
+		out[0] = '\0';
+}
+
+static void
+logcap_report(struct logcap_slot *s)
+{
+	char addr[OPT_ADDR_MAX];
+
+	if (s->dropped == 0)
+		return;
+	key_text(s->addr, addr, sizeof(addr));
+	log_info("%s: %lu more refusals not logged (at most %d lines a "
+	         "second per address, %d in all)",
+	    addr, s->dropped, LOGCAP_PER_SOURCE, LOGCAP_TOTAL);
+	s->dropped = 0;
+}
+
+static void
+logcap_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct engine_ctx *e = arg;
+	size_t i;
+
+	(void)fd;
+	(void)what;
+	for (i = 0; e->logcap != NULL && i < LOGCAP_SLOTS; i++)
+		logcap_report(&e->logcap[i]);
+}
+
+/*
+ * Whether a refusal line for this address may be logged now; if not, it
+ * is counted and the count reported a second later.
+ */
+static bool
+logcap_allow(struct engine_ctx *e, const unsigned char *key)
+{
+	struct timeval later = {1, 0};
+	struct logcap_slot *s;
+	time_t now = time(NULL);
+
+	if (e->logcap == NULL) {
+		e->logcap = calloc(LOGCAP_SLOTS, sizeof(*e->logcap));
+		if (e->logcap == NULL)
+			return true;
+	}
+	s = &e->logcap[addr_hash(key) % LOGCAP_SLOTS];
+	if (memcmp(s->addr, key, 16) != 0) {
+		logcap_report(s); /* another address had the slot */
+		memcpy(s->addr, key, 16);
+		s->n = 0;
+		s->sec = now;
+	}
+	if (s->sec != now) {
+		s->sec = now;
+		s->n = 0;
+	}
+	if (e->logcap_sec != now) {
+		e->logcap_sec = now;
+		e->logcap_total = 0;
+	}
+	if (s->n < LOGCAP_PER_SOURCE && e->logcap_total < LOGCAP_TOTAL) {
+		s->n++;
+		e->logcap_total++;
+		return true;
+	}
+	s->dropped++;
+	if (!evtimer_pending(e->logcap_timer, NULL))
+		evtimer_add(e->logcap_timer, &later);
+	return false;
+}
+
+/* A reason of http.h ("body too large") as a log token (body-too-large). */
+static void
+reason_token(const char *reason, char *out, size_t outsz)
+{
+	size_t i;
+
+	for (i = 0; reason[i] != '\0' && i + 1 < outsz; i++)
+		out[i] = reason[i] == ' ' ? '-' : reason[i];
+	out[i] = '\0';
+}
+
 /* ---- connections ---- */
 
 static void
@@ -175,18 +380,36 @@ maybe_resume(struct engine_ctx *e)
 	}
 }
 
+/*
+ * One line per request: client, request line, status, bytes sent, time;
+ * an answer of ours adds reason=, and such lines are rate capped.
+ */
 static void
 access_log(struct conn *c)
 {
 	struct timeval now, d;
+	char reason[64];
+	long ms;
 
-	if (c->method[0] == '\0')
+	if (c->method[0] == '\0' && c->reason == NULL)
 		return;
 	gettimeofday(&now, NULL);
+	if (c->start.tv_sec == 0)
+		c->start = now;
 	timersub(&now, &c->start, &d);
-	log_info("%s \"%s %s\" %d %zu %ldms", c->peer, c->method, c->path,
-	    c->status, c->bytes, (long)(d.tv_sec * 1000 + d.tv_usec / 1000));
+	ms = (long)(d.tv_sec * 1000 + d.tv_usec / 1000);
+	if (c->reason == NULL) {
+		log_info("%s \"%s %s\" %d %zu %ldms", c->peer, c->method,
+		    c->path, c->status, c->bytes, ms);
+	} else if (logcap_allow(c->e, c->peer_key)) {
+		reason_token(c->reason, reason, sizeof(reason));
+		log_info("%s \"%s %s\" %d %zu %ldms reason=%s", c->peer,
+		    c->method[0] != '\0' ? c->method : "-",
+		    c->path[0] != '\0' ? c->path : "-", c->status, c->bytes, ms,
+		    reason);
+	}
 	c->method[0] = '\0';
+	c->reason = NULL;
 }
 
 static void
@@ -211,6 +434,10 @@ conn_free(struct conn *c)
 	if (c->client != NULL)
 		bufferevent_free(c->client);
 	http_request_free(c->req);
+	if (c->pending != NULL)
+		evbuffer_free(c->pending);
+	if (c->src_counted)
+		src_put(e, c->peer_key);
 	free(c);
 	e->conns--;
 	maybe_resume(e);
@@ -245,12 +472,13 @@ conn_close(struct conn *c)
 	client_flushed(c->client, c);
 }
 
-/* Answer with an error of ours and close. */
+/* Answer with an error of ours and close; reason goes to the log. */
 static void
-conn_fail(struct conn *c, int status)
+conn_fail(struct conn *c, int status, const char *reason)
 {
 	struct strbuf sb = STRBUF_INIT;
 
+	c->reason = reason;
 	if (c->resp_head) {
 		/* The client has a head already: only closing is honest. */
 		conn_free(c);
@@ -296,7 +524,7 @@ agent_read(struct bufferevent *bev, void *arg)
 			break;
 		case HTTP_ERROR:
 			evbuffer_drain(in, used);
-			conn_fail(c, 502);
+			conn_fail(c, 502, out.reason);
 			return;
 		case HTTP_NEED_MORE:
 			break;
@@ -375,15 +603,19 @@ agent_event(struct bufferevent *bev, short what, void *arg)
 			finish_response(c);
 			return;
 		}
-		conn_fail(c, 502);
+		conn_fail(c, 502,
+		    out.reason != NULL ? out.reason : "agent closed early");
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
-		conn_fail(c, 504);
+		conn_fail(c, 504, "agent timeout");
 		return;
 	}
 	/* Refused, missing socket, reset: the agent is not there. */
-	conn_fail(c, c->resp_head ? 502 : 503);
+	if (c->resp_head)
+		conn_fail(c, 502, "agent connection lost");
+	else
+		conn_fail(c, 503, "agent unavailable");
 }
 
 /*
@@ -433,6 +665,55 @@ open_agent(struct conn *c)
 	return 0;
 }
 
+/* Client-sent identity headers removed: at debug, rate capped. */
+static void
+log_removed(struct conn *c, const struct http_out *out)
+{
+	const char *name;
+	size_t i;
+
+	if (!c->e->o->debug)
+		return;
+	for (i = 0; i < out->removed_len; i += strlen(name) + 1) {
+		name = out->removed + i;
+		if (!logcap_allow(c->e, c->peer_key))
+			return;
+		log_debug("%s \"%s %s\" reason=spoofed-header-removed:%.64s",
+		    c->peer, c->method, c->path, name);
+	}
+}
+
+/* Open the agent connection and send the request so far on. */
+static int
+forward(struct conn *c, const char *data, size_t len)
+{
+	struct engine_ctx *e = c->e;
+
+	if (open_agent(c) < 0) {
+		conn_fail(c, 503, "agent unavailable");
+		return -1;
+	}
+	c->forwarding = true;
+	/*
+	 * While the agent answers, the client owes us nothing: only a client
+	 * that stops reading what we send is cut (timeout client, as write).
+	 */
+	bufferevent_set_timeouts(c->client, NULL, &e->t_client);
+	if (c->pending != NULL) {
+		bufferevent_write_buffer(c->agent, c->pending);
+		evbuffer_free(c->pending);
+		c->pending = NULL;
+	} else {
+		bufferevent_write(c->agent, data, len);
+	}
+	return 0;
+}
+
+/*
+ * A head arrived. With a body cap the request is held until it is whole
+ * (the cap bounds it), so a client that sends slowly never holds an agent
+ * connection; without one it streams on at once.
+ */
 static void
 start_request(struct conn *c, struct http_out *out)
 {
@@ -445,22 +726,41 @@ start_request(struct conn *c, struct http_out *out)
 	c->bytes = 0;
 	c->keep_alive = out->keep_alive;
 	c->head_request = strcmp(out->method, "HEAD") == 0;
-	event_del(c->timer);
+	log_removed(c, out);
 	if (e->o->rate_limit.enabled && rate_over(e, c->peer_key)) {
-		conn_fail(c, 429);
+		conn_fail(c, 429, "rate limited");
 		return;
 	}
-	if (open_agent(c) < 0) {
-		conn_fail(c, 503);
+	if (e->o->max_body_size == 0) {
+		(void)forward(c, out->head.buf, out->head.len);
 		return;
 	}
-	c->forwarding = true;
-	/*
-	 * While the agent answers, the client owes us nothing: only a client
-	 * that stops reading what we send is cut (timeout client, as write).
-	 */
-	bufferevent_set_timeouts(c->client, NULL, &e->t_client);
-	bufferevent_write(c->agent, out->head.buf, out->head.len);
+	c->pending = evbuffer_new();
+	if (c->pending == NULL ||
+	    evbuffer_add(c->pending, out->head.buf, out->head.len) < 0)
+		conn_fail(c, 503, "out of memory");
+}
+
+/* Body bytes, and the end of the request: on to the agent, or held. */
+static void
+request_bytes(struct conn *c, const struct http_out *out, bool done)
+{
+	if (out->len > 0) {
+		if (c->agent != NULL)
+			bufferevent_write(c->agent, out->data, out->len);
+		else if (c->pending != NULL &&
+		         evbuffer_add(c->pending, out->data, out->len) < 0) {
+			conn_fail(c, 503, "out of memory");
+			return;
+		}
+	}
+	if (!done)
+		return;
+	/* The whole request is in: the http-request deadline is met. */
+	c->req_done = true;
+	event_del(c->timer);
+	if (c->pending != NULL)
+		(void)forward(c, NULL, 0);
 }
 
 static void
@@ -493,14 +793,11 @@ client_read(struct bufferevent *bev, void *arg)
 			break;
 		case HTTP_BODY:
 		case HTTP_DONE:
-			if (c->agent != NULL && out.len > 0)
-				bufferevent_write(c->agent, out.data, out.len);
-			if (ev == HTTP_DONE)
-				c->req_done = true;
+			request_bytes(c, &out, ev == HTTP_DONE);
 			break;
 		case HTTP_ERROR:
 			evbuffer_drain(in, used);
-			conn_fail(c, out.status);
+			conn_fail(c, out.status, out.reason);
 			return;
 		case HTTP_NEED_MORE:
 			break;
@@ -541,13 +838,16 @@ client_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if ((what & BEV_EVENT_TIMEOUT) && c->in_request && !c->forwarding) {
-		conn_fail(c, 408);
+		conn_fail(c, 408, "client idle");
 		return;
 	}
 	conn_free(c);
 }
 
-/* http-request (head too slow: 408) or keep-alive (idle: close). */
+/*
+ * http-request (the request, head and body, not in yet: 408) or keep-alive
+ * (idle: close).
+ */
 static void
 conn_timer(evutil_socket_t fd, short what, void *arg)
 {
@@ -555,36 +855,50 @@ conn_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (c->forwarding || c->closing)
+	if (c->closing)
 		return;
-	if (c->in_request) {
-		conn_fail(c, 408);
+	if (c->in_request && !c->req_done) {
+		conn_fail(c, 408, "request timeout");
 		return;
 	}
+	if (c->forwarding)
+		return;
 	conn_free(c);
 }
 
+/* The client's address as a key (IPv4 as its mapped IPv6 address). */
 static void
-peer_text(const struct sockaddr *sa, struct conn *c)
+peer_key(const struct sockaddr *sa, unsigned char *key)
 {
 	const struct sockaddr_in *in4 = (const struct sockaddr_in *)sa;
 	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
 
-	memset(c->peer_key, 0, sizeof(c->peer_key));
+	memset(key, 0, 16);
 	if (sa->sa_family == AF_INET6) {
-		memcpy(c->peer_key, &in6->sin6_addr, 16);
-		if (inet_ntop(AF_INET6, &in6->sin6_addr, c->peer,
-		        sizeof(c->peer)) == NULL)
-			c->peer[0] = '\0';
+		memcpy(key, &in6->sin6_addr, 16);
 		return;
 	}
-	/* An IPv4 client keys as its mapped IPv6 address. */
-	c->peer_key[10] = 0xff;
-	c->peer_key[11] = 0xff;
-	memcpy(c->peer_key + 12, &in4->sin_addr, 4);
-	if (inet_ntop(AF_INET, &in4->sin_addr, c->peer, sizeof(c->peer)) ==
-	    NULL)
-		c->peer[0] = '\0';
+	key[10] = 0xff;
+	key[11] = 0xff;
+	memcpy(key + 12, &in4->sin_addr, 4);
+}
+
+/*
+ * An address over --max-conns-per-source: closed at once, unanswered, as
+ * haproxy's tcp-request connection reject does.
+ */
+static void
+refuse_conn(struct engine_ctx *e, evutil_socket_t fd, const unsigned char *key)
+{
+	char addr[OPT_ADDR_MAX];
+
+	(void)close(fd);
+	if (!logcap_allow(e, key))
+		return;
+	key_text(key, addr, sizeof(addr));
+	log_info("%s \"- -\" - 0 0ms reason=too-many-connections (%lu "
+	         "open from this address)",
+	    addr, e->o->max_conns_per_source);
 }
 
 static void
@@ -595,16 +909,31 @@ accept_conn(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	struct conn *c;
 	int i;
 
+	unsigned char key[16];
+	bool counted = false;
+
 	(void)l;
 	(void)salen;
+	peer_key(sa, key);
+	if (e->o->max_conns_per_source > 0) {
+		counted = src_take(e, key);
+		if (!counted) {
+			refuse_conn(e, fd, key);
+			return;
+		}
+	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
+		if (counted)
+			src_put(e, key);
 		(void)close(fd);
 		return;
 	}
 	c->e = e;
 	e->conns++;
-	peer_text(sa, c);
+	memcpy(c->peer_key, key, sizeof(key));
+	c->src_counted = counted;
+	key_text(key, c->peer, sizeof(c->peer));
 	c->req = http_request_new(&e->hcfg, c->peer);
 	c->client = bufferevent_socket_new(e->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->timer = evtimer_new(e->base, conn_timer, c);
@@ -793,6 +1122,7 @@ engine_new(const struct options *o, const int *fds, int nfds, int *err,
 	e->hcfg.id = o->id;
 	e->hcfg.client_head_max = CLIENT_HEAD_MAX;
 	e->hcfg.agent_head_max = RENDER_AGENT_READ;
+	e->hcfg.max_body = o->max_body_size;
 	ms_to_tv(o->timeouts.http_request, &e->t_request);
 	ms_to_tv(o->timeouts.connect, &e->t_connect);
 	ms_to_tv(o->timeouts.client, &e->t_client);
@@ -825,7 +1155,9 @@ engine_new(const struct options *o, const int *fds, int nfds, int *err,
 	raise_fd_limit(e->maxconn);
 	e->backoff_timer = evtimer_new(e->base, resume_accepting, e);
 	e->trim_timer = evtimer_new(e->base, trim_memory, e);
-	if (e->backoff_timer == NULL || e->trim_timer == NULL) {
+	e->logcap_timer = evtimer_new(e->base, logcap_flush, e);
+	if (e->backoff_timer == NULL || e->trim_timer == NULL ||
+	    e->logcap_timer == NULL) {
 		r = -ENOMEM;
 		*what = "creating the event loop";
 		goto fail;
@@ -904,8 +1236,12 @@ engine_free(struct engine_ctx *e)
 		event_free(e->backoff_timer);
 	if (e->trim_timer != NULL)
 		event_free(e->trim_timer);
+	if (e->logcap_timer != NULL)
+		event_free(e->logcap_timer);
 	if (e->base != NULL)
 		event_base_free(e->base);
 	free(e->rate);
+	free(e->src);
+	free(e->logcap);
 	free(e);
 }

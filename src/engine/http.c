@@ -54,6 +54,10 @@ struct hmsg {
 	struct strbuf conn; /* Connection values, comma separated */
 	struct strbuf te;   /* Transfer-Encoding values, comma separated */
 	unsigned nhost;
+	unsigned head_lines;         /* line ends of a request head so far */
+	unsigned long long max_body; /* 0: no cap (responses: always 0) */
+	unsigned long long body_bytes;
+	struct strbuf removed; /* spoofable names removed, NUL after each */
 	struct strbuf head;
 
 	/* line-end check over the framing bytes, see scan() */
@@ -61,6 +65,9 @@ struct hmsg {
 	unsigned char prev;
 	bool chunked;
 	bool need_cr;
+	bool chunk_lines; /* the framing scanned is chunk lines: count them */
+	bool head_lines_run; /* the framing scanned is a request head */
+	size_t line_len;
 
 	int status; /* set once: the message failed */
 	const char *reason;
@@ -80,6 +87,7 @@ struct http_request {
 
 struct http_response {
 	struct hmsg m;
+	size_t head_bytes; /* of the response head, as received */
 	bool head_request;
 	bool want_keep_alive;
 	bool interim; /* a 1xx being skipped */
@@ -134,6 +142,24 @@ scan(struct hmsg *m, const char *s, const char *end)
 			return fail_scan(m, "bare lf");
 		if (m->prev == '\n' && (c == ' ' || c == '\t'))
 			return fail_scan(m, "obs-fold");
+		/*
+		 * Header lines are counted here, byte by byte, not in the
+		 * callbacks: http_parser calls those lazily, so a count there
+		 * would race its own errors differently for each split. The
+		 * request line and the empty line end the head: 2 more.
+		 */
+		if (c == '\n' && m->head_lines_run &&
+		    ++m->head_lines > HTTP_MAX_HEADER_LINES + 2) {
+			m->status = 431;
+			m->reason = "too many header lines";
+			return -1;
+		}
+		if (m->chunk_lines) {
+			if (c == '\n')
+				m->line_len = 0;
+			else if (++m->line_len > HTTP_CHUNK_LINE_MAX)
+				return fail_scan(m, "chunk line too long");
+		}
 		m->prev = c;
 	}
 	return 0;
@@ -248,12 +274,22 @@ is_hop_by_hop(const char *name, const struct strbuf *conn)
 	return list_has(conn, name);
 }
 
-/* The client-sent copies of headers that are ours to set. */
+/*
+ * The client-sent copies of headers that are ours to set, and of those that
+ * nova and proxies read as a client's identity.
+ */
 static bool
 is_spoofable(const char *name, const char *id_header)
 {
-	return wsgi_match(name, "X_FORWARDED_FOR", false) ||
-	       wsgi_match(name, "X_NEUTRON_", true) ||
+	static const char *const exact[] = {"X_FORWARDED_FOR", "FORWARDED",
+	    "X_REAL_IP", "X_INSTANCE_ID", "X_INSTANCE_ID_SIGNATURE",
+	    "X_TENANT_ID", NULL};
+	size_t i;
+
+	for (i = 0; exact[i] != NULL; i++)
+		if (wsgi_match(name, exact[i], false))
+			return true;
+	return wsgi_match(name, "X_NEUTRON_", true) ||
 	       wsgi_match(name, "X_OVN_", true) ||
 	       wsgi_match(name, id_header, false);
 }
@@ -280,9 +316,14 @@ msg_reset(struct hmsg *m)
 	strbuf_clear(&m->conn);
 	strbuf_clear(&m->te);
 	m->nhost = 0;
+	m->head_lines = 0;
+	m->body_bytes = 0;
+	strbuf_clear(&m->removed);
 	strbuf_release(&m->head);
 	/* The line-end check runs on across messages: not reset. */
 	m->chunked = false;
+	m->chunk_lines = false;
+	m->line_len = 0;
 }
 
 static void
@@ -304,6 +345,7 @@ msg_free(struct hmsg *m)
 	strbuf_release(&m->hdrs);
 	strbuf_release(&m->conn);
 	strbuf_release(&m->te);
+	strbuf_release(&m->removed);
 	strbuf_release(&m->head);
 }
 
@@ -405,6 +447,12 @@ on_body(http_parser *p, const char *at, size_t n)
 	m->prev = 0;
 	if (m->chunked && p->content_length == 0)
 		m->need_cr = true;
+	m->body_bytes += n;
+	if (m->max_body > 0 && m->body_bytes > m->max_body) {
+		/* Nothing after these bytes was looked at: scan no further. */
+		m->scan_pos = NULL;
+		return fail(m, 413, "body too large");
+	}
 	return 0;
 }
 
@@ -460,9 +508,13 @@ append_headers(struct hmsg *m, const char *id_header)
 		name = s + i;
 		value = name + strlen(name) + 1;
 		i += strlen(name) + 1;
-		if (is_hop_by_hop(name, &m->conn) ||
-		    (id_header != NULL && is_spoofable(name, id_header)))
+		if (is_hop_by_hop(name, &m->conn))
 			continue;
+		if (id_header != NULL && is_spoofable(name, id_header)) {
+			(void)strbuf_appendn(
+			    &m->removed, name, strlen(name) + 1);
+			continue;
+		}
 		(void)strbuf_appendf(&m->head, "%s: %s\r\n", name, value);
 	}
 }
@@ -501,12 +553,19 @@ req_headers_complete(http_parser *p)
 	if (p->http_major != 1 || p->http_minor > 1)
 		return fail(m, 505, "unsupported http version");
 	if (p->method == HTTP_CONNECT)
-		return fail(m, 501, "connect");
+		return fail(m, 405, "connect method");
 	/* Lenient http_parser lets HTAB and FF into the target. */
 	for (i = 0; i < m->line.len; i++)
 		if ((unsigned char)line[i] <= 0x20 ||
 		    (unsigned char)line[i] == 0x7f)
 			return fail(m, 400, "bad request target");
+	/*
+	 * Absolute-form ("http://host/path") names a host of the client's
+	 * choosing and asterisk-form is OPTIONS to us: neither is for the
+	 * agent (RFC 9112 3.2).
+	 */
+	if (line[0] != '/')
+		return fail(m, 400, "target not in origin-form");
 	if (m->nhost > 1)
 		return fail(m, 400, "several host headers");
 	if (check_te(m) < 0)
@@ -514,6 +573,14 @@ req_headers_complete(http_parser *p)
 	m->chunked = (p->flags & F_CHUNKED) != 0;
 	if (m->te_seen != m->chunked)
 		return fail(m, 400, "bad transfer-encoding");
+	if (!m->chunked && p->content_length != ULLONG_MAX) {
+		if (p->content_length >= HTTP_CONTENT_LENGTH_LIMIT)
+			return fail(m, 400, "content-length too large");
+		if (m->max_body > 0 && p->content_length > m->max_body)
+			return fail(m, 413, "body too large");
+	}
+	if (m->nhost == 0 && p->http_minor == 1)
+		return fail(m, 400, "missing host");
 	if (build_request_head(r) < 0)
 		return -1;
 	r->keep_alive = http_should_keep_alive(p) != 0;
@@ -710,6 +777,12 @@ msg_run(struct hmsg *m, const http_parser_settings *settings, const char *data,
 	if (HTTP_PARSER_ERRNO(&m->p) == HPE_PAUSED)
 		http_parser_pause(&m->p, 0);
 	m->ev = EV_NONE;
+	/*
+	 * Past the head, the framing bytes of a chunked body are chunk lines
+	 * (the parser pauses at the end of a head, so a run never holds both).
+	 */
+	m->chunk_lines = m->headers_done && m->chunked;
+	m->head_lines_run = !m->headers_done && m->bad == 400;
 	m->scan_pos = data + (m->head_tail ? 1 : 0);
 	n = http_parser_execute(&m->p, settings, data, len);
 	err = HTTP_PARSER_ERRNO(&m->p);
@@ -718,7 +791,7 @@ msg_run(struct hmsg *m, const http_parser_settings *settings, const char *data,
 	if ((m->ev == EV_HEAD || (err != HPE_OK && err != HPE_PAUSED)) &&
 	    n < len)
 		stop = n + 1;
-	if (m->scan_pos < data + stop)
+	if (m->scan_pos != NULL && m->scan_pos < data + stop)
 		(void)scan(m, m->scan_pos, data + stop);
 	if (n > 0)
 		m->head_tail = false;
@@ -822,6 +895,7 @@ http_request_new(const struct http_config *cfg, const char *peer)
 	r->peer = s + a + b;
 	r->client_head_max = cfg->client_head_max;
 	r->agent_head_max = cfg->agent_head_max;
+	r->m.max_body = cfg->max_body;
 	return r;
 }
 
@@ -871,6 +945,8 @@ http_request_feed(struct http_request *r, const char *data, size_t len,
 		out->head = m->head;
 		out->keep_alive = r->keep_alive;
 		out->has_body = r->has_body;
+		out->removed = strbuf_str(&m->removed);
+		out->removed_len = m->removed.len;
 		fill_request_line(m, out);
 		out->data = NULL;
 		out->len = 0;
@@ -954,7 +1030,8 @@ http_response_feed(struct http_response *r, const char *data, size_t len,
     size_t *used, struct http_out *out)
 {
 	struct hmsg *m = &r->m;
-	size_t n, skip;
+	size_t n, skip, feed = len, room;
+	bool cut = false;
 
 	*used = 0;
 	if (m->status != 0)
@@ -966,10 +1043,30 @@ http_response_feed(struct http_response *r, const char *data, size_t len,
 	}
 	if (len == 0)
 		return HTTP_NEED_MORE;
+	if (!m->headers_done) {
+		room = HTTP_RESPONSE_HEAD_MAX > r->head_bytes
+		           ? HTTP_RESPONSE_HEAD_MAX - r->head_bytes
+		           : 0;
+		if (feed > room) {
+			feed = room;
+			cut = true;
+		}
+		if (feed == 0) {
+			(void)fail(m, 502, "response head too large");
+			return resp_error(r, out);
+		}
+	}
 	skip = m->head_tail ? 1 : 0;
-	n = msg_run(m, &resp_settings, data, len);
+	n = msg_run(m, &resp_settings, data, feed);
 	if (m->status != 0)
 		return resp_error(r, out);
+	if (!m->headers_done && m->ev != EV_HEAD) {
+		r->head_bytes += n;
+		if (cut) {
+			(void)fail(m, 502, "response head too large");
+			return resp_error(r, out);
+		}
+	}
 	*used = n;
 	if (m->ev == EV_HEAD) {
 		m->head_tail = true;
@@ -1035,6 +1132,8 @@ status_text(int status)
 		return "Forbidden";
 	case 404:
 		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
 	case 408:
 		return "Request Timeout";
 	case 413:

@@ -30,7 +30,21 @@ struct http_config {
 	 * agent reads 4096 bytes at once); past it: 431.
 	 */
 	size_t agent_head_max;
+	/*
+	 * The most body bytes a request may carry (Content-Length, or chunk
+	 * data summed); past it: 413. 0: no cap.
+	 */
+	unsigned long long max_body;
 };
+
+/* More header lines than this in a request: 431. */
+#define HTTP_MAX_HEADER_LINES 100
+/* A chunk line (size and extensions) longer than this: 400. */
+#define HTTP_CHUNK_LINE_MAX 1024
+/* An agent's response head longer than this: 502. */
+#define HTTP_RESPONSE_HEAD_MAX (16 * 1024)
+/* A Content-Length this large or larger: 400, whatever the body cap. */
+#define HTTP_CONTENT_LENGTH_LIMIT 1000000000000000000ULL
 
 enum http_event {
 	HTTP_NEED_MORE, /* all input consumed, nothing to report yet */
@@ -48,11 +62,18 @@ struct http_out {
 	/* request heads, for the access log */
 	char method[16];
 	char path[128]; /* escaped and cut */
+	/*
+	 * HTTP_HEADERS of a request: the names of the client-sent headers
+	 * removed as spoofable (not hop-by-hop ones), each followed by a
+	 * NUL; valid until the next feed.
+	 */
+	const char *removed;
+	size_t removed_len;
 	/* HTTP_BODY and HTTP_DONE: into the fed input */
 	const char *data;
 	size_t len;
 	/* HTTP_ERROR */
-	int status; /* 400, 413, 431, 501, 505 (request); 502 (response) */
+	int status; /* 400, 405, 413, 431, 501, 505 (request); 502 (response) */
 	const char *reason; /* static, lower case, for the log */
 };
 
@@ -73,11 +94,16 @@ void http_request_free(struct http_request *r);
  * HTTP_DONE the parser is ready for the next (pipelined) request. The head
  * for the agent puts X-Forwarded-For and the id header first, drops every
  * hop-by-hop header and every client-sent header that a WSGI agent would
- * read as X-Forwarded-For, X-Neutron-* or X-OVN-* (any case, '-' and '_'
- * alike), and asks the agent to close after answering. Refused: both
+ * read as X-Forwarded-For, X-Neutron-*, X-OVN-*, Forwarded, X-Real-IP,
+ * X-Instance-ID, X-Instance-ID-Signature or X-Tenant-ID (any case, '-' and
+ * '_' alike), and asks the agent to close after answering. Refused: both
  * Content-Length and Transfer-Encoding, several or invalid lengths, a
  * Transfer-Encoding other than chunked alone, bad chunks, NUL/CR/LF in
- * values, obs-fold, HTTP versions other than 1.0 and 1.1.
+ * values, obs-fold, HTTP versions other than 1.0 and 1.1, a target not in
+ * origin-form (400), CONNECT (405), HTTP/1.1 without Host (400), more than
+ * HTTP_MAX_HEADER_LINES header lines (431), a Content-Length of
+ * HTTP_CONTENT_LENGTH_LIMIT or more (400), a body over max_body (413), a
+ * chunk line over HTTP_CHUNK_LINE_MAX (400).
  */
 enum http_event http_request_feed(struct http_request *r, const char *data,
     size_t len, size_t *used, struct http_out *out);
@@ -103,7 +129,8 @@ void http_response_free(struct http_response *r);
  * client, hop-by-hop headers dropped and Connection set to what
  * out->keep_alive says (false when the response is delimited by the
  * agent closing, or the client asked to close). Then HTTP_BODY ... and
- * HTTP_DONE. HTTP_ERROR (502) on a malformed response.
+ * HTTP_DONE. HTTP_ERROR (502) on a malformed response or a head over
+ * HTTP_RESPONSE_HEAD_MAX.
  */
 enum http_event http_response_feed(struct http_response *r, const char *data,
     size_t len, size_t *used, struct http_out *out);

@@ -188,7 +188,8 @@ for engine in "${ENGINES[@]}"; do
 		read -r -a IDA <<<"$idargs"
 		case_begin "$engine $flavor" || continue
 		python3 "$T/gen.py" "$D/cases.json" "$own" "$real" "$EVIL" "$EVIL_IP"
-		if attack_agent_start && proxy_start "$engine"; then
+		# Every case at once from one address: no per-source cap here.
+		if attack_agent_start && proxy_start "$engine" --max-conns-per-source 0; then
 			client cases "$D/cases.json" --idle 2 --timeout 20
 			agent_settle
 			python3 "$T/check.py" "$D/cases.json" "$D/c.json" "$REC" \

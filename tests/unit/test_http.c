@@ -16,9 +16,9 @@
 #define S(lit) lit, sizeof(lit) - 1
 
 static const struct http_config cfg_neutron = {
-    "X-Neutron-Network-ID", UUID, 8192, 4096};
+    "X-Neutron-Network-ID", UUID, 8192, 4096, 65536};
 static const struct http_config cfg_ovn = {
-    "X-OVN-Network-ID", UUID, 8192, 4096};
+    "X-OVN-Network-ID", UUID, 8192, 4096, 0};
 
 /* What a caller saw while driving a parser to the end of its input. */
 struct run {
@@ -201,6 +201,12 @@ test_spoofed_identity_headers(void **state)
 	                         "X_Forwarded-FOR: evil10\r\n"
 	                         "X-Forwarded-Forx: keep1\r\n"
 	                         "X-Neutron: keep2\r\n"
+	                         "Forwarded: for=evil11\r\n"
+	                         "x-real-ip: evil12\r\n"
+	                         "X_Instance_ID: evil13\r\n"
+	                         "X-Instance-ID-Signature: evil14\r\n"
+	                         "X-TENANT_ID: evil15\r\n"
+	                         "X-Instance-IDx: keep3\r\n"
 	                         "Accept: */*\r\n"
 	                         "\r\n";
 	static const char neutron[] = "GET /latest/meta-data/ HTTP/1.1\r\n"
@@ -209,6 +215,7 @@ test_spoofed_identity_headers(void **state)
 	                              "Host: 169.254.169.254\r\n"
 	                              "X-Forwarded-Forx: keep1\r\n"
 	                              "X-Neutron: keep2\r\n"
+	                              "X-Instance-IDx: keep3\r\n"
 	                              "Accept: */*\r\n"
 	                              "Connection: close\r\n"
 	                              "\r\n";
@@ -218,6 +225,7 @@ test_spoofed_identity_headers(void **state)
 	                          "Host: 169.254.169.254\r\n"
 	                          "X-Forwarded-Forx: keep1\r\n"
 	                          "X-Neutron: keep2\r\n"
+	                          "X-Instance-IDx: keep3\r\n"
 	                          "Accept: */*\r\n"
 	                          "Connection: close\r\n"
 	                          "\r\n";
@@ -236,6 +244,27 @@ test_spoofed_identity_headers(void **state)
 	run_request(&cfg_ovn, S(in), 0, 0, &res);
 	assert_string_equal(strbuf_str(&res.heads), ovn);
 	run_release(&res);
+
+	/* The names removed are reported, as the client spelled them. */
+	{
+		struct http_request *r = http_request_new(&cfg_neutron, PEER);
+		struct http_out out;
+		size_t used, i, n = 0;
+		const char *name;
+
+		assert_non_null(r);
+		assert_int_equal(
+		    http_request_feed(r, S(in), &used, &out), HTTP_HEADERS);
+		for (i = 0; i < out.removed_len; i += strlen(name) + 1) {
+			name = out.removed + i;
+			n++;
+		}
+		assert_int_equal(n, 15);
+		assert_string_equal(out.removed, "X-Neutron-Router-ID");
+		assert_non_null(memmem(out.removed, out.removed_len,
+		    "\0X-TENANT_ID\0", sizeof("\0X-TENANT_ID\0") - 1));
+		http_request_free(r);
+	}
 }
 
 static void
@@ -351,16 +380,19 @@ static void
 test_pipelined_counts(void **state)
 {
 	static const char in[] = "POST /p HTTP/1.1\r\n"
+	                         "Host: x\r\n"
 	                         "Content-Length: 3\r\n"
 	                         "\r\n"
 	                         "abc"
 	                         "GET /g HTTP/1.1\r\n"
+	                         "Host: x\r\n"
 	                         "\r\n";
 	const size_t head1 = sizeof("POST /p HTTP/1.1\r\n"
+	                            "Host: x\r\n"
 	                            "Content-Length: 3\r\n"
 	                            "\r\n") -
 	                     1;
-	const size_t head2 = sizeof("GET /g HTTP/1.1\r\n\r\n") - 1;
+	const size_t head2 = sizeof("GET /g HTTP/1.1\r\nHost: x\r\n\r\n") - 1;
 	struct http_request *r = http_request_new(&cfg_neutron, PEER);
 	struct http_out out;
 	size_t used, off = 0;
@@ -498,7 +530,27 @@ static const struct refusal refusals[] = {
     {S("GET / HTTP/1.2\r\n\r\n"), 505},
     {S("GET /\r\n\r\n"), 505},
     /* A tunnel is not ours to make. */
-    {S("CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n"), 501},
+    {S("CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n"), 405},
+    /* Targets not in origin-form name other hosts, or us. */
+    {S("GET http://evil.example/latest HTTP/1.1\r\nHost: x\r\n\r\n"), 400},
+    {S("GET http://169.254.169.254@evil.example:80/latest HTTP/1.1\r\n"
+       "Host: x\r\n\r\n"),
+        400},
+    {S("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n"), 400},
+    /* HTTP/1.1 needs Host (RFC 9112 3.2). */
+    {S("GET / HTTP/1.1\r\n\r\n"), 400},
+    {S("GET / HTTP/1.1\r\nX-Host: x\r\n\r\n"), 400},
+    /* Lengths no body could have: 400 at once; over the cap: 413. */
+    {S("POST / HTTP/1.1\r\nHost: x\r\n"
+       "Content-Length: 9223372036854775817\r\n\r\n"),
+        400},
+    {S("POST / HTTP/1.1\r\nHost: x\r\n"
+       "Content-Length: 1000000000000000000\r\n\r\n"),
+        400},
+    {S("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 65537\r\n\r\n"), 413},
+    {S("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n"
+       "abc"),
+        413},
 };
 
 static void
@@ -548,7 +600,8 @@ test_error_sticks(void **state)
 	assert_string_equal(out.method, "GET");
 	assert_string_equal(out.path, "/");
 	assert_int_equal(
-	    http_request_feed(r, S("GET / HTTP/1.1\r\n\r\n"), &used, &out),
+	    http_request_feed(
+	        r, S("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), &used, &out),
 	    HTTP_ERROR);
 	assert_int_equal(used, 0);
 	assert_int_equal(out.status, 505);
@@ -565,6 +618,7 @@ test_client_head_max(void **state)
 	                         "X-Pad: aaaaaaaaaa\r\n"
 	                         "\r\n";
 	static const char more[] = "POST / HTTP/1.1\r\n"
+	                           "Host: x\r\n"
 	                           "Content-Length: 5\r\n"
 	                           "\r\n"
 	                           "hello";
@@ -660,6 +714,147 @@ test_agent_head_max(void **state)
 	strbuf_release(&in);
 }
 
+/* Builds "HEAD" + n copies of "piece" + "TAIL" in sb. */
+static void
+build(struct strbuf *sb, const char *head, const char *piece, size_t n,
+    const char *tail)
+{
+	size_t i;
+
+	strbuf_clear(sb);
+	assert_int_equal(strbuf_append(sb, head), 0);
+	for (i = 0; i < n; i++)
+		assert_int_equal(strbuf_append(sb, piece), 0);
+	assert_int_equal(strbuf_append(sb, tail), 0);
+}
+
+static void
+test_limits(void **state)
+{
+	struct http_config cfg = cfg_neutron;
+	struct strbuf in = STRBUF_INIT, h = STRBUF_INIT;
+	struct run res;
+	size_t step;
+
+	(void)state;
+	cfg.client_head_max = 16384;
+	for (step = 0; step <= 1; step++) {
+		/* 100 header lines, Host included: passes; 101: 431. */
+		build(&in, "GET / HTTP/1.1\r\nHost: x\r\n", "X-A: b\r\n",
+		    HTTP_MAX_HEADER_LINES - 1, "\r\n");
+		run_init(&res);
+		run_request(&cfg, in.buf, in.len, step, 0, &res);
+		assert_string_equal(res.events, "HD");
+		run_release(&res);
+		build(&in, "GET / HTTP/1.1\r\nHost: x\r\n", "X-A: b\r\n",
+		    HTTP_MAX_HEADER_LINES, "\r\n");
+		run_init(&res);
+		run_request(&cfg, in.buf, in.len, step, 0, &res);
+		assert_string_equal(res.events, "E");
+		assert_int_equal(res.status, 431);
+		run_release(&res);
+	}
+	/* Split anywhere (byte by byte would overflow the event record). */
+	for (step = 0; step <= 160; step += 40) {
+		/* A chunk extension of 100 bytes passes, of 2 KiB: 400. */
+		build(&h, "", "a", 100, "");
+		build(&in,
+		    "POST / HTTP/1.1\r\nHost: x\r\n"
+		    "Transfer-Encoding: chunked\r\n\r\n5;",
+		    h.buf, 1, "\r\nhello\r\n0\r\n\r\n");
+		run_init(&res);
+		run_request(&cfg, in.buf, in.len, 0, step, &res);
+		assert_string_equal(res.marks, "HD");
+		/* Chunks go on raw, framing and extension included. */
+		assert_int_equal(res.body.len, 2 + 100 + 2 + 7 + 5 + 1);
+		assert_non_null(
+		    strstr(strbuf_str(&res.body), "hello\r\n0\r\n"));
+		run_release(&res);
+		build(&h, "", "a", 2048, "");
+		build(&in,
+		    "POST / HTTP/1.1\r\nHost: x\r\n"
+		    "Transfer-Encoding: chunked\r\n\r\n5;",
+		    h.buf, 1, "\r\nhello\r\n0\r\n\r\n");
+		run_init(&res);
+		run_request(&cfg, in.buf, in.len, 0, step, &res);
+		assert_int_equal(res.status, 400);
+		assert_null(strchr(res.events, 'D'));
+		run_release(&res);
+	}
+
+	/* Chunk data past the body cap: 413, however it was cut. */
+	cfg.max_body = 100;
+	build(&in,
+	    "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+	    "a\r\n0123456789\r\n", 10, "0\r\n\r\n");
+	run_init(&res);
+	run_request(&cfg, in.buf, in.len, 0, 0, &res);
+	assert_string_equal(res.marks, "HD");
+	run_release(&res);
+	build(&in,
+	    "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+	    "a\r\n0123456789\r\n", 11, "0\r\n\r\n");
+	for (step = 0; step <= 160; step += 40) {
+		run_init(&res);
+		run_request(&cfg, in.buf, in.len, 0, step, &res);
+		assert_int_equal(res.status, 413);
+		assert_null(strchr(res.events, 'D'));
+		run_release(&res);
+	}
+	/* Content-Length at the cap passes, one more is 413 at the head. */
+	run_init(&res);
+	build(&h, "", "a", 100, "");
+	build(&in, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n",
+	    h.buf, 1, "");
+	run_request(&cfg, in.buf, in.len, 0, 0, &res);
+	assert_string_equal(res.marks, "HD");
+	run_release(&res);
+	run_init(&res);
+	run_request(&cfg,
+	    S("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\n\r\n"), 0,
+	    0, &res);
+	assert_string_equal(res.events, "E");
+	assert_int_equal(res.status, 413);
+	run_release(&res);
+	/* No cap: a length the cap would refuse passes. */
+	cfg.max_body = 0;
+	run_init(&res);
+	run_request(&cfg,
+	    S("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n"),
+	    0, 0, &res);
+	assert_string_equal(res.events, "H");
+	run_release(&res);
+	/* HTTP/1.0 needs no Host. */
+	run_init(&res);
+	run_request(&cfg, S("GET / HTTP/1.0\r\n\r\n"), 0, 0, &res);
+	assert_string_equal(res.events, "HD");
+	run_release(&res);
+
+	/* The agent's head: 16 KiB at most, then 502. */
+	for (step = 0; step <= 1; step++) {
+		build(&in, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n",
+		    "X-Pad: "
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n",
+		    (HTTP_RESPONSE_HEAD_MAX - 60) / 62, "\r\n");
+		assert_true(in.len <= HTTP_RESPONSE_HEAD_MAX);
+		run_init(&res);
+		run_response(false, true, in.buf, in.len, step, 0, false, &res);
+		assert_string_equal(res.events, "HD");
+		run_release(&res);
+		build(&in, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n",
+		    "X-Pad: "
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n",
+		    HTTP_RESPONSE_HEAD_MAX / 62 + 1, "\r\n");
+		run_init(&res);
+		run_response(false, true, in.buf, in.len, step, 0, false, &res);
+		assert_string_equal(res.events, "E");
+		assert_int_equal(res.status, 502);
+		run_release(&res);
+	}
+	strbuf_release(&in);
+	strbuf_release(&h);
+}
+
 static void
 test_keep_alive(void **state)
 {
@@ -670,9 +865,11 @@ test_keep_alive(void **state)
 	    {"GET / HTTP/1.0\r\n\r\n", false},
 	    {"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", true},
 	    {"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", true},
-	    {"GET / HTTP/1.1\r\n\r\n", true},
-	    {"GET / HTTP/1.1\r\nConnection: close\r\n\r\n", false},
-	    {"GET / HTTP/1.1\r\nConnection: keep-alive, close\r\n\r\n", false},
+	    {"GET / HTTP/1.1\r\nHost: x\r\n\r\n", true},
+	    {"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", false},
+	    {"GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, "
+	     "close\r\n\r\n",
+	        false},
 	};
 	struct run res;
 	size_t i;
@@ -702,13 +899,13 @@ test_request_eof(void **state)
 	} t[] = {
 	    {"", HTTP_DONE},
 	    {"\r\n", HTTP_DONE},
-	    {"GET / HTTP/1.1\r\n\r\n", HTTP_DONE},
+	    {"GET / HTTP/1.1\r\nHost: x\r\n\r\n", HTTP_DONE},
 	    {"G", HTTP_ERROR},
 	    {"GET / HTTP/1.1\r\nHost: x\r\n", HTTP_ERROR},
 	    {"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nabc", HTTP_ERROR},
 	    {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n",
 	        HTTP_ERROR},
-	    {"GET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n", HTTP_ERROR},
+	    {"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\n", HTTP_ERROR},
 	};
 	struct http_request *r;
 	struct http_out out;
@@ -735,8 +932,9 @@ test_request_eof(void **state)
 	{
 		size_t used;
 
-		assert_int_equal(http_request_feed(r,
-		                     S("GET / HTTP/1.1\r\n\r\n"), &used, &out),
+		assert_int_equal(
+		    http_request_feed(
+		        r, S("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), &used, &out),
 		    HTTP_HEADERS);
 	}
 	assert_int_equal(http_request_eof(r, &out), HTTP_ERROR);
@@ -747,7 +945,8 @@ test_request_eof(void **state)
 static void
 test_log_fields(void **state)
 {
-	static const char odd[] = "DELETE /a\x80\xff\"\\%20 HTTP/1.1\r\n\r\n";
+	static const char odd[] =
+	    "DELETE /a\x80\xff\"\\%20 HTTP/1.1\r\nHost: x\r\n\r\n";
 	struct strbuf in = STRBUF_INIT;
 	struct run res;
 	size_t i;
@@ -764,7 +963,7 @@ test_log_fields(void **state)
 	assert_int_equal(strbuf_append(&in, "GET /"), 0);
 	for (i = 0; i < 200; i++)
 		assert_int_equal(strbuf_append(&in, "b"), 0);
-	assert_int_equal(strbuf_append(&in, " HTTP/1.1\r\n\r\n"), 0);
+	assert_int_equal(strbuf_append(&in, " HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
 	run_init(&res);
 	run_request(&cfg_neutron, in.buf, in.len, 0, 0, &res);
 	assert_int_equal(strlen(res.path), sizeof(res.path) - 1);
@@ -775,7 +974,8 @@ test_log_fields(void **state)
 	assert_int_equal(strbuf_append(&in, "GET /"), 0);
 	for (i = 0; i < 125; i++)
 		assert_int_equal(strbuf_append(&in, "c"), 0);
-	assert_int_equal(strbuf_append(&in, "\x80 HTTP/1.1\r\n\r\n"), 0);
+	assert_int_equal(
+	    strbuf_append(&in, "\x80 HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
 	run_init(&res);
 	run_request(&cfg_neutron, in.buf, in.len, 0, 0, &res);
 	assert_int_equal(strlen(res.path), 126);
@@ -1066,6 +1266,7 @@ main(void)
 	    cmocka_unit_test(test_error_sticks),
 	    cmocka_unit_test(test_client_head_max),
 	    cmocka_unit_test(test_agent_head_max),
+	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_keep_alive),
 	    cmocka_unit_test(test_request_eof),
 	    cmocka_unit_test(test_log_fields),
