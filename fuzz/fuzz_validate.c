@@ -65,15 +65,18 @@ ref_uuid(const char *s)
 	return true;
 }
 
-/* Decimal digits only, at least one; *v, or *overflow past ULONG_MAX. */
+/*
+ * Decimal digits only, at least one, and no leading zero ("0" alone is
+ * zero); *v, or *overflow past ULONG_MAX.
+ */
 static bool
-ref_digits(const char *s, size_t n, unsigned long *v, bool *overflow)
+ref_decimal(const char *s, size_t n, unsigned long *v, bool *overflow)
 {
 	size_t i;
 
 	*v = 0;
 	*overflow = false;
-	if (n == 0)
+	if (n == 0 || (n > 1 && s[0] == '0'))
 		return false;
 	for (i = 0; i < n; i++) {
 		unsigned d;
@@ -100,7 +103,8 @@ check_ulong(const char *s, uint8_t p)
 	bool ovf, ok;
 	int r;
 
-	ok = ref_digits(s, strlen(s), &v, &ovf) && !ovf && v >= min && v <= max;
+	ok =
+	    ref_decimal(s, strlen(s), &v, &ovf) && !ovf && v >= min && v <= max;
 	r = validate_ulong(s, min, max, &out, &why);
 	FUZZ_CHECK((r == 0) == ok);
 	if (ok)
@@ -119,7 +123,8 @@ check_port(const char *s)
 	bool ovf, ok;
 	int r;
 
-	ok = ref_digits(s, strlen(s), &v, &ovf) && !ovf && v >= 1 && v <= 65535;
+	ok =
+	    ref_decimal(s, strlen(s), &v, &ovf) && !ovf && v >= 1 && v <= 65535;
 	r = validate_port(s, &out, &why);
 	FUZZ_CHECK((r == 0) == ok);
 	FUZZ_CHECK(ok ? out == v : (out == 7 && why != NULL));
@@ -238,7 +243,7 @@ static void
 check_account(const char *s)
 {
 	unsigned long v;
-	bool ovf, name, digits;
+	bool ovf, name, digits, decimal;
 	const char *why = NULL;
 	int r;
 
@@ -249,10 +254,15 @@ check_account(const char *s)
 	r = validate_account_name(s, &why);
 	FUZZ_CHECK((r == 0) == name);
 	FUZZ_CHECK(r == 0 || why != NULL);
-	digits = ref_digits(s, strlen(s), &v, &ovf);
+	/* All digits: an id, and then decimal without a leading zero. */
+	digits = s[0] != '\0' && strspn(s, "0123456789") == strlen(s);
+	decimal = ref_decimal(s, strlen(s), &v, &ovf);
+	why = NULL;
 	r = validate_account(s, &why);
 	FUZZ_CHECK(
-	    (r == 0) == (name && (!digits || (!ovf && v <= 4294967294UL))));
+	    (r == 0) ==
+	    (name && (!digits || (decimal && !ovf && v <= 4294967294UL))));
+	FUZZ_CHECK(r == 0 || why != NULL);
 }
 
 static void
@@ -270,7 +280,7 @@ check_timeout(const char *s)
 	bool ovf, ok = false;
 	int r;
 
-	if (ref_digits(s, n, &v, &ovf) && !ovf) {
+	if (ref_decimal(s, n, &v, &ovf) && !ovf) {
 		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 			if (strcmp(s + n, units[i].unit) != 0)
 				continue;
@@ -434,8 +444,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_address(s, p1);
 		break;
 	case 4:
+		/* No ':' (Linux refuses it), no leading '-' (an option). */
 		r = validate_ifname(s, &why);
-		FUZZ_CHECK((r == 0) == ref_name(s, 15, "_.:-"));
+		FUZZ_CHECK((r == 0) == (s[0] != '-' && ref_name(s, 15, "_.-")));
+		FUZZ_CHECK(r == 0 || why != NULL);
 		break;
 	case 5:
 		r = validate_netns(s, &why);

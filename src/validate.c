@@ -23,6 +23,7 @@ static const char why_empty[] = "empty";
 static const char why_too_long[] = "too long";
 static const char why_range[] = "out of range";
 static const char why_number[] = "not a decimal number";
+static const char why_leading_zero[] = "has a leading zero";
 static const char why_outsz[] = "output buffer too small";
 
 static void
@@ -48,6 +49,17 @@ static bool
 is_lower_hex(unsigned char c)
 {
 	return is_digit(c) || (c >= 'a' && c <= 'f');
+}
+
+/*
+ * A digit string with a leading zero ("080", "00"): not decimal as
+ * DESIGN.md means it, and "010" reads as 8 to anything that takes C's
+ * octal prefix. "0" alone is zero.
+ */
+static bool
+has_leading_zero(const char *s)
+{
+	return s[0] == '0' && is_digit((unsigned char)s[1]);
 }
 
 /* True when every byte of s is alphanumeric or one of extra. */
@@ -121,6 +133,10 @@ validate_ulong(const char *s, unsigned long min, unsigned long max,
 	v = strtoul(s, &end, 10);
 	if (*end != '\0') {
 		set_why(why, why_number);
+		return -EINVAL;
+	}
+	if (has_leading_zero(s)) {
+		set_why(why, why_leading_zero);
 		return -EINVAL;
 	}
 	if (errno == ERANGE || v < min || v > max) {
@@ -213,8 +229,17 @@ validate_ifname(const char *s, const char **why)
 		set_why(why, why_empty);
 		return -EINVAL;
 	}
-	if (!all_in(s, "_.:-")) {
-		set_why(why, "contains a character outside [A-Za-z0-9_.:-]");
+	/*
+	 * No ':': the kernel's dev_valid_name() refuses it (it was the alias
+	 * syntax of ifconfig). No leading '-': ip(8), and any tool the
+	 * name is handed to, would read it as an option.
+	 */
+	if (*s == '-') {
+		set_why(why, "starts with '-'");
+		return -EINVAL;
+	}
+	if (!all_in(s, "_.-")) {
+		set_why(why, "contains a character outside [A-Za-z0-9_.-]");
 		return -EINVAL;
 	}
 	len = strlen(s);
@@ -407,6 +432,10 @@ validate_timeout(const char *s, unsigned long *ms_out, const char **why)
 	if (u == NULL) {
 		set_why(
 		    why, "not a number with a unit of us, ms, s, m, h or d");
+		return -EINVAL;
+	}
+	if (has_leading_zero(s)) {
+		set_why(why, why_leading_zero);
 		return -EINVAL;
 	}
 	if (errno == ERANGE)

@@ -16,12 +16,12 @@ int validate_uuid(const char *s, const char **why);
 
 /*
  * Unsigned decimal in [min, max]: digits only (no sign, blank, "0x" or
- * junk). Leading zeros are accepted ("080" is 80).
+ * junk), without a leading zero ("080" and "00" are refused, "0" is zero).
  */
 int validate_ulong(const char *s, unsigned long min, unsigned long max,
     unsigned long *out, const char **why);
 
-/* TCP port 1-65535 in decimal. */
+/* TCP port 1-65535 in decimal, as validate_ulong(). */
 int validate_port(const char *s, unsigned int *out, const char **why);
 
 /*
@@ -33,7 +33,10 @@ int validate_port(const char *s, unsigned int *out, const char **why);
 int validate_address(const char *s, int family, char *out, size_t outsz,
     int *family_out, const char **why);
 
-/* Interface name: 1-15 bytes of [A-Za-z0-9_.:-]. */
+/*
+ * Interface name: 1-15 bytes of [A-Za-z0-9_.-], not starting with '-', not
+ * "." or "..". No ':', which Linux refuses in a name.
+ */
 int validate_ifname(const char *s, const char **why);
 
 /* Network namespace name: 1-255 bytes of [A-Za-z0-9_.-], not "." or "..". */
@@ -55,9 +58,10 @@ int validate_path(
 int validate_component(const char *s, const char **why);
 
 /*
- * User or group as given on the command line: a decimal id (0 to 2^32-2) or
- * a name of 1-32 bytes of [A-Za-z0-9._-] not starting with '-'. Resolution
- * is identity.h's job.
+ * User or group as given on the command line: a decimal id (0 to 2^32-2,
+ * as validate_ulong(): "00" and "010" are refused) or a name of 1-32 bytes
+ * of [A-Za-z0-9._-] not starting with '-' and not all digits. Resolution is
+ * identity.h's job.
  */
 int validate_account(const char *s, const char **why);
 
@@ -65,9 +69,10 @@ int validate_account(const char *s, const char **why);
 int validate_account_name(const char *s, const char **why);
 
 /*
- * haproxy time: a decimal number with an optional unit us, ms, s, m, h or d
- * (default ms), at least 1 ms and at most 2147483647 ms; result in ms
- * (microseconds round up to the next millisecond).
+ * haproxy time: a decimal number (no leading zero, as validate_ulong())
+ * with an optional unit us, ms, s, m, h or d (default ms), at least 1 ms
+ * and at most 2147483647 ms; result in ms (microseconds round up to the
+ * next millisecond).
  */
 int validate_timeout(const char *s, unsigned long *ms_out, const char **why);
 

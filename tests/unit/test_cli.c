@@ -208,6 +208,37 @@ test_values(void **state)
 	assert_string_equal(opts.syslog_facility, "local3");
 }
 
+/* The boundaries the leading-zero and interface rules must leave alone. */
+static void
+test_boundaries_accepted(void **state)
+{
+	(void)state;
+	assert_int_equal(
+	    PARSE("--network-id", UUID, "--metadata-port", "1",
+	        "--metadata-proxy-user", "0", "--metadata-proxy-group", "0",
+	        "--stop-timeout", "0", "--bind-address-v6", "fe80::1",
+	        "--bind-interface", "tap0123abcd-ef"),
+	    CLI_OK);
+	assert_int_equal(opts.port, 1);
+	assert_string_equal(opts.user, "0");
+	assert_string_equal(opts.group, "0");
+	assert_int_equal(opts.stop_timeout, 0);
+	assert_string_equal(opts.bind_interface, "tap0123abcd-ef");
+	assert_int_equal(
+	    PARSE("--network-id", UUID, "--metadata_port=65535",
+	        "--bind_address_v6=::1", "--bind_interface=eth0.100",
+	        "--timeout-client", "10s", "--stop-timeout", "10"),
+	    CLI_OK);
+	assert_int_equal(opts.port, 65535);
+	assert_string_equal(opts.bind_interface, "eth0.100");
+	assert_int_equal(opts.timeouts.client, 10000);
+	assert_int_equal(opts.stop_timeout, 10);
+	assert_int_equal(PARSE("--network-id", UUID, "--bind-address-v6", "::1",
+	                     "--bind-interface", "lo"),
+	    CLI_OK);
+	assert_string_equal(opts.bind_interface, "lo");
+}
+
 static void
 test_help_version(void **state)
 {
@@ -280,6 +311,34 @@ static const struct bad bads[] = {
             "/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
             NULL}},
+    /* Decimal values have no leading zero; "00" is not root. */
+    {EX_DATAERR, "--metadata-port: '080': has a leading zero",
+        {"--network-id", UUID, "--metadata-port", "080", NULL}},
+    {EX_DATAERR, "--metadata_port: '09697': has a leading zero",
+        {"--network-id", UUID, "--metadata_port=09697", NULL}},
+    {EX_DATAERR, "--metadata-proxy-user: '00': has a leading zero",
+        {"--network-id", UUID, "--metadata-proxy-user", "00", NULL}},
+    {EX_DATAERR, "--metadata_proxy_group: '010': has a leading zero",
+        {"--network-id", UUID, "--metadata_proxy_group", "010", NULL}},
+    {EX_DATAERR, "--stop-timeout: '00': has a leading zero",
+        {"--network-id", UUID, "--stop-timeout", "00", NULL}},
+    {EX_DATAERR, "--timeout-client: '032s': has a leading zero",
+        {"--network-id", UUID, "--timeout-client", "032s", NULL}},
+    {EX_DATAERR, "--rate-limit-ip-version: '04': has a leading zero",
+        {"--network-id", UUID, "--rate-limit-ip-version", "04", NULL}},
+    {EX_DATAERR, "--base-window-duration: '010': has a leading zero",
+        {"--network-id", UUID, "--base-window-duration", "010", NULL}},
+    {EX_DATAERR, "--burst_query_rate_limit: '01': has a leading zero",
+        {"--network-id", UUID, "--burst_query_rate_limit=01", NULL}},
+    /* Linux refuses ':' in an interface name; '-' first reads as an option. */
+    {EX_DATAERR,
+        "--bind-interface: 'tap:1': contains a character outside "
+        "[A-Za-z0-9_.-]",
+        {"--network-id", UUID, "--bind-address-v6", "fe80::1",
+            "--bind-interface", "tap:1", NULL}},
+    {EX_DATAERR, "--bind_interface: '-tap': starts with '-'",
+        {"--network-id", UUID, "--bind-address-v6", "fe80::1",
+            "--bind_interface=-tap", NULL}},
     {EX_DATAERR, "(default from --state-path)",
         {"--network-id", UUID, "--state-path",
             "/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -352,6 +411,7 @@ main(void)
 	    cmocka_unit_test(test_commands_anywhere),
 	    cmocka_unit_test(test_flags_last_wins),
 	    cmocka_unit_test(test_values),
+	    cmocka_unit_test(test_boundaries_accepted),
 	    cmocka_unit_test(test_help_version),
 	    cmocka_unit_test(test_bad_lines),
 	    cmocka_unit_test(test_socket_limits),

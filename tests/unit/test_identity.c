@@ -28,9 +28,42 @@ test_user_by_number_and_name(void **state)
 	assert_int_equal(identity_user("root", name, sizeof(name), &uid), 0);
 	assert_string_equal(name, "root");
 	assert_int_equal(uid, 0);
-	/* Leading zeros are still the number. */
-	assert_int_equal(identity_user("000", name, sizeof(name), &uid), 0);
-	assert_string_equal(name, "root");
+}
+
+/*
+ * A number with a leading zero is neither an id ("00" is not root, "010"
+ * not 8) nor a name (all digits): refused before any lookup, nothing
+ * written.
+ */
+static void
+test_leading_zero_refused(void **state)
+{
+	static const char *const zeros[] = {
+	    "00", "000", "01", "010", "0001000", "04294967294"};
+	char name[OPT_NAME_MAX + 1];
+	uid_t uid;
+	gid_t gid;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(zeros) / sizeof(zeros[0]); i++) {
+		memcpy(name, SENTINEL, sizeof(SENTINEL));
+		uid = 777;
+		gid = 777;
+		assert_int_equal(
+		    identity_user(zeros[i], name, sizeof(name), &uid), -EINVAL);
+		assert_int_equal(
+		    identity_group(zeros[i], name, sizeof(name), &gid),
+		    -EINVAL);
+		assert_string_equal(name, SENTINEL);
+		assert_int_equal(uid, 777);
+		assert_int_equal(gid, 777);
+	}
+	/* "0" alone is root's id. */
+	assert_int_equal(identity_user("0", name, sizeof(name), &uid), 0);
+	assert_int_equal(uid, 0);
+	assert_int_equal(identity_group("0", name, sizeof(name), &gid), 0);
+	assert_int_equal(gid, 0);
 }
 
 static void
@@ -126,6 +159,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_user_by_number_and_name),
+	    cmocka_unit_test(test_leading_zero_refused),
 	    cmocka_unit_test(test_user_default_is_euid),
 	    cmocka_unit_test(test_group),
 	    cmocka_unit_test(test_unknown_and_bad_untouched),

@@ -173,10 +173,13 @@ static const struct pred_case ifname_cases[] = {
     {"a", 0},
     {A15, 0},
     {"vlan.100", 0},
-    {"eth0:1", 0},
+    {"eth0.100", 0},
     {"veth_a", 0},
-    {"A-Z_0.9:x", 0},
+    {"A-Z_0.9x", 0},
     {"...", 0},
+    {"tap0123abcd-ef", 0},
+    {"a-", 0},
+    {"0", 0},
 
     {"", -EINVAL},
     {A16, -ENAMETOOLONG},
@@ -202,6 +205,17 @@ static const struct pred_case ifname_cases[] = {
     {"eth%0", -EINVAL},
     {"eth*", -EINVAL},
     {"~", -EINVAL},
+    /* Linux refuses ':' in a name; a leading '-' reads as an option. */
+    {"eth0:1", -EINVAL},
+    {"tap:1", -EINVAL},
+    {":", -EINVAL},
+    {"eth0:", -EINVAL},
+    {"-tap", -EINVAL},
+    {"-", -EINVAL},
+    {"--", -EINVAL},
+    {"-h", -EINVAL},
+    {"-" A8 A4 A2, -EINVAL},
+    {"-" A15, -EINVAL},
 };
 
 static void
@@ -210,6 +224,32 @@ test_ifname(void **state)
 	(void)state;
 	run_pred(validate_ifname, ifname_cases, NELEM(ifname_cases));
 	assert_int_equal(validate_ifname(NULL, NULL), -EINVAL);
+}
+
+/* The reasons the command line shows for the two refusals of ':' and '-'. */
+static void
+test_ifname_reasons(void **state)
+{
+	static const char *const colon[] = {"tap:1", "eth0:0", ":", "a:"};
+	static const char *const dash[] = {"-tap", "-", "-:", "--help"};
+	const char *why;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NELEM(colon); i++) {
+		why = why_unset;
+		assert_int_equal(validate_ifname(colon[i], &why), -EINVAL);
+		assert_string_equal(
+		    why, "contains a character outside [A-Za-z0-9_.-]");
+	}
+	for (i = 0; i < NELEM(dash); i++) {
+		why = why_unset;
+		assert_int_equal(validate_ifname(dash[i], &why), -EINVAL);
+		assert_string_equal(why, "starts with '-'");
+	}
+	/* A '-' inside or at the end is fine, as in neutron's tap names. */
+	assert_int_equal(validate_ifname("tap0123abcd-ef", NULL), 0);
+	assert_int_equal(validate_ifname("a-", NULL), 0);
 }
 
 static const struct pred_case netns_cases[] = {
@@ -315,7 +355,7 @@ static const struct pred_case account_cases[] = {
     {"0", 0},
     {"1000", 0},
     {"4294967294", 0},
-    {"0001000", 0},
+    {"10", 0},
     {"root", 0},
     {"neutron", 0},
     {"_apt", 0},
@@ -331,7 +371,14 @@ static const struct pred_case account_cases[] = {
     {"", -EINVAL},
     {"4294967295", -ERANGE},
     {"99999999999999999999", -ERANGE},
-    {"00000000000000000000000000000001", 0},
+    /* Decimal ids have no leading zero: "00" is not root, "010" not 8. */
+    {"00", -EINVAL},
+    {"000", -EINVAL},
+    {"01", -EINVAL},
+    {"010", -EINVAL},
+    {"0001000", -EINVAL},
+    {"04294967294", -EINVAL},
+    {"00000000000000000000000000000001", -EINVAL},
     {"000000000000000000000000000000001", -ENAMETOOLONG},
     {A32 "a", -ENAMETOOLONG},
     {"-1", -EINVAL},
@@ -491,33 +538,58 @@ struct num_case {
 #define SENTINEL 0x5a5a5a5aUL
 
 static const struct num_case ulong_cases[] = {
-    {"0", 0, 10, 0, 0}, {"10", 0, 10, 0, 10}, {"1", 1, 1, 0, 1},
-    {"080", 0, 100, 0, 80}, {"00", 0, 10, 0, 0},
+    {"0", 0, 10, 0, 0},
+    {"10", 0, 10, 0, 10},
+    {"1", 1, 1, 0, 1},
+    {"100", 0, 100, 0, 100},
+    {"101", 0, 1000, 0, 101},
     {"4294967294", 0, 4294967294UL, 0, 4294967294UL},
     {"4294967295", 0, UINT32_MAX, 0, UINT32_MAX},
     {"123456789", 0, ULONG_MAX, 0, 123456789},
 #if ULONG_MAX == 18446744073709551615UL
     {"18446744073709551615", 0, ULONG_MAX, 0, ULONG_MAX},
 #endif
-    {"000000000000000000000000000042", 0, 100, 0, 42}, {"5", 5, 5, 0, 5},
+    {"42", 0, 100, 0, 42},
+    {"5", 5, 5, 0, 5},
     {"9", 0, 9, 0, 9},
 
-    {"", 0, 10, -EINVAL, 0}, {" 1", 0, 10, -EINVAL, 0},
-    {"1 ", 0, 10, -EINVAL, 0}, {"1 1", 0, 100, -EINVAL, 0},
-    {"-1", 0, 10, -EINVAL, 0}, {"-0", 0, 10, -EINVAL, 0},
-    {"+1", 0, 10, -EINVAL, 0}, {"0x10", 0, 100, -EINVAL, 0},
-    {"1a", 0, 100, -EINVAL, 0}, {"a1", 0, 100, -EINVAL, 0},
-    {"1.0", 0, 10, -EINVAL, 0}, {"1e3", 0, 10000, -EINVAL, 0},
-    {"\n1", 0, 10, -EINVAL, 0}, {"1\n", 0, 10, -EINVAL, 0},
-    {"\t1", 0, 10, -EINVAL, 0}, {"11", 0, 10, -ERANGE, 0},
-    {"0", 1, 10, -ERANGE, 0}, {"4294967295", 0, 4294967294UL, -ERANGE, 0},
+    {"", 0, 10, -EINVAL, 0},
+    {" 1", 0, 10, -EINVAL, 0},
+    {"1 ", 0, 10, -EINVAL, 0},
+    {"1 1", 0, 100, -EINVAL, 0},
+    {"-1", 0, 10, -EINVAL, 0},
+    {"-0", 0, 10, -EINVAL, 0},
+    {"+1", 0, 10, -EINVAL, 0},
+    {"0x10", 0, 100, -EINVAL, 0},
+    {"1a", 0, 100, -EINVAL, 0},
+    {"a1", 0, 100, -EINVAL, 0},
+    {"1.0", 0, 10, -EINVAL, 0},
+    {"1e3", 0, 10000, -EINVAL, 0},
+    {"\n1", 0, 10, -EINVAL, 0},
+    {"1\n", 0, 10, -EINVAL, 0},
+    {"\t1", 0, 10, -EINVAL, 0},
+    {"11", 0, 10, -ERANGE, 0},
+    {"0", 1, 10, -ERANGE, 0},
+    {"4294967295", 0, 4294967294UL, -ERANGE, 0},
     {"99999999999999999999999", 0, ULONG_MAX, -ERANGE, 0},
     {"1,000", 0, 10000, -EINVAL, 0},
     {"\xef\xbc\x91", 0, 10, -EINVAL, 0}, /* fullwidth 1 */
-    {"#1", 0, 10, -EINVAL, 0}, {"'1'", 0, 10, -EINVAL, 0},
-    {"\\1", 0, 10, -EINVAL, 0}, {"$1", 0, 10, -EINVAL, 0},
-    {"..", 0, 10, -EINVAL, 0}, {"1\xc3\xa9", 0, 10, -EINVAL, 0},
+    {"#1", 0, 10, -EINVAL, 0},
+    {"'1'", 0, 10, -EINVAL, 0},
+    {"\\1", 0, 10, -EINVAL, 0},
+    {"$1", 0, 10, -EINVAL, 0},
+    {"..", 0, 10, -EINVAL, 0},
+    {"1\xc3\xa9", 0, 10, -EINVAL, 0},
     {"4", 5, 3, -ERANGE, 0}, /* empty range */
+    /* No leading zero: refused even where the value is in range. */
+    {"080", 0, 100, -EINVAL, 0},
+    {"00", 0, 10, -EINVAL, 0},
+    {"01", 0, 10, -EINVAL, 0},
+    {"010", 0, 100, -EINVAL, 0},
+    {"000000000000000000000000000042", 0, 100, -EINVAL, 0},
+    {"00", 1, 10, -EINVAL, 0},
+    {"09", 0, 10, -EINVAL, 0},
+    {"099999999999999999999999", 0, ULONG_MAX, -EINVAL, 0},
 };
 
 static void
@@ -552,6 +624,59 @@ test_ulong(void **state)
 	    validate_ulong(NULL, 0, 1, &(unsigned long){0}, NULL), -EINVAL);
 }
 
+/*
+ * Every decimal grammar refuses a leading zero with the same reason, so the
+ * command line says why "080" is not 80 (nor "00" root, nor "010" 8).
+ */
+static void
+test_leading_zero_reasons(void **state)
+{
+	static const char *const zeros[] = {"00", "01", "080", "010", "0001",
+	    "065535", "0000000000000000000000000000000"};
+	unsigned long v;
+	unsigned int port;
+	const char *why;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NELEM(zeros); i++) {
+		why = why_unset;
+		v = SENTINEL;
+		assert_int_equal(
+		    validate_ulong(zeros[i], 0, ULONG_MAX, &v, &why), -EINVAL);
+		assert_string_equal(why, "has a leading zero");
+		assert_int_equal(v, SENTINEL);
+		why = why_unset;
+		port = 7;
+		assert_int_equal(validate_port(zeros[i], &port, &why), -EINVAL);
+		assert_string_equal(why, "has a leading zero");
+		assert_int_equal(port, 7);
+		why = why_unset;
+		assert_int_equal(validate_timeout(zeros[i], &v, &why), -EINVAL);
+		assert_string_equal(why, "has a leading zero");
+		assert_int_equal(v, SENTINEL);
+		why = why_unset;
+		assert_int_equal(validate_account(zeros[i], &why), -EINVAL);
+		assert_string_equal(why, "has a leading zero");
+	}
+	/* With a unit too. */
+	why = why_unset;
+	assert_int_equal(validate_timeout("010s", &v, &why), -EINVAL);
+	assert_string_equal(why, "has a leading zero");
+	/* "0" alone is zero where zero is in range, out of range elsewhere. */
+	assert_int_equal(validate_ulong("0", 0, 3600, &v, NULL), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(validate_account("0", NULL), 0);
+	assert_int_equal(validate_port("0", &port, NULL), -ERANGE);
+	assert_int_equal(validate_timeout("0", &v, NULL), -ERANGE);
+	/* Junk after a zero is junk, not a leading zero. */
+	why = why_unset;
+	assert_int_equal(validate_ulong("0x10", 0, 100, &v, &why), -EINVAL);
+	assert_string_equal(why, "not a decimal number");
+	/* A name that starts with a zero but is not all digits stays a name. */
+	assert_int_equal(validate_account("0day", NULL), 0);
+}
+
 static const struct num_case port_cases[] = {
     {"1", 0, 0, 0, 1},
     {"80", 0, 0, 0, 80},
@@ -559,14 +684,17 @@ static const struct num_case port_cases[] = {
     {"9697", 0, 0, 0, 9697},
     {"65535", 0, 0, 0, 65535},
     {"65534", 0, 0, 0, 65534},
-    {"080", 0, 0, 0, 80},
-    {"00001", 0, 0, 0, 1},
     {"8080", 0, 0, 0, 8080},
     {"1024", 0, 0, 0, 1024},
-    {"0000065535", 0, 0, 0, 65535},
+    {"10", 0, 0, 0, 10},
+    {"100", 0, 0, 0, 100},
 
     {"0", 0, 0, -ERANGE, 0},
-    {"00000", 0, 0, -ERANGE, 0},
+    {"00000", 0, 0, -EINVAL, 0},
+    {"080", 0, 0, -EINVAL, 0},
+    {"00001", 0, 0, -EINVAL, 0},
+    {"0000065535", 0, 0, -EINVAL, 0},
+    {"065536", 0, 0, -EINVAL, 0},
     {"65536", 0, 0, -ERANGE, 0},
     {"100000", 0, 0, -ERANGE, 0},
     {"99999999999999999999", 0, 0, -ERANGE, 0},
@@ -626,9 +754,9 @@ static const struct num_case timeout_cases[] = {
     {"999us", 0, 0, 0, 1},
     {"1000us", 0, 0, 0, 1},
     {"1001us", 0, 0, 0, 2},
-    {"0001", 0, 0, 0, 1},
+    {"10", 0, 0, 0, 10},
     {"30s", 0, 0, 0, 30000},
-    {"010s", 0, 0, 0, 10000},
+    {"10s", 0, 0, 0, 10000},
     {"5m", 0, 0, 0, 300000},
     {"1h", 0, 0, 0, 3600000},
     {"24d", 0, 0, 0, 2073600000},
@@ -677,6 +805,17 @@ static const struct num_case timeout_cases[] = {
     {"..", 0, 0, -EINVAL, 0},
     {"1m1s", 0, 0, -EINVAL, 0},
     {"1ss", 0, 0, -EINVAL, 0},
+    /* No leading zero, whatever the unit. */
+    {"0001", 0, 0, -EINVAL, 0},
+    {"010s", 0, 0, -EINVAL, 0},
+    {"00", 0, 0, -EINVAL, 0},
+    {"00s", 0, 0, -EINVAL, 0},
+    {"030000", 0, 0, -EINVAL, 0},
+    {"01ms", 0, 0, -EINVAL, 0},
+    {"01000us", 0, 0, -EINVAL, 0},
+    {"05m", 0, 0, -EINVAL, 0},
+    {"01h", 0, 0, -EINVAL, 0},
+    {"01d", 0, 0, -EINVAL, 0},
 };
 
 static void
@@ -1137,9 +1276,11 @@ main(void)
 	    cmocka_unit_test(test_uuid),
 	    cmocka_unit_test(test_ulong),
 	    cmocka_unit_test(test_port),
+	    cmocka_unit_test(test_leading_zero_reasons),
 	    cmocka_unit_test(test_address),
 	    cmocka_unit_test(test_address_outsz),
 	    cmocka_unit_test(test_ifname),
+	    cmocka_unit_test(test_ifname_reasons),
 	    cmocka_unit_test(test_netns),
 	    cmocka_unit_test(test_path),
 	    cmocka_unit_test(test_path_outsz),
