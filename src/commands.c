@@ -337,6 +337,9 @@ exit_for_launch(const struct launch_failure *f)
 		return EX_DATAERR; /* --netns names something else */
 	case LAUNCH_EXEC:
 		return f->err == ENOENT ? 127 : 126;
+	case LAUNCH_PIDFILE:
+		/* No room for the pid (full disk, RLIMIT_FSIZE): as a write. */
+		return commands_exit_for(-f->err, true);
 	default:
 		return EX_OSERR;
 	}
@@ -592,10 +595,13 @@ serve_builtin(const struct options *o, const struct names *nm,
 		f.err = -r;
 		goto fail;
 	}
-	if (pf->fd >= 0 && pidfile_write(pf, getpid()) < 0) {
-		f.stage = LAUNCH_PIDFILE;
-		f.err = EIO;
-		goto fail;
+	if (pf->fd >= 0) {
+		r = pidfile_write(pf, getpid());
+		if (r < 0) {
+			f.stage = LAUNCH_PIDFILE;
+			f.err = -r;
+			goto fail;
+		}
 	}
 	if (report >= 0) {
 		launch_daemon_ready(report, NULL);

@@ -296,7 +296,7 @@ final_steps(const struct launch_spec *s, int report, int *report_out,
 	bool cloexec[LAUNCH_LISTEN_MAX + 4], moved = false;
 	char *argv[4];
 	size_t n = 0;
-	int err, i;
+	int err, i, r;
 
 	*report_out = report;
 	/*
@@ -305,8 +305,9 @@ final_steps(const struct launch_spec *s, int report, int *report_out,
 	 */
 	if (chdir("/") < 0)
 		return failed(f, LAUNCH_CHDIR, errno);
-	if (pidfile_write(&pf, getpid()) < 0)
-		return failed(f, LAUNCH_PIDFILE, EIO);
+	r = pidfile_write(&pf, getpid());
+	if (r < 0)
+		return failed(f, LAUNCH_PIDFILE, -r);
 	/* The lock must outlive us: it is what status and stop look at. */
 	src[n] = s->pidfile->fd;
 	dst[n] = LAUNCH_LOCK_FD;

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "safefile.h"
 #include "banned.h"
 
 static const char *log_ident = "ns-metadata-proxy";
@@ -67,22 +69,66 @@ log_set_id(const char *id)
 		log_id[0] = '\0';
 }
 
+/*
+ * The directory of path, opened: refused (-SAFEFILE_EUNSAFE) when group or
+ * others may write it without the sticky bit, the rule of pidfile
+ * directories: anyone could put a file or a link there in our place.
+ */
+static int
+open_log_dir(const char *path, const char **base)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	size_t n;
+	int fd;
+
+	if (slash == NULL) {
+		*base = path;
+		return AT_FDCWD;
+	}
+	n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= sizeof(dir))
+		return -ENAMETOOLONG;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	*base = slash + 1;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
+	                              (st.st_mode & S_ISVTX) == 0)) {
+		(void)close(fd);
+		return -SAFEFILE_EUNSAFE;
+	}
+	return fd;
+}
+
 int
 log_to_file(const char *path)
 {
 	bool created = true;
-	int fd;
+	const char *base;
+	int fd, dirfd;
 
+	dirfd = open_log_dir(path, &base);
+	if (dirfd < 0 && dirfd != AT_FDCWD)
+		return dirfd;
 	/* Made here, or there before: only a file we made is ours to give. */
-	fd = open(path,
+	fd = openat(dirfd, base,
 	    O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    0640);
 	if (fd < 0 && errno == EEXIST) {
 		created = false;
-		fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+		fd = openat(
+		    dirfd, base, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	}
 	if (fd < 0)
-		return -errno;
+		fd = -errno;
+	if (dirfd >= 0)
+		(void)close(dirfd);
+	if (fd < 0)
+		return fd;
 	if (log_fd >= 0)
 		(void)close(log_fd);
 	log_fd = fd;

@@ -443,6 +443,7 @@ pidfile_write(const struct pidfile *pf, pid_t pid)
 	char buf[PID_TEXT_MAX];
 	size_t i = sizeof(buf);
 	unsigned long v = (unsigned long)pid;
+	ssize_t n;
 	int r;
 
 	buf[--i] = '\n';
@@ -455,8 +456,10 @@ pidfile_write(const struct pidfile *pf, pid_t pid)
 		return r;
 	if (ftruncate(pf->fd, 0) < 0)
 		return -errno;
-	if (pwrite(pf->fd, buf + i, sizeof(buf) - i, 0) !=
-	    (ssize_t)(sizeof(buf) - i))
+	n = pwrite(pf->fd, buf + i, sizeof(buf) - i, 0);
+	if (n < 0)
+		return -errno; /* EFBIG under RLIMIT_FSIZE, ENOSPC, ... */
+	if (n != (ssize_t)(sizeof(buf) - i))
 		return -EIO;
 	return 0;
 }

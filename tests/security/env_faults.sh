@@ -12,7 +12,8 @@
 #     naming the config and "File too large" instead of dying of SIGXFSZ,
 #     the previous config is intact, no temporary is left, haproxy does not
 #     run; the built-in engine, whose only write is the pidfile, fails with
-#     one line under ulimit -f 0 instead of dying, and leaves no pidfile;
+#     one line under ulimit -f 0 (73, "File too large") instead of dying,
+#     and leaves no pidfile;
 #   - render with stdout at /dev/full or closed: exit 74, one line (a
 #     closed stdout must not pass for an empty one); --help and --version
 #     likewise;
@@ -197,7 +198,7 @@ fsize_cases() {
 		) </dev/null | cat >"$T/err"
 		RC=${PIPESTATUS[0]}
 		forget_leftovers "$S"
-		refused "$tag" 71 "writing the pidfile"
+		refused "$tag" 73 "writing the pidfile: File too large"
 		assert "$tag: no pidfile left" "'$PIDF' is there" [ ! -e "$PIDF" ]
 		no_process_with "$tag" "$S"
 	done

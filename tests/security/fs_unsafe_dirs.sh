@@ -15,7 +15,8 @@
 #   - a regular file as the state path.
 # for run, cleanup and stop (each with its own documented outcome), and
 # controls: 0755 and a foreign group without write access are safe, a
-# sticky world-writable pidfile directory (like /tmp) is accepted.
+# sticky world-writable pidfile directory (like /tmp) is accepted. A log
+# directory (--log-dir) follows the pidfile directory's rule.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/fs_lib.sh"
 
@@ -135,6 +136,22 @@ if need_root "pidfile owned by nobody"; then
 	chown 65534 "$PIDF"
 	refuse_all "pidfile owned by nobody" "$PIDF" run stop
 fi
+# --- the log directory: the pidfile directory's rule ------------------------
+for mode in 0777 0775 0757; do
+	newcase "logdir-$mode"
+	mkdir -m 0755 "$R/logs"
+	chmod "$mode" "$R/logs"
+	O+=(--log-dir "$R/logs")
+	refuse_all "log dir mode $mode" "$R/logs/ns-metadata-proxy-$ID.log" run
+	unset 'O[${#O[@]}-1]' 'O[${#O[@]}-1]'
+	O=("${O[@]}")
+done
+newcase logdir-sticky
+mkdir -m 1777 "$R/logs"
+chmod 1777 "$R/logs"
+runf run "${O[@]}" --log-dir "$R/logs"
+expect_code "control: log dir 1777 (sticky) accepted" 0 "$RC"
+
 newcase pidfile-dir
 mkdir -m 0755 "$PIDF"
 chmod 0755 "$PIDF"
