@@ -33,10 +33,11 @@ static const char *const opts_table[] = {"metadata-proxy-socket",
     "timeout-connect", "timeout-client", "timeout-server",
     "timeout-http-keep-alive", "rate-limit-ip-version", "base-window-duration",
     "base-query-rate-limit", "burst-window-duration", "burst-query-rate-limit",
-    "stop-timeout", "log-file", "log-dir", "syslog-log-facility", "debug",
-    "nodebug", "rate-limit-enabled", "norate-limit-enabled", "daemonize"};
+    "stop-timeout", "log-file", "log-dir", "syslog-log-facility",
+    "max-conns-per-source", "max-body-size", "debug", "nodebug",
+    "rate-limit-enabled", "norate-limit-enabled", "daemonize"};
 #define NOPTS (sizeof(opts_table) / sizeof(opts_table[0]))
-#define FIRST_FLAG 26
+#define FIRST_FLAG 28
 
 /* Placeholders in the shapes: one or more bytes of a class. */
 #define U "\001"  /* uuid */
@@ -66,11 +67,17 @@ static const struct shape shapes[] = {
     {"    maxconn     1024", true},
     {"    pidfile     " P, true},
     {"    httpclient.ssl.verify none", true},
+    {"    tune.http.maxhdr 100", true},
+#define S_BUFSIZE 11
+    {"    tune.bufsize " N, false},
     {"", true},
     {"defaults", true},
     {"    log global", true},
     {"    mode http", true},
-    {"    option httplog", true},
+    {"    log-format \"%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B "
+     "%CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r "
+     "%[var(txn.nmp_reason)]\"",
+        true},
     {"    option dontlognull", true},
     {"    option http-server-close", true},
     {"    option forwardfor", true},
@@ -81,6 +88,11 @@ static const struct shape shapes[] = {
     {"    timeout server          " T, true},
     {"    timeout http-keep-alive " T, true},
     {"", true},
+#define S_SOURCE_TABLE 27 /* to 29 */
+    {"backend per_source", false},
+    {"    stick-table type " W " size 100k expire 30s store conn_cur", false},
+    {"", false},
+#define S_RATE_TABLES 30 /* to 35 */
     {"backend base_rate_limiter", false},
     {"    stick-table type " W " size 10k expire " N "s store http_req_rate(" N
      "s)",
@@ -92,9 +104,55 @@ static const struct shape shapes[] = {
         false},
     {"", false},
     {"listen listener", true},
+#define S_BIND 37 /* and 38; 39: the extra IPv6 bind */
     {"    bind fd@5 name " V4 ":" N, false},
     {"    bind fd@5 name [" V6 "]:" N, false},
     {"    bind fd@6 name [" V6 "]:" N "%" I, false},
+#define S_SOURCE_RULES 40 /* and 41 */
+    {"    tcp-request connection track-sc2 src table per_source", false},
+    {"    tcp-request connection reject if { sc2_conn_cur gt " N " }", false},
+    {"    acl nmp_connect method CONNECT", true},
+    {"    acl nmp_origin url_beg /", true},
+    {"    acl nmp_h1 req.ver 1.0 1.1", true},
+    {"    acl nmp_v11 req.ver 1.1", true},
+    {"    acl nmp_nohost req.hdr_cnt(host) eq 0", true},
+    {"    acl nmp_nul req.hdrs,hex -m reg ^([0-9A-F][0-9A-F])*00", true},
+    {"    acl nmp_hugelen req.hdr(content-length) -m reg ^0*[1-9][0-9]{18}",
+        true},
+    {"    http-request set-var(txn.nmp_reason) str(reason=connect-method) "
+     "if nmp_connect",
+        true},
+    {"    http-request deny deny_status 405 if nmp_connect", true},
+    {"    http-request set-var(txn.nmp_reason) "
+     "str(reason=target-not-in-origin-form) if nmp_h1 !nmp_origin",
+        true},
+    {"    http-request deny deny_status 400 if nmp_h1 !nmp_origin", true},
+    {"    http-request set-var(txn.nmp_reason) str(reason=missing-host) if "
+     "nmp_v11 nmp_nohost",
+        true},
+    {"    http-request deny deny_status 400 if nmp_v11 nmp_nohost", true},
+    {"    http-request set-var(txn.nmp_reason) str(reason=bad-header-value) "
+     "if nmp_nul",
+        true},
+    {"    http-request deny deny_status 400 if nmp_nul", true},
+    {"    http-request set-var(txn.nmp_reason) "
+     "str(reason=content-length-too-large) if nmp_hugelen",
+        true},
+    {"    http-request deny deny_status 400 if nmp_hugelen", true},
+#define S_BODY_LENGTH 59 /* to 61 */
+    {"    acl nmp_biglen req.hdr_val(content-length) gt " N, false},
+    {"    http-request set-var(txn.nmp_reason) str(reason=body-too-large) if "
+     "nmp_biglen",
+        false},
+    {"    http-request deny deny_status 413 if nmp_biglen", false},
+#define S_BODY_WAIT 62 /* to 65 */
+    {"    http-request wait-for-body time " N "ms at-least " N, false},
+    {"    acl nmp_bigbody req.body_size gt " N, false},
+    {"    http-request set-var(txn.nmp_reason) str(reason=body-too-large) if "
+     "nmp_bigbody",
+        false},
+    {"    http-request deny deny_status 413 if nmp_bigbody", false},
+#define S_RATE_RULES 66 /* to 69 */
     {"    http-request track-sc0 src table base_rate_limiter", false},
     {"    http-request track-sc1 src table burst_rate_limiter", false},
     {"    http-request deny deny_status 429 if "
@@ -114,7 +172,20 @@ static const struct shape shapes[] = {
         true},
     {"    http-request del-header '(?i)^x[-_](neutron|ovn)[-_]' -m reg", true},
     {"    http-request del-header '(?i)^x[-_]forwarded[-_]for$' -m reg", true},
+    {"    http-request del-header '(?i)^(forwarded|x[-_]real[-_]ip|"
+     "x[-_]instance[-_]id([-_]signature)?|x[-_]tenant[-_]id)$' -m reg",
+        true},
     {"    http-request set-header " A " " U, true},
+    {"    acl nmp_bigresp res.hdrs,length gt 16384", true},
+    {"    acl nmp_respnul res.hdrs,hex -m reg ^([0-9A-F][0-9A-F])*00", true},
+    {"    http-response set-var(txn.nmp_reason) "
+     "str(reason=response-head-too-large) if nmp_bigresp",
+        true},
+    {"    http-response deny deny_status 502 if nmp_bigresp", true},
+    {"    http-response set-var(txn.nmp_reason) "
+     "str(reason=bad-response-header) if nmp_respnul",
+        true},
+    {"    http-response deny deny_status 502 if nmp_respnul", true},
     {"    server metadata " P, true},
 };
 #define NSHAPES (sizeof(shapes) / sizeof(shapes[0]))
@@ -252,13 +323,41 @@ check_config(const struct options *o, const char *user, const char *group,
 		WANT("    bind fd@6 name [%s]:%u%%%s", o->bind_address_v6,
 		    o->port, o->bind_interface);
 	else
-		FUZZ_CHECK(seen_shape[34] == 0);
-	FUZZ_CHECK(seen_shape[32] + seen_shape[33] == 1);
+		FUZZ_CHECK(seen_shape[S_BIND + 2] == 0);
+	FUZZ_CHECK(seen_shape[S_BIND] + seen_shape[S_BIND + 1] == 1);
 	/* The rate-limit block and rules: all of them or none. */
-	for (i = 25; i <= 30; i++)
+	for (i = S_RATE_TABLES; i <= S_RATE_TABLES + 5; i++)
 		FUZZ_CHECK(seen_shape[i] == (o->rate_limit.enabled ? 1u : 0u));
-	for (i = 35; i <= 38; i++)
+	for (i = S_RATE_RULES; i <= S_RATE_RULES + 3; i++)
 		FUZZ_CHECK(seen_shape[i] == (o->rate_limit.enabled ? 1u : 0u));
+	/* The per-source cap: table and rules, with its number. */
+	for (i = S_SOURCE_TABLE; i <= S_SOURCE_TABLE + 2; i++)
+		FUZZ_CHECK(
+		    seen_shape[i] == (o->max_conns_per_source > 0 ? 1u : 0u));
+	for (i = S_SOURCE_RULES; i <= S_SOURCE_RULES + 1; i++)
+		FUZZ_CHECK(
+		    seen_shape[i] == (o->max_conns_per_source > 0 ? 1u : 0u));
+	if (o->max_conns_per_source > 0)
+		WANT("    tcp-request connection reject if { sc2_conn_cur gt "
+		     "%lu }",
+		    o->max_conns_per_source);
+	/* The body cap: the length always, the body up to 1 MiB. */
+	for (i = S_BODY_LENGTH; i <= S_BODY_LENGTH + 2; i++)
+		FUZZ_CHECK(seen_shape[i] == (o->max_body_size > 0 ? 1u : 0u));
+	for (i = S_BODY_WAIT; i <= S_BODY_WAIT + 3; i++)
+		FUZZ_CHECK(seen_shape[i] == seen_shape[S_BUFSIZE]);
+	FUZZ_CHECK(
+	    seen_shape[S_BUFSIZE] ==
+	    (o->max_body_size > 0 && o->max_body_size <= 1048576 ? 1u : 0u));
+	if (o->max_body_size > 0) {
+		WANT("    acl nmp_biglen req.hdr_val(content-length) gt %lu",
+		    o->max_body_size);
+		if (seen_shape[S_BUFSIZE] > 0)
+			WANT("    http-request wait-for-body time %lums "
+			     "at-least "
+			     "%lu",
+			    o->timeouts.http_request, o->max_body_size + 1);
+	}
 #undef WANT
 }
 

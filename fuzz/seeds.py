@@ -39,6 +39,13 @@ def validate():
         "account-id": (8, 0, 0, "4294967295"),
         "timeout": (9, 0, 0, "30s"),
         "timeout-us": (9, 0, 0, "1500us"),
+        # leading zeros are not decimal; ':' and a leading '-' not a name
+        "ulong-leading-zero": (1, 1, 0, "080"),
+        "port-leading-zero": (2, 0, 0, "09697"),
+        "account-leading-zero": (8, 0, 0, "00"),
+        "timeout-leading-zero": (9, 0, 0, "010s"),
+        "ifname-colon": (4, 0, 0, "tap:1"),
+        "ifname-dash": (4, 0, 0, "-tap0123abcd-ef"),
         "facility": (10, 0, 0, "LOG_LOCAL0"),
         "escape": (11, 80, 64, "a\x01b'c\\d\xff" * 4),
     }
@@ -152,6 +159,24 @@ def http_request():
         "trailer": (0, 0, "POST / HTTP/1.1\r\nHost: a\r\n"
                     "Transfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n"
                     "X-Forwarded-For: 1.2.3.4\r\n\r\n"),
+        # byte 0 bit 6: a body cap of 100 bytes
+        "body-over-cap": (0x40, 3, "POST / HTTP/1.1\r\nHost: a\r\n"
+                          "Transfer-Encoding: chunked\r\n\r\n"
+                          + "a\r\n0123456789\r\n" * 11 + "0\r\n\r\n"),
+        "absolute-form": (0, 0, "GET http://evil.example/latest HTTP/1.1\r\n"
+                          "Host: a\r\n\r\n"),
+        "no-host": (0, 0, "GET /latest HTTP/1.1\r\n\r\n"),
+        "huge-length": (0, 0, "POST / HTTP/1.1\r\nHost: a\r\n"
+                        "Content-Length: 9223372036854775817\r\n\r\n"),
+        "many-headers": (0, 4, "GET / HTTP/1.1\r\nHost: a\r\n" +
+                         "X-A: b\r\n" * 100 + "\r\n"),
+        "chunk-ext-long": (0, 6, "POST / HTTP/1.1\r\nHost: a\r\n"
+                           "Transfer-Encoding: chunked\r\n\r\n5;" + "e" * 1100 +
+                           "\r\nhello\r\n0\r\n\r\n"),
+        "identity-headers": (0, 0, "GET / HTTP/1.1\r\nHost: a\r\n"
+                             "Forwarded: for=1.2.3.4\r\nX-Real-IP: 1.2.3.4\r\n"
+                             "x_instance_id: i-1\r\nX-Instance-ID-Signature: s\r\n"
+                             "X-Tenant-ID: t\r\n\r\n"),
         "big-head": (0x18, 7, "GET /" + "a" * 300 + " HTTP/1.1\r\nHost: a\r\n"
                      "X-Long: " + "b" * 600 + "\r\n\r\n"),
         "agent-limit": (0x20, 4, "GET / HTTP/1.1\r\nHost: a\r\nCookie: " +
@@ -161,6 +186,62 @@ def http_request():
     }
     for name, (b0, b1, s) in seeds.items():
         write("http_request", name, bytes([b0, b1]) + s.encode())
+    # Found by the fuzzer: the status must not depend on where the input
+    # is cut (a body over the cap; a head of too many lines).
+    write("http_request", "body-cap-split", (
+        b'A\x02POST /optt/password HTTP/1.1\r\nHost: 169.255.16'
+        b'9.2u4\r\nTransfer-Encoding: chunked\r\n\r\n6a\r\nlello\r\n'
+        b'4;\x02\x06GET /latepassword HTTP/1.1\r\nHost: 169.255.16'
+        b'9.2u4\r\nTransfer-Encoding: chunked\r\n\r\n5a\r\nlello\r\n'
+        b'4;\x02\x06GET /st/Aet=1\r\nm'))
+    write("http_request", "header-lines-split", (
+        b'\x00\x03POST /o\xa9penstack/2013-0 HTTP/1.1\r\nHost: 169.25'
+        b'4.1il\r\nx-: 1ngth: rk-ID: evil\r\nx-: 10kbk-ID\r\nX-O'
+        b"VN'Network-ID: 2222222T /latest/m-adatet4\r\nKve: "
+        b'\r\nTE:aaKeep2-2O222-, X\xadCus4om\r\nX-Custom: ep-al-I'
+        b'D: 2222222T /latest/m-adatet5\r\nKve: \r\nTE:aKeep22'
+        b'22T /latest/m-adatet4\r\nKve: \r\nTE:aKee-adatet4\r\nK'
+        b've: \r\nTE:aKeep2-2O222-, X\xadCus4om\r\nX-Custom: ep-a'
+        b"liveil\r\nx-: 10kbk-ID\r\nX-OVN'Network-ID: 2222222T"
+        b' /latest/m-adatet4\r\nKve: \r\nTE:aKeep2222T /lateEt'
+        b'/m-adatet4\r\nKve: \r\nTE:aKee-adatet4\r\nKve: \r\nTE:aK'
+        b'eep2-2O222-, X\xadCus4om\r\nX-Custom: ep-al-ID4\r\nKve:'
+        b' \r\nTE:aKee-adatet4\r\nKve: \r\nTE:aKeep2-2O222-, X\xadC'
+        b'us4om\r\nX-Custom: ep-al-ID: 2222222222222T /lates'
+        b't/m-adatet4\r\nKve: \r\nTE:aKeep2222T /latest/m-adat'
+        b'et4\r\nKve: \r\nTE:aKee-adatet4\r\nKve: \r\nTE:aKeep2-2O'
+        b'222-, X\xadCus4om\r\nX-Custom: ep-alive, X-Cus4om\r\nX-'
+        b'Custom: h2c\xf3\xf5\xab\xbd: traileerncodKeep2222T /latest/m'
+        b'-adatet4\r\nKve: \r\nTE:aKee-ep2222T /latest/m-adate'
+        b't4\r\nKve: \r\nTE:aKee-adatet4\r\nKve: \r\nTE:aKeep2-2O2'
+        b'22-, X\xadCus4om\r\nX-Custom: ep-aliveil\r\nx-: 10kbk-I'
+        b"D\r\nX-OVN'Netw: 2222222222222K /latest/m-adatet4\r"
+        b'\nKve: \r\nTE:aKeep2222T /latest/m-adatet4\r\nKve: \r\n'
+        b'TE:aKee-adatet4\r\nKve: \r\nTE:aKeep2-2O222-, X\xadCus4'
+        b'om\r\nX-Custom: ep-alive, X-Cus4om\r\nX-Custom: h2c\xf3'
+        b'\xf5\xab\xbd: traileerncodKeep2222T /latest/m-adatet4\r\nKv'
+        b'e: \r\nTE:aKee-ep2222T /latest/m-adatet4\r\nKve: \r\nT'
+        b'E:aKee-adatet4\r\nKve: \r\nTE:aKeep2-2O222-, X\xadCus4o'
+        b"m\r\nX-Custom: ep-aliveil\r\nx-: 10kbk-ID\r\nX-OVN'Net"
+        b'work-ID: 2222222T /latest/m-adatet4\r\nKve: \r\nTE:a'
+        b'Keep2222T latest/m-adatet4\r\nKve: \r\nTE:aKeep2222T'
+        b' /latest/m-T /latest/m-adatet4\r\nKve: \r\nTE:aKeep2'
+        b'222saltT/ et/m-adatet4\r\nKve: \r\nTE:aKee-adatet4\r\n'
+        b'Kve: \r\nTE:aKeep2-2O222-, X\xadCus4om\r\nX-Custom: ep-'
+        b';ext=1alive, X-Cus4om\r\nX-Custom: h2c\xf3\xf5\xab\xbd: traile'
+        b'erncodKeX-Neutron-Router-ID: tet4\r\nKve: \r\nTE:aKe'
+        b'e-ep2222T /latest/m-adatet4\r\nKve: \r\nTE:aKee-adat'
+        b'et4\r\nKveTE:aKeep2222T latest/m-adatet4\r\nKve:ve: '
+        b'\r\nTE:aKee-ep2222T /latest/m-adatet4\r\nKve: \r\nTE:a'
+        b'Kee-adatet4\r\nKve: \r\nTE:aKeep2-2O222m, X\xadCp-alive'
+        b"il\r\nx-: 10kbk-ID\r\nX-OVN'Network-ID: 2222222T /la"
+        b'test/m-adatet4\r\nKve: \r\nTE:aKeep2222T latest/m-ad'
+        b'atet4\r\nKve: \r\nTE:aKeep2222T /latest/m-T /latest/'
+        b'm-adatet4\r\nKve: \r\nTE:aKeep2222saltT/ et/m-adatet'
+        b'4\r\nKve: us4om\r\nX-Custom: ep-alivdil\r\nx-: 10kbk-I'
+        b"D\r\nX-OVN'Network-ID: 2222222T /latest/m-\xbbdatet4\r"
+        b'\nKve: \r\nTE:aKeep2222T latest/m-adatet4\r\nKve: \r\nT'
+        b'E:aKe HTTP/1.1\r\nin\xc4ue\r\n\r\n/7.88.1 */*\r\n\r\n$'))
 
 
 def http_response():

@@ -42,6 +42,92 @@ timeout_line(struct strbuf *sb, const char *name, unsigned long ms)
 		strbuf_appendf(sb, "    timeout %-15s %lums\n", name, ms);
 }
 
+/*
+ * With a body cap, haproxy holds the body until it is whole (wait-for-body)
+ * so that a chunked one can be measured: its buffer must then take the cap,
+ * a head and haproxy's rewrite reserve. Past 1 MiB, per-connection buffers
+ * that large would cost more than the cap is worth: the buffer stays at its
+ * default and only Content-Length is checked (docs/security.md).
+ */
+#define BODY_BUFFER_MAX (1024UL * 1024)
+#define BODY_BUFFER_SLACK (16384UL + 2048UL)
+
+static bool
+buffers_body(const struct options *o)
+{
+	return o->max_body_size > 0 && o->max_body_size <= BODY_BUFFER_MAX;
+}
+
+static unsigned long
+bufsize(const struct options *o)
+{
+	unsigned long n = o->max_body_size + BODY_BUFFER_SLACK;
+
+	return (n + 4095) / 4096 * 4096;
+}
+
+/* A refusal: the reason for the log line, then the answer. */
+static void
+deny(struct strbuf *sb, const char *dir, int status, const char *reason,
+    const char *cond)
+{
+	strbuf_appendf(sb,
+	    "    http-%s set-var(txn.nmp_reason) str(reason=%s) if %s\n"
+	    "    http-%s deny deny_status %d if %s\n",
+	    dir, reason, cond, dir, status, cond);
+}
+
+/*
+ * What a hostile VM gets refused before anything reaches the agent, as the
+ * built-in engine refuses it (engine/http.h); the reasons are its words.
+ */
+static void
+render_refusals(const struct options *o, struct strbuf *sb)
+{
+	strbuf_append(sb,
+	    "    acl nmp_connect method CONNECT\n"
+	    /* HTTP/2 keeps its :authority in the URL: its path is checked. */
+	    "    acl nmp_origin url_beg /\n"
+	    "    acl nmp_h1 req.ver 1.0 1.1\n"
+	    "    acl nmp_v11 req.ver 1.1\n"
+	    "    acl nmp_nohost req.hdr_cnt(host) eq 0\n"
+	    /* A NUL anywhere in the head: 00 at a byte boundary of its hex. */
+	    "    acl nmp_nul req.hdrs,hex -m reg ^([0-9A-F][0-9A-F])*00\n"
+	    "    acl nmp_hugelen req.hdr(content-length) -m reg "
+	    "^0*[1-9][0-9]{18}\n");
+	deny(sb, "request", 405, "connect-method", "nmp_connect");
+	deny(sb, "request", 400, "target-not-in-origin-form",
+	    "nmp_h1 !nmp_origin");
+	deny(sb, "request", 400, "missing-host", "nmp_v11 nmp_nohost");
+	deny(sb, "request", 400, "bad-header-value", "nmp_nul");
+	deny(sb, "request", 400, "content-length-too-large", "nmp_hugelen");
+	if (o->max_body_size == 0)
+		return;
+	strbuf_appendf(sb,
+	    "    acl nmp_biglen req.hdr_val(content-length) gt %lu\n",
+	    o->max_body_size);
+	deny(sb, "request", 413, "body-too-large", "nmp_biglen");
+	if (!buffers_body(o))
+		return;
+	strbuf_appendf(sb,
+	    "    http-request wait-for-body time %lums at-least %lu\n"
+	    "    acl nmp_bigbody req.body_size gt %lu\n",
+	    o->timeouts.http_request, o->max_body_size + 1, o->max_body_size);
+	deny(sb, "request", 413, "body-too-large", "nmp_bigbody");
+}
+
+/* The agent's side: a head of at most 16 KiB, no NUL in it. */
+static void
+render_response_checks(struct strbuf *sb)
+{
+	strbuf_appendf(sb,
+	    "    acl nmp_bigresp res.hdrs,length gt %d\n"
+	    "    acl nmp_respnul res.hdrs,hex -m reg ^([0-9A-F][0-9A-F])*00\n",
+	    RENDER_RESPONSE_HEAD_MAX);
+	deny(sb, "response", 502, "response-head-too-large", "nmp_bigresp");
+	deny(sb, "response", 502, "bad-response-header", "nmp_respnul");
+}
+
 static void
 render_global(const struct options *o, const char *user, const char *group,
     struct strbuf *sb)
@@ -63,17 +149,26 @@ render_global(const struct options *o, const char *user, const char *group,
 	     * loaded; nothing here makes a TLS connection either way.
 	     */
 	    "    httpclient.ssl.verify none\n"
+	    /* A request of more header lines: 400 (the built-in: 431). */
+	    "    tune.http.maxhdr 100\n",
+	    o->id_kind == ID_NETWORK ? "network" : "router", o->id,
+	    o->debug ? "debug" : "info", o->id, user, group, o->pid_file);
+	if (buffers_body(o))
+		strbuf_appendf(sb, "    tune.bufsize %lu\n", bufsize(o));
+	strbuf_appendf(sb,
 	    "\n"
 	    "defaults\n"
 	    "    log global\n"
 	    "    mode http\n"
-	    "    option httplog\n"
+	    /* haproxy's httplog, and the reason of a refusal of ours. */
+	    "    log-format \"%%ci:%%cp [%%tr] %%ft %%b/%%s "
+	    "%%TR/%%Tw/%%Tc/%%Tr/%%Ta %%ST %%B %%CC %%CS %%tsc "
+	    "%%ac/%%fc/%%bc/%%sc/%%rc %%sq/%%bq %%hr %%hs %%{+Q}r "
+	    "%%[var(txn.nmp_reason)]\"\n"
 	    "    option dontlognull\n"
 	    "    option http-server-close\n"
 	    "    option forwardfor\n"
-	    "    retries                 3\n",
-	    o->id_kind == ID_NETWORK ? "network" : "router", o->id,
-	    o->debug ? "debug" : "info", o->id, user, group, o->pid_file);
+	    "    retries                 3\n");
 	timeout_line(sb, "http-request", o->timeouts.http_request);
 	timeout_line(sb, "connect", o->timeouts.connect);
 	timeout_line(sb, "client", o->timeouts.client);
@@ -82,17 +177,35 @@ render_global(const struct options *o, const char *user, const char *group,
 }
 
 /* neutron's [metadata_rate_limiting]: one table per window, keyed by src. */
+/*
+ * An "ip" table cannot hold an IPv6 source, so with an IPv6 listener those
+ * clients would never be limited; an "ipv6" table holds both.
+ */
+static const char *
+table_type(const struct options *o)
+{
+	return o->rate_limit.ip_version == 6 || o->bind_v6 ||
+	               o->bind_address_v6[0] != '\0'
+	           ? "ipv6"
+	           : "ip";
+}
+
+/* --max-conns-per-source: current connections per client address. */
+static void
+render_source_table(const struct options *o, struct strbuf *sb)
+{
+	strbuf_appendf(sb,
+	    "\n"
+	    "backend per_source\n"
+	    "    stick-table type %s size 100k expire 30s store conn_cur\n",
+	    table_type(o));
+}
+
 static void
 render_rate_tables(const struct options *o, struct strbuf *sb)
 {
 	const struct rate_limit *rl = &o->rate_limit;
-	/*
-	 * An "ip" table cannot hold an IPv6 source, so with an IPv6 listener
-	 * those clients would never be limited; an "ipv6" table holds both.
-	 */
-	bool v6 =
-	    rl->ip_version == 6 || o->bind_v6 || o->bind_address_v6[0] != '\0';
-	const char *type = v6 ? "ipv6" : "ip";
+	const char *type = table_type(o);
 	unsigned long expire = rl->base_window > rl->burst_window
 	                           ? rl->base_window
 	                           : rl->burst_window;
@@ -141,6 +254,15 @@ render_listen(const struct options *o, struct strbuf *sb)
 		strbuf_appendf(sb, "    bind fd@%d name [%s]:%u%%%s\n",
 		    LAUNCH_LISTEN_FD + 1, o->bind_address_v6, o->port,
 		    o->bind_interface);
+	/* Over the cap: closed at once, unanswered (sc0, sc1: rate tables). */
+	if (o->max_conns_per_source > 0)
+		strbuf_appendf(sb,
+		    "    tcp-request connection track-sc2 src table "
+		    "per_source\n"
+		    "    tcp-request connection reject if { sc2_conn_cur gt "
+		    "%lu }\n",
+		    o->max_conns_per_source);
+	render_refusals(o, sb);
 	if (o->rate_limit.enabled)
 		render_rate_rules(o, sb);
 	/*
@@ -165,9 +287,13 @@ render_listen(const struct options *o, struct strbuf *sb)
 	strbuf_appendf(sb,
 	    "    http-request del-header '(?i)^x[-_](neutron|ovn)[-_]' -m reg\n"
 	    "    http-request del-header '(?i)^x[-_]forwarded[-_]for$' -m reg\n"
-	    "    http-request set-header %s %s\n"
-	    "    server metadata %s\n",
-	    render_id_header(o), o->id, o->socket_path);
+	    /* What nova and proxies read as the client's identity. */
+	    "    http-request del-header '(?i)^(forwarded|x[-_]real[-_]ip|"
+	    "x[-_]instance[-_]id([-_]signature)?|x[-_]tenant[-_]id)$' -m reg\n"
+	    "    http-request set-header %s %s\n",
+	    render_id_header(o), o->id);
+	render_response_checks(sb);
+	strbuf_appendf(sb, "    server metadata %s\n", o->socket_path);
 }
 
 int
@@ -175,6 +301,8 @@ render_config(const struct options *o, const char *user, const char *group,
     struct strbuf *out)
 {
 	render_global(o, user, group, out);
+	if (o->max_conns_per_source > 0)
+		render_source_table(o, out);
 	if (o->rate_limit.enabled)
 		render_rate_tables(o, out);
 	render_listen(o, out);

@@ -22,6 +22,8 @@
  */
 #define RENDER_HEAD_RESERVE 196
 #define RENDER_HEAD_MAX (RENDER_AGENT_READ - RENDER_HEAD_RESERVE)
+/* The most an agent's response head may take; past it: 502. */
+#define RENDER_RESPONSE_HEAD_MAX (16 * 1024)
 
 /* Append the config text to out. user and group are resolved names. */
 int render_config(const struct options *o, const char *user, const char *group,

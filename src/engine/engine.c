@@ -797,6 +797,12 @@ client_read(struct bufferevent *bev, void *arg)
 			break;
 		case HTTP_ERROR:
 			evbuffer_drain(in, used);
+			if (!c->forwarding && out.method[0] != '\0') {
+				/* The log line names what was refused. */
+				memcpy(
+				    c->method, out.method, sizeof(c->method));
+				memcpy(c->path, out.path, sizeof(c->path));
+			}
 			conn_fail(c, out.status, out.reason);
 			return;
 		case HTTP_NEED_MORE:

@@ -18,7 +18,9 @@ body, size of the head) as one JSON line in --record. Modes:
            the proxy shows up as a record. By path: /hang... is never
            answered (held until the proxy closes, at most --delay s),
            /rst... gets part of a response and then a reset (SO_LINGER 0),
-           /slowbody... has its body read at --rate bytes/s. --status FILE
+           /slowbody... has its body read at --rate bytes/s, /resp/bighead,
+           /resp/nul and /resp/lf get a 70 KB head, a NUL in a header
+           value, a header line ended by a bare LF. --status FILE
            holds the number of connections open at any moment.
   burst    like normal, for bursts and big answers: waits --delay seconds
            (default 0 here) before answering; --big-response BYTES answers
@@ -90,6 +92,21 @@ def read_body(conn, rest, headers):
             break
         data += chunk
     return data
+
+
+# Attack mode: answers an agent should never give, by path.
+BAD_RESPONSES = {
+    # a 70 KB head
+    "/resp/bighead": b"HTTP/1.1 200 OK\r\n" +
+    (b"X-Pad: " + b"a" * 1000 + b"\r\n") * 70 +
+    b"Content-Length: 2\r\nConnection: close\r\n\r\nok",
+    # a NUL inside a header value
+    "/resp/nul": b"HTTP/1.1 200 OK\r\nX-A: b\x00c\r\n"
+    b"Content-Length: 2\r\nConnection: close\r\n\r\nok",
+    # a header line ended by a bare LF
+    "/resp/lf": b"HTTP/1.1 200 OK\r\nSet-Cookie: a=b\n"
+    b"Content-Length: 2\r\nConnection: close\r\n\r\nok",
+}
 
 
 class Agent:
@@ -375,6 +392,10 @@ class AttackAgent(Agent):
                 time.sleep(0.02)
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                 struct.pack("ii", 1, 0))
+                return
+            bad = BAD_RESPONSES.get(path.split("?")[0])
+            if bad is not None:
+                sock.sendall(bad)
                 return
             payload = json.dumps({"path": path, "conn": cid,
                                   "seq": seq}).encode()
