@@ -255,7 +255,7 @@ set_defaults(struct options *o, bool neutron_name)
 	o->stop_timeout = 5;
 	o->maxconn = 1024;
 	o->max_conns_per_source = 64;
-	o->max_body_size = 64 * 1024;
+	o->max_body_size = 64 * 1024UL;
 	o->timeouts.http_request = 30000;
 	o->timeouts.connect = 30000;
 	o->timeouts.client = 32000;

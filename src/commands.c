@@ -21,9 +21,12 @@
 #include "render.h"
 #include "safefile.h"
 #include "strbuf.h"
+#include "validate.h"
 #include "banned.h"
 
 #define CHECK_DIR_TEMPLATE "/tmp/ns-metadata-proxy-check.XXXXXX"
+/* A path in a message: more would not fit log.c's line anyway. */
+#define SHOWN_PATH_MAX 512
 
 struct names {
 	char user[OPT_NAME_MAX + 1];
@@ -291,7 +294,7 @@ verdict(const struct options *o, const char *haproxy, int status)
 static int
 setup_logging(const struct options *o)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], shown[SHOWN_PATH_MAX * 4 + 8];
 	int r;
 
 	if (o->log_file[0] == '/')
@@ -311,6 +314,18 @@ setup_logging(const struct options *o)
 	}
 	if (r != 1) {
 		r = log_to_file(path);
+		if (r == -SAFEFILE_EUNSAFE) {
+			/* The pidfile directory's rule: name what set it. */
+			bool file_set = o->log_file[0] == '/';
+
+			validate_escape(file_set ? o->log_file : o->log_dir,
+			    SHOWN_PATH_MAX, shown, sizeof(shown));
+			log_err("cannot use --%s '%s': %swritable by group or "
+			        "others without the sticky bit",
+			    file_set ? "log-file" : "log-dir", shown,
+			    file_set ? "its directory is " : "");
+			return EX_CONFIG;
+		}
 		if (r < 0) {
 			log_err(
 			    "cannot open log file '%s': %s", path, describe(r));
@@ -537,10 +552,12 @@ log_start_failure(const struct options *o, const char *engine,
 		    o->netns, netns);
 		return;
 	}
+	/* The pidfile's own errors (PIDFILE_ENOTPID) have no strerror(). */
 	log_err("cannot start %s for %s: %s%s%s%s: %s", engine, o->id,
 	    launch_stage_name(f->stage),
 	    failure_object(o, netns, f, obj, sizeof(obj)),
-	    what[0] != '\0' ? ": " : "", what, strerror(f->err));
+	    what[0] != '\0' ? ": " : "", what,
+	    f->stage == LAUNCH_PIDFILE ? describe(-f->err) : strerror(f->err));
 }
 
 /*

@@ -70,18 +70,18 @@ log_set_id(const char *id)
 }
 
 /*
- * The directory of path, opened: refused (-SAFEFILE_EUNSAFE) when group or
- * others may write it without the sticky bit, the rule of pidfile
- * directories: anyone could put a file or a link there in our place.
+ * The directory of path, opened, and the file's name in it: refused
+ * (-SAFEFILE_EUNSAFE) by the rule of a pidfile's directory,
+ * safefile_check_shared_dir(): whoever else may write it could put a file
+ * or a link there in our place.
  */
 static int
 open_log_dir(const char *path, const char **base)
 {
 	char dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');
-	struct stat st;
 	size_t n;
-	int fd;
+	int fd, r;
 
 	if (slash == NULL) {
 		*base = path;
@@ -96,10 +96,10 @@ open_log_dir(const char *path, const char **base)
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
-	                              (st.st_mode & S_ISVTX) == 0)) {
+	r = safefile_check_shared_dir(fd);
+	if (r < 0) {
 		(void)close(fd);
-		return -SAFEFILE_EUNSAFE;
+		return r;
 	}
 	return fd;
 }

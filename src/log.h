@@ -18,9 +18,11 @@ void log_set_id(const char *id);
 
 /*
  * Also write to the file at path (appended, created 0640, never through a
- * symlink, never in a directory group or others may write without the
- * sticky bit: -SAFEFILE_EUNSAFE). Returns 0 or -errno. The descriptor is
- * close-on-exec; log_file_fd() gives it to a daemon that wants its stdio there.
+ * symlink). Its directory must pass safefile_check_shared_dir(), as a
+ * pidfile's does: not writable by group or others unless sticky
+ * (-SAFEFILE_EUNSAFE, nothing created). Returns 0 or -errno. The
+ * descriptor is close-on-exec; log_file_fd() gives it to a daemon that
+ * wants its stdio there. log_reopen() applies the same rule.
  */
 int log_to_file(const char *path);
 int log_file_fd(void);

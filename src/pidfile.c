@@ -21,38 +21,56 @@ static bool confined;
 static uid_t confined_owner;
 
 /*
- * Empty, or a pidfile: a decimal pid 1..INT_MAX and at most one newline
- * (neutron's own daemon writes none). Async-signal-safe.
+ * The n bytes of buf are a pidfile's content: a pid 1..INT_MAX in decimal
+ * without a leading zero, as haproxy, neutron and we write it ("0123" is
+ * data, as validate_ulong() says too), and at most one newline (neutron's
+ * own daemon writes none). Async-signal-safe: pidfile_write() runs between
+ * fork and exec.
  */
 static int
-check_content(int fd)
+parse_pid(const char *buf, size_t n, pid_t *pid)
 {
-	char buf[PID_TEXT_MAX + 1];
 	unsigned long v = 0;
-	ssize_t n, i, end;
+	size_t i, end;
 
-	n = pread(fd, buf, sizeof(buf), 0);
-	if (n < 0)
-		return -errno;
-	if (n == 0)
-		return 0;
-	end = buf[n - 1] == '\n' ? n - 1 : n;
-	if (end == 0 || end > 10)
+	end = n > 0 && buf[n - 1] == '\n' ? n - 1 : n;
+	if (end == 0 || end > 10 || buf[0] == '0')
 		return -PIDFILE_ENOTPID;
 	for (i = 0; i < end; i++) {
 		if (buf[i] < '0' || buf[i] > '9')
 			return -PIDFILE_ENOTPID;
 		v = v * 10 + (unsigned long)(buf[i] - '0');
 	}
-	return v >= 1 && v <= INT_MAX ? 0 : -PIDFILE_ENOTPID;
+	if (v > INT_MAX)
+		return -PIDFILE_ENOTPID;
+	*pid = (pid_t)v;
+	return 0;
 }
 
-/* Group- or world-writable without the sticky bit: others could swap it. */
-static bool
-dir_unsafe(const struct stat *st)
+/*
+ * Up to PID_TEXT_MAX + 1 bytes of the file into buf: more than a pidfile
+ * holds, so that a longer file never reads as one.
+ */
+static ssize_t
+read_head(int fd, char *buf)
 {
-	return (st->st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
-	       (st->st_mode & S_ISVTX) == 0;
+	ssize_t n = pread(fd, buf, PID_TEXT_MAX + 1, 0);
+
+	return n < 0 ? -errno : n;
+}
+
+/* Empty, or a pidfile (parse_pid()). Async-signal-safe. */
+static int
+check_content(int fd)
+{
+	char buf[PID_TEXT_MAX + 1];
+	pid_t pid;
+	ssize_t n;
+
+	n = read_head(fd, buf);
+	if (n <= 0)
+		return (int)n;
+	return parse_pid(buf, (size_t)n, &pid);
 }
 
 /*
@@ -245,7 +263,6 @@ pidfile_open(const char *path, bool create, struct pidfile *pf)
 {
 	char dir[PATH_MAX];
 	const char *slash;
-	struct stat st;
 	int r;
 
 	if (path[0] != '/' || STR_CONCAT(dir, sizeof(dir), path) < 0)
@@ -265,14 +282,10 @@ pidfile_open(const char *path, bool create, struct pidfile *pf)
 	if (r < 0)
 		return r;
 	pf->dirfd = r;
-	if (fstat(pf->dirfd, &st) < 0) {
-		r = -errno;
+	/* Others writing it without the sticky bit could swap the file. */
+	r = safefile_check_shared_dir(pf->dirfd);
+	if (r < 0)
 		goto fail;
-	}
-	if (dir_unsafe(&st)) {
-		r = -SAFEFILE_EUNSAFE;
-		goto fail;
-	}
 	r = open_file(pf, create);
 	if (r < 0)
 		goto fail;
@@ -422,18 +435,14 @@ int
 pidfile_read(const struct pidfile *pf, pid_t *pid)
 {
 	char buf[PID_TEXT_MAX + 1];
-	unsigned long v;
 	ssize_t n;
 
-	n = pread(pf->fd, buf, PID_TEXT_MAX, 0);
+	/* What a start may overwrite and a stop remove, and nothing else. */
+	n = read_head(pf->fd, buf);
 	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	if (n > 0 && buf[n - 1] == '\n')
-		buf[n - 1] = '\0';
-	if (validate_ulong(buf, 1, INT_MAX, &v, NULL) < 0)
+		return (int)n;
+	if (parse_pid(buf, (size_t)n, pid) < 0)
 		return -ENODATA;
-	*pid = (pid_t)v;
 	return 0;
 }
 

@@ -14,9 +14,9 @@
 
 /*
  * An existing file that is neither empty nor a pidfile (a decimal pid
- * 1..INT_MAX, optionally followed by one newline: neutron's own daemon
- * writes none): never truncated nor removed. Outside the errno range, like
- * SAFEFILE_EUNSAFE.
+ * 1..INT_MAX without a leading zero, optionally followed by one newline:
+ * neutron's own daemon writes none): never truncated nor removed. Outside
+ * the errno range, like SAFEFILE_EUNSAFE.
  */
 #define PIDFILE_ENOTPID 4097
 
@@ -40,8 +40,9 @@ struct pidfile {
  * directories are made (0755: pidfiles are public) and the file with 0644,
  * and an existing file must be empty or a pidfile (-PIDFILE_ENOTPID).
  * The file is opened O_NOFOLLOW: a symlink there is -ELOOP. Its directory
- * must not be writable by group or others (-SAFEFILE_EUNSAFE). Once
- * pidfile_confine() was called, see there.
+ * must pass safefile_check_shared_dir(): not writable by group or others
+ * unless sticky (-SAFEFILE_EUNSAFE). Once pidfile_confine() was called,
+ * see there.
  */
 int pidfile_open(const char *path, bool create, struct pidfile *pf);
 
@@ -76,7 +77,10 @@ int pidfile_lock(struct pidfile *pf);
 /* 1 if another open file description holds the lock, 0 if none does. */
 int pidfile_locked(const struct pidfile *pf);
 
-/* The pid in the file: -ENODATA when empty or not a pid. */
+/*
+ * The pid in the file: -ENODATA when empty or not a pidfile, by the rule
+ * of PIDFILE_ENOTPID ("0123" is no pid: a start would not overwrite it).
+ */
 int pidfile_read(const struct pidfile *pf, pid_t *pid);
 
 /*

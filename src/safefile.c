@@ -194,6 +194,20 @@ out:
 }
 
 int
+safefile_check_shared_dir(int dirfd)
+{
+	struct stat st;
+
+	if (fstat(dirfd, &st) < 0)
+		return -errno;
+	/* Anyone who may write it could put a file or a link there first. */
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
+	    (st.st_mode & S_ISVTX) == 0)
+		return -SAFEFILE_EUNSAFE;
+	return 0;
+}
+
+int
 safefile_replace(int dirfd, const char *name, const void *data, size_t len)
 {
 	char tmp[NAME_MAX + 1];

@@ -33,6 +33,15 @@ int safefile_open_base(const char *path, int *fd_out);
 int safefile_open_dir(int basefd, const char *name, bool create, int *fd_out);
 
 /*
+ * The rule for a directory that holds a file of ours by name without being
+ * ours (a pidfile's, a log file's directory): group or others may not
+ * write it, unless it is sticky, as /tmp is, where they cannot remove or
+ * rename what is not theirs. 0 when dirfd passes, -SAFEFILE_EUNSAFE when it
+ * does not, -errno when it cannot be told (fstat).
+ */
+int safefile_check_shared_dir(int dirfd);
+
+/*
  * Atomically replace `name` in dirfd with len bytes of data, mode 0600: a
  * fresh temporary ".<name>.tmp-XXXXXX" made with O_CREAT|O_EXCL|O_NOFOLLOW,
  * written whole, fsync'ed, renameat onto name, then the directory fsync'ed.

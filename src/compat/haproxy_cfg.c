@@ -1167,7 +1167,7 @@ haproxy_cfg_options(const struct haproxy_cfg *c, struct options *o)
 	o->stop_timeout = 5;
 	o->maxconn = c->maxconn != 0 ? c->maxconn : 1024;
 	o->max_conns_per_source = 64;
-	o->max_body_size = 64 * 1024;
+	o->max_body_size = 64 * 1024UL;
 	o->timeouts = c->timeouts;
 	o->rate_limit = c->rate_limit;
 	if (!o->rate_limit.enabled) {

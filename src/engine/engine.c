@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -358,11 +359,12 @@ logcap_allow(struct engine_ctx *e, const unsigned char *key)
 static void
 reason_token(const char *reason, char *out, size_t outsz)
 {
-	size_t i;
+	char *p;
 
-	for (i = 0; reason[i] != '\0' && i + 1 < outsz; i++)
-		out[i] = reason[i] == ' ' ? '-' : reason[i];
-	out[i] = '\0';
+	if (snprintf(out, outsz, "%s", reason) < 0)
+		out[0] = '\0';
+	for (p = strchr(out, ' '); p != NULL; p = strchr(p, ' '))
+		*p = '-';
 }
 
 /* ---- connections ---- */

@@ -42,7 +42,7 @@ struct http_config {
 /* A chunk line (size and extensions) longer than this: 400. */
 #define HTTP_CHUNK_LINE_MAX 1024
 /* An agent's response head longer than this: 502. */
-#define HTTP_RESPONSE_HEAD_MAX (16 * 1024)
+#define HTTP_RESPONSE_HEAD_MAX (16 * 1024UL)
 /* A Content-Length this large or larger: 400, whatever the body cap. */
 #define HTTP_CONTENT_LENGTH_LIMIT 1000000000000000000ULL
 
