@@ -11,9 +11,11 @@
 #   - a file size limit (ulimit -f) below the config's size: run exits 73
 #     naming the config and "File too large" instead of dying of SIGXFSZ,
 #     the previous config is intact, no temporary is left, haproxy does not
-#     run; the built-in engine, whose only write is the pidfile, fails with
-#     one line under ulimit -f 0 (73, "File too large") instead of dying,
-#     and leaves no pidfile;
+#     run; the built-in engine, whose only write is the pidfile, fails
+#     under ulimit -f 0 with 73 (EX_CANTCREAT, as the config's write) and
+#     one line naming the step and "File too large" instead of dying or
+#     saying 71, in the foreground and daemonized (where the daemon reports
+#     the failure to its parent), and leaves no pidfile nor anything else;
 #   - render with stdout at /dev/full or closed: exit 74, one line (a
 #     closed stdout must not pass for an empty one); --help and --version
 #     likewise;
@@ -198,8 +200,11 @@ fsize_cases() {
 		) </dev/null | cat >"$T/err"
 		RC=${PIPESTATUS[0]}
 		forget_leftovers "$S"
-		refused "$tag" 73 "writing the pidfile: File too large"
+		refused "$tag" 73 "cannot start the built-in engine for $ID: writing the pidfile: File too large"
 		assert "$tag: no pidfile left" "'$PIDF' is there" [ ! -e "$PIDF" ]
+		# Nor a temporary, nor a log: only the (empty) state dir.
+		check "$tag: nothing left beside the state" \
+			"$(cd "$T/fsize-builtin-${daemon#--}" && find . -mindepth 1 | sort | tr '\n' ' ')" "./state "
 		no_process_with "$tag" "$S"
 	done
 }

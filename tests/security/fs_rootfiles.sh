@@ -8,8 +8,8 @@
 #     directory others may write (sticky or not), a path through a
 #     symbolic link: refused;
 # and whoever names it (the config, -p, run --pid-file, stop --pid-file),
-# an existing file that is neither empty nor a pidfile is never truncated
-# nor removed. Each refusal: exit 78, one stderr line, the sentinels'
+# an existing file that is neither empty nor a pidfile (a pid with a
+# leading zero, "0123", is not one) is never truncated nor removed. Each refusal: exit 78, one stderr line, the sentinels'
 # bytes, inode and times unchanged, no process left. Controls: a
 # neutron-style config owned by nobody serves with its pidfile in a
 # nobody-owned 0755 directory, and an existing "123\n" is reused.
@@ -145,6 +145,17 @@ sentinels_intact "run --pid-file naming a file of data"
 runb stop "${O[@]}" --pid-file "$R/etc/shadow"
 refused "stop --pid-file naming a file of data" 78 "not a pidfile: it holds other data"
 sentinels_intact "stop --pid-file naming a file of data"
+# "0123\n": no writer of pidfiles puts a leading zero (nor does the grammar
+# of numbers take one): data, never pid 123 (or octal 83) to take over.
+printf '0123\n' >"$R/home/zero.pid"
+chmod 0644 "$R/home/zero.pid"
+ZERO_BEFORE=$(fingerprint "$R/home/zero.pid")
+runf run "${O[@]}" --pid-file "$R/home/zero.pid"
+refused "run --pid-file naming '0123'" 78 "cannot open pidfile '$R/home/zero.pid': not a pidfile: it holds other data"
+not_run "run --pid-file naming '0123'"
+runb stop "${O[@]}" --pid-file "$R/home/zero.pid"
+refused "stop --pid-file naming '0123'" 78 "not a pidfile: it holds other data"
+check "'0123' untouched by run and stop" "$(fingerprint "$R/home/zero.pid")" "$ZERO_BEFORE"
 
 # --- controls -------------------------------------------------------------
 # A pidfile of "123\n" is a stale pidfile: run takes it over.

@@ -16,7 +16,9 @@
 # for run, cleanup and stop (each with its own documented outcome), and
 # controls: 0755 and a foreign group without write access are safe, a
 # sticky world-writable pidfile directory (like /tmp) is accepted. A log
-# directory (--log-dir) follows the pidfile directory's rule.
+# file's directory (--log-dir, or an absolute --log-file's) follows the
+# pidfile directory's rule, with either engine: 78 naming the option, the
+# log directory and the reason, nothing made; sticky or 0755 is accepted.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/fs_lib.sh"
 
@@ -137,20 +139,36 @@ if need_root "pidfile owned by nobody"; then
 	refuse_all "pidfile owned by nobody" "$PIDF" run stop
 fi
 # --- the log directory: the pidfile directory's rule ------------------------
-for mode in 0777 0775 0757; do
+# Refused before anything is made (no log file, no config, no pidfile), with
+# either engine, naming the option that set the directory: --log-dir, or
+# an absolute --log-file. The built-in engine's line binds 192.0.2.1, an
+# address no host has: should the directory pass, it fails there (69)
+# instead of serving.
+LOGDIR_WHY="writable by group or others without the sticky bit"
+for mode in 0775 0757; do
 	newcase "logdir-$mode"
 	mkdir -m 0755 "$R/logs"
 	chmod "$mode" "$R/logs"
 	O+=(--log-dir "$R/logs")
-	refuse_all "log dir mode $mode" "$R/logs/ns-metadata-proxy-$ID.log" run
-	unset 'O[${#O[@]}-1]' 'O[${#O[@]}-1]'
-	O=("${O[@]}")
+	refuse_all "log dir mode $mode" "cannot use --log-dir '$R/logs': $LOGDIR_WHY" run
 done
+newcase logdir-builtin
+mkdir -m 0755 "$R/logs"
+chmod 0777 "$R/logs"
+O+=(--engine builtin --bind-address 192.0.2.1 --log_dir "$R/logs" --log_file x.log)
+refuse_all "log dir 0777, built-in engine" "cannot use --log-dir '$R/logs': $LOGDIR_WHY" run
+newcase logfile-dir
+mkdir -m 0755 "$R/logs"
+chmod 0770 "$R/logs"
+O+=(--log-file "$R/logs/x.log")
+refuse_all "absolute --log-file in a 0770 dir" "cannot use --log-file '$R/logs/x.log': its directory is $LOGDIR_WHY" run
 newcase logdir-sticky
-mkdir -m 1777 "$R/logs"
+mkdir -m 0755 "$R/logs"
 chmod 1777 "$R/logs"
 runf run "${O[@]}" --log-dir "$R/logs"
 expect_code "control: log dir 1777 (sticky) accepted" 0 "$RC"
+assert "control: log dir 1777: the log file is made" "no $R/logs/ns-metadata-proxy-$ID.log" \
+	[ -f "$R/logs/ns-metadata-proxy-$ID.log" ]
 
 newcase pidfile-dir
 mkdir -m 0755 "$PIDF"

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "safefile.h"
 #include "strbuf.h"
 
 #define ID "3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
@@ -95,6 +96,67 @@ test_refuses_symlink(void **state)
 	assert_int_equal(symlink(path, link), 0);
 	assert_int_equal(log_to_file(link), -ELOOP);
 	unlink(link);
+}
+
+/*
+ * The log file's directory follows the rule of a pidfile's: writable by
+ * group or others without the sticky bit, it is refused and nothing is
+ * made there; sticky (as /tmp) or not writable by others, it is fine. A
+ * reopen (SIGHUP) checks again and keeps the file it had.
+ */
+static void
+test_dir_rule(void **state)
+{
+	static const struct {
+		mode_t mode;
+		int want;
+	} cases[] = {
+	    {0777, -SAFEFILE_EUNSAFE},
+	    {0775, -SAFEFILE_EUNSAFE},
+	    {0757, -SAFEFILE_EUNSAFE},
+	    {0730, -SAFEFILE_EUNSAFE},
+	    {0702, -SAFEFILE_EUNSAFE},
+	    {0755, 0},
+	    {0750, 0},
+	    {0700, 0},
+	    {01777, 0},
+	    {01770, 0},
+	};
+	char sub[160], file[192];
+	struct stat st;
+	size_t i;
+	int fd;
+
+	(void)state;
+	assert_true(STR_CONCAT(sub, sizeof(sub), dir, "/logs") > 0);
+	assert_true(STR_CONCAT(file, sizeof(file), sub, "/proxy.log") > 0);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(chmod(sub, cases[i].mode), 0);
+		(void)unlink(file);
+		assert_int_equal(log_to_file(file), cases[i].want);
+		if (cases[i].want < 0) {
+			assert_int_equal(lstat(file, &st), -1);
+			assert_int_equal(errno, ENOENT);
+		} else {
+			assert_int_equal(lstat(file, &st), 0);
+			assert_true(S_ISREG(st.st_mode));
+		}
+	}
+	/* An existing file there is refused as well: it is the directory. */
+	assert_int_equal(chmod(sub, 0777), 0);
+	assert_int_equal(log_to_file(file), -SAFEFILE_EUNSAFE);
+	/* Rotated, then the directory opened to others: the reopen refuses. */
+	assert_int_equal(chmod(sub, 0755), 0);
+	assert_int_equal(log_to_file(file), 0);
+	fd = log_file_fd();
+	assert_int_equal(unlink(file), 0);
+	assert_int_equal(chmod(sub, 0777), 0);
+	assert_int_equal(log_reopen(), -SAFEFILE_EUNSAFE);
+	assert_int_equal(lstat(file, &st), -1);
+	assert_int_equal(log_file_fd(), fd);
+	log_close();
+	assert_int_equal(rmdir(sub), 0);
 }
 
 /*
@@ -189,6 +251,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_file_lines_carry_the_id),
 	    cmocka_unit_test(test_refuses_symlink),
+	    cmocka_unit_test(test_dir_rule),
 	    cmocka_unit_test(test_chown_to_the_dropped_account),
 	    cmocka_unit_test(test_reopen_moves_stdio),
 	};

@@ -291,6 +291,17 @@ assert_content(const char *p, const char *want)
 	assert_string_equal(buf, want);
 }
 
+/* The leading digits of text as a pid (the table's own, known good). */
+static pid_t
+pid_of_text(const char *text)
+{
+	long v = 0;
+
+	for (; *text >= '0' && *text <= '9'; text++)
+		v = v * 10 + (*text - '0');
+	return (pid_t)v;
+}
+
 /* A start never truncates nor a stop removes what is not a pidfile. */
 static void
 test_not_a_pidfile(void **state)
@@ -314,6 +325,14 @@ test_not_a_pidfile(void **state)
 	    {"\n", false},
 	    {"12\nab", false},
 	    {"root:x:0:0:root:/root:/bin/bash\n", false},
+	    /* No writer puts a leading zero: data, not pid 123 (nor 83). */
+	    {"0123\n", false},
+	    {"0123", false},
+	    {"00\n", false},
+	    {"01\n", false},
+	    {"0000000001\n", false},
+	    {"1000000000\n", true},
+	    {"10\n", true},
 	};
 	struct pidfile pf = PIDFILE_INIT;
 	const char *why = NULL;
@@ -324,9 +343,21 @@ test_not_a_pidfile(void **state)
 	assert_int_equal(pidfile_open(path, true, &pf), 0);
 	pidfile_close(&pf);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		pid_t pid = 99;
+
 		put(path, cases[i].text);
 		assert_int_equal(pidfile_check(path, (uid_t)-1, &why),
 		    cases[i].pid ? 0 : -PIDFILE_ENOTPID);
+		/* What a start may overwrite is what status reads as a pid. */
+		assert_int_equal(pidfile_open(path, false, &pf), 0);
+		if (cases[i].pid && cases[i].text[0] != '\0') {
+			assert_int_equal(pidfile_read(&pf, &pid), 0);
+			assert_int_equal(pid, pid_of_text(cases[i].text));
+		} else {
+			assert_int_equal(pidfile_read(&pf, &pid), -ENODATA);
+			assert_int_equal(pid, 99);
+		}
+		pidfile_close(&pf);
 		assert_int_equal(pidfile_open(path, true, &pf),
 		    cases[i].pid ? 0 : -PIDFILE_ENOTPID);
 		pidfile_close(&pf);
