@@ -55,6 +55,34 @@ struct shape {
 	bool required;
 };
 
+/* The lines the checks below look up (shape_at). */
+#define L_BUFSIZE "    tune.bufsize " N
+#define L_SOURCE_TABLE "backend per_source"
+#define L_RATE_TABLE "backend base_rate_limiter"
+#define L_BIND4 "    bind fd@5 name " V4 ":" N
+#define L_SOURCE_TRACK                                                         \
+	"    tcp-request connection track-sc2 src table per_source"
+#define L_BODY_ACL "    acl nmp_bigbody req.body_size gt " N
+#define L_BODY_SET                                                             \
+	"    http-request set-var-fmt(txn.nmp_reason) \" "                     \
+	"reason=body-too-large\" "                                             \
+	"if nmp_bigbody"
+#define L_BODY_DENY "    http-request deny deny_status 413 if nmp_bigbody"
+#define L_RATE_ACL                                                             \
+	"    acl nmp_base_rate src_http_req_rate(base_rate_limiter) gt " N
+#define L_WAIT_LEAST "    http-request wait-for-body time " N "ms at-least " N
+#define L_WAIT "    http-request wait-for-body time " N "ms"
+/* A refusal: its reason set, then its answer, on one condition. */
+#define REFUSAL_SET(dir, reason, cond)                                         \
+	"    http-" dir " set-var-fmt(txn.nmp_reason) \" reason=" reason       \
+	"\" if " cond
+#define REFUSAL_DO(dir, action, cond) "    http-" dir " " action " if " cond
+#define REFUSAL(dir, reason, action, cond)                                     \
+	{REFUSAL_SET(dir, reason, cond), true},                                \
+	{                                                                      \
+		REFUSAL_DO(dir, action, cond), true                            \
+	}
+
 /* render.c's template, in order. */
 static const struct shape shapes[] = {
     {"# haproxy config for the metadata proxy of " W " " U ",", true},
@@ -67,16 +95,16 @@ static const struct shape shapes[] = {
     {"    maxconn     1024", true},
     {"    pidfile     " P, true},
     {"    httpclient.ssl.verify none", true},
-    {"    tune.http.maxhdr 100", true},
-#define S_BUFSIZE 11
-    {"    tune.bufsize " N, false},
+    {"    tune.http.maxhdr 1024", true},
+    {"    tune.h2.max-concurrent-streams 1", true},
+    {L_BUFSIZE, false},
     {"", true},
     {"defaults", true},
     {"    log global", true},
     {"    mode http", true},
     {"    log-format \"%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B "
-     "%CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r "
-     "%[var(txn.nmp_reason)]\"",
+     "%CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r"
+     "%{-M}[var(txn.nmp_reason)]\"",
         true},
     {"    option dontlognull", true},
     {"    option http-server-close", true},
@@ -88,12 +116,12 @@ static const struct shape shapes[] = {
     {"    timeout server          " T, true},
     {"    timeout http-keep-alive " T, true},
     {"", true},
-#define S_SOURCE_TABLE 27 /* to 29 */
-    {"backend per_source", false},
+    /* The per-source table: 3 lines. */
+    {L_SOURCE_TABLE, false},
     {"    stick-table type " W " size 100k expire 30s store conn_cur", false},
     {"", false},
-#define S_RATE_TABLES 30 /* to 35 */
-    {"backend base_rate_limiter", false},
+    /* The rate tables: 6 lines. */
+    {L_RATE_TABLE, false},
     {"    stick-table type " W " size 10k expire " N "s store http_req_rate(" N
      "s)",
         false},
@@ -104,72 +132,71 @@ static const struct shape shapes[] = {
         false},
     {"", false},
     {"listen listener", true},
-#define S_BIND 37 /* and 38; 39: the extra IPv6 bind */
-    {"    bind fd@5 name " V4 ":" N, false},
+    /* One of the first two; the third: the extra IPv6 bind. */
+    {L_BIND4, false},
     {"    bind fd@5 name [" V6 "]:" N, false},
     {"    bind fd@6 name [" V6 "]:" N "%" I, false},
-#define S_SOURCE_RULES 40 /* and 41 */
-    {"    tcp-request connection track-sc2 src table per_source", false},
+    /* The per-source cap: 2 lines. */
+    {L_SOURCE_TRACK, false},
     {"    tcp-request connection reject if { sc2_conn_cur gt " N " }", false},
+    {"    acl nmp_h2 fc_http_major 2", true},
+    {"    acl nmp_version req.ver 1.0 1.1", true},
+    {"    acl nmp_v10 req.ver 1.0", true},
     {"    acl nmp_connect method CONNECT", true},
     {"    acl nmp_origin url_beg /", true},
-    {"    acl nmp_h1 req.ver 1.0 1.1", true},
-    {"    acl nmp_v11 req.ver 1.1", true},
-    {"    acl nmp_nohost req.hdr_cnt(host) eq 0", true},
-    {"    acl nmp_nul req.hdrs,hex -m reg ^([0-9A-F][0-9A-F])*00", true},
+    {"    acl nmp_path path_beg /", true},
+    {"    acl nmp_host req.fhdr_cnt(host) gt 0", true},
+    {"    acl nmp_ctl req.hdrs -m reg "
+     "'[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]'",
+        true},
+    {"    acl nmp_lines req.fhdr_cnt gt 100", true},
     {"    acl nmp_hugelen req.hdr(content-length) -m reg ^0*[1-9][0-9]{18}",
         true},
-    {"    http-request set-var(txn.nmp_reason) str(reason=connect-method) "
-     "if nmp_connect",
-        true},
-    {"    http-request deny deny_status 405 if nmp_connect", true},
-    {"    http-request set-var(txn.nmp_reason) "
-     "str(reason=target-not-in-origin-form) if nmp_h1 !nmp_origin",
-        true},
-    {"    http-request deny deny_status 400 if nmp_h1 !nmp_origin", true},
-    {"    http-request set-var(txn.nmp_reason) str(reason=missing-host) if "
-     "nmp_v11 nmp_nohost",
-        true},
-    {"    http-request deny deny_status 400 if nmp_v11 nmp_nohost", true},
-    {"    http-request set-var(txn.nmp_reason) str(reason=bad-header-value) "
-     "if nmp_nul",
-        true},
-    {"    http-request deny deny_status 400 if nmp_nul", true},
-    {"    http-request set-var(txn.nmp_reason) "
-     "str(reason=content-length-too-large) if nmp_hugelen",
-        true},
-    {"    http-request deny deny_status 400 if nmp_hugelen", true},
-#define S_BODY_LENGTH 59 /* to 61 */
-    {"    acl nmp_biglen req.hdr_val(content-length) gt " N, false},
-    {"    http-request set-var(txn.nmp_reason) str(reason=body-too-large) if "
-     "nmp_biglen",
+    {"    acl nmp_bighead var(txn.nmp_head) -m int gt 3900", true},
+    {L_BODY_ACL, false},
+    REFUSAL("request", "unsupported-http-version", "return status 505",
+        "!nmp_h2 !nmp_version"),
+    REFUSAL("request", "connect-method", "deny deny_status 405", "nmp_connect"),
+    REFUSAL("request", "target-not-in-origin-form", "deny deny_status 400",
+        "!nmp_h2 !nmp_origin"),
+    REFUSAL("request", "target-not-in-origin-form", "deny deny_status 400",
+        "nmp_h2 !nmp_path"),
+    REFUSAL("request", "missing-host", "deny deny_status 400",
+        "!nmp_h2 !nmp_v10 !nmp_host"),
+    REFUSAL("request", "bad-header-value", "deny deny_status 400", "nmp_ctl"),
+    REFUSAL(
+        "request", "too-many-header-lines", "return status 431", "nmp_lines"),
+    REFUSAL("request", "content-length-too-large", "deny deny_status 400",
+        "nmp_hugelen"),
+    /* The rate limiter: 8 lines. */
+    {L_RATE_ACL, false},
+    {"    acl nmp_burst_rate src_http_req_rate(burst_rate_limiter) gt " N,
         false},
-    {"    http-request deny deny_status 413 if nmp_biglen", false},
-#define S_BODY_WAIT 62 /* to 65 */
-    {"    http-request wait-for-body time " N "ms at-least " N, false},
-    {"    acl nmp_bigbody req.body_size gt " N, false},
-    {"    http-request set-var(txn.nmp_reason) str(reason=body-too-large) if "
-     "nmp_bigbody",
-        false},
-    {"    http-request deny deny_status 413 if nmp_bigbody", false},
-#define S_RATE_RULES 66 /* to 69 */
     {"    http-request track-sc0 src table base_rate_limiter", false},
     {"    http-request track-sc1 src table burst_rate_limiter", false},
-    {"    http-request deny deny_status 429 if "
-     "{ src_http_req_rate(base_rate_limiter) gt " N " }",
+    {"    http-request set-var-fmt(txn.nmp_reason) \" reason=rate-limited\" "
+     "if nmp_base_rate",
         false},
-    {"    http-request deny deny_status 429 if "
-     "{ src_http_req_rate(burst_rate_limiter) gt " N " }",
+    {"    http-request deny deny_status 429 if nmp_base_rate", false},
+    {"    http-request set-var-fmt(txn.nmp_reason) \" reason=rate-limited\" "
+     "if nmp_burst_rate",
         false},
+    {"    http-request deny deny_status 429 if nmp_burst_rate", false},
     {"    http-request set-var(txn.nmp_head) req.hdrs,length", true},
     {"    http-request set-var(txn.nmp_head) url,length,add(txn.nmp_head)",
         true},
     {"    http-request set-var(txn.nmp_head) "
      "method,length,add(txn.nmp_head)",
         true},
-    {"    http-request return status 431 if "
-     "{ var(txn.nmp_head) -m int gt " N " }",
-        true},
+    REFUSAL("request", "request-head-too-large-for-the-agent",
+        "return status 431", "nmp_bighead"),
+    /* The length at once (any cap), the body held (a cap up to 1 MiB). */
+    {L_BODY_SET, false},
+    {L_BODY_DENY, false},
+    {L_WAIT_LEAST, false},
+    {L_BODY_SET, false},
+    {L_BODY_DENY, false},
+    {L_WAIT, false},
     {"    http-request del-header '(?i)^x[-_](neutron|ovn)[-_]' -m reg", true},
     {"    http-request del-header '(?i)^x[-_]forwarded[-_]for$' -m reg", true},
     {"    http-request del-header '(?i)^(forwarded|x[-_]real[-_]ip|"
@@ -177,18 +204,29 @@ static const struct shape shapes[] = {
         true},
     {"    http-request set-header " A " " U, true},
     {"    acl nmp_bigresp res.hdrs,length gt 16384", true},
-    {"    acl nmp_respnul res.hdrs,hex -m reg ^([0-9A-F][0-9A-F])*00", true},
-    {"    http-response set-var(txn.nmp_reason) "
-     "str(reason=response-head-too-large) if nmp_bigresp",
+    {"    acl nmp_respctl res.hdrs -m reg "
+     "'[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]'",
         true},
-    {"    http-response deny deny_status 502 if nmp_bigresp", true},
-    {"    http-response set-var(txn.nmp_reason) "
-     "str(reason=bad-response-header) if nmp_respnul",
-        true},
-    {"    http-response deny deny_status 502 if nmp_respnul", true},
+    REFUSAL("response", "response-head-too-large", "deny deny_status 502",
+        "nmp_bigresp"),
+    REFUSAL(
+        "response", "bad-header-value", "deny deny_status 502", "nmp_respctl"),
     {"    server metadata " P, true},
 };
 #define NSHAPES (sizeof(shapes) / sizeof(shapes[0]))
+
+/* The index of the first shape whose pattern is pat, from index from. */
+static size_t
+shape_at(const char *pat, size_t from)
+{
+	size_t i;
+
+	for (i = from; i < NSHAPES; i++)
+		if (strcmp(shapes[i].pat, pat) == 0)
+			return i;
+	FUZZ_CHECK(i < NSHAPES);
+	return i;
+}
 
 static bool
 in_class(char k, unsigned char c)
@@ -270,6 +308,16 @@ check_config(const struct options *o, const char *user, const char *group,
 	size_t i, next = 0, seen_shape[NSHAPES] = {0};
 	const char *line = text, *nl;
 	char want[PATH_MAX + 64];
+	const size_t bufsize = shape_at(L_BUFSIZE, 0),
+	             source_table = shape_at(L_SOURCE_TABLE, 0),
+	             rate_tables = shape_at(L_RATE_TABLE, 0),
+	             bind = shape_at(L_BIND4, 0),
+	             source_rules = shape_at(L_SOURCE_TRACK, 0),
+	             body_acl = shape_at(L_BODY_ACL, 0),
+	             rate_rules = shape_at(L_RATE_ACL, 0),
+	             body_length = shape_at(L_BODY_SET, 0);
+	unsigned long buf;
+	bool held;
 
 	FUZZ_CHECK(strlen(text) == len && len > 0 && text[len - 1] == '\n');
 	for (i = 0; i < len; i++)
@@ -323,41 +371,49 @@ check_config(const struct options *o, const char *user, const char *group,
 		WANT("    bind fd@6 name [%s]:%u%%%s", o->bind_address_v6,
 		    o->port, o->bind_interface);
 	else
-		FUZZ_CHECK(seen_shape[S_BIND + 2] == 0);
-	FUZZ_CHECK(seen_shape[S_BIND] + seen_shape[S_BIND + 1] == 1);
+		FUZZ_CHECK(seen_shape[bind + 2] == 0);
+	FUZZ_CHECK(seen_shape[bind] + seen_shape[bind + 1] == 1);
 	/* The rate-limit block and rules: all of them or none. */
-	for (i = S_RATE_TABLES; i <= S_RATE_TABLES + 5; i++)
+	for (i = rate_tables; i <= rate_tables + 5; i++)
 		FUZZ_CHECK(seen_shape[i] == (o->rate_limit.enabled ? 1u : 0u));
-	for (i = S_RATE_RULES; i <= S_RATE_RULES + 3; i++)
+	for (i = rate_rules; i <= rate_rules + 7; i++)
 		FUZZ_CHECK(seen_shape[i] == (o->rate_limit.enabled ? 1u : 0u));
 	/* The per-source cap: table and rules, with its number. */
-	for (i = S_SOURCE_TABLE; i <= S_SOURCE_TABLE + 2; i++)
+	for (i = source_table; i <= source_table + 2; i++)
 		FUZZ_CHECK(
 		    seen_shape[i] == (o->max_conns_per_source > 0 ? 1u : 0u));
-	for (i = S_SOURCE_RULES; i <= S_SOURCE_RULES + 1; i++)
+	for (i = source_rules; i <= source_rules + 1; i++)
 		FUZZ_CHECK(
 		    seen_shape[i] == (o->max_conns_per_source > 0 ? 1u : 0u));
 	if (o->max_conns_per_source > 0)
 		WANT("    tcp-request connection reject if { sc2_conn_cur gt "
 		     "%lu }",
 		    o->max_conns_per_source);
-	/* The body cap: the length always, the body up to 1 MiB. */
-	for (i = S_BODY_LENGTH; i <= S_BODY_LENGTH + 2; i++)
+	/*
+	 * The body cap: the length at once whatever the cap; the body held,
+	 * with a buffer for it past haproxy's 16 KiB, up to 1 MiB; else a
+	 * wait for the body without a size.
+	 */
+	held = o->max_body_size > 0 && o->max_body_size <= 1048576;
+	buf = (o->max_body_size + 8192 + 4095) / 4096 * 4096;
+	FUZZ_CHECK(seen_shape[body_acl] == (o->max_body_size > 0 ? 1u : 0u));
+	for (i = body_length; i <= body_length + 1; i++)
 		FUZZ_CHECK(seen_shape[i] == (o->max_body_size > 0 ? 1u : 0u));
-	for (i = S_BODY_WAIT; i <= S_BODY_WAIT + 3; i++)
-		FUZZ_CHECK(seen_shape[i] == seen_shape[S_BUFSIZE]);
-	FUZZ_CHECK(
-	    seen_shape[S_BUFSIZE] ==
-	    (o->max_body_size > 0 && o->max_body_size <= 1048576 ? 1u : 0u));
-	if (o->max_body_size > 0) {
-		WANT("    acl nmp_biglen req.hdr_val(content-length) gt %lu",
+	for (i = body_length + 2; i <= body_length + 4; i++)
+		FUZZ_CHECK(seen_shape[i] == (held ? 1u : 0u));
+	FUZZ_CHECK(seen_shape[body_length + 5] == (held ? 0u : 1u));
+	FUZZ_CHECK(seen_shape[bufsize] == (held && buf > 16384 ? 1u : 0u));
+	if (o->max_body_size > 0)
+		WANT("    acl nmp_bigbody req.body_size gt %lu",
 		    o->max_body_size);
-		if (seen_shape[S_BUFSIZE] > 0)
-			WANT("    http-request wait-for-body time %lums "
-			     "at-least "
-			     "%lu",
-			    o->timeouts.http_request, o->max_body_size + 1);
-	}
+	if (held)
+		WANT("    http-request wait-for-body time %lums at-least %lu",
+		    o->timeouts.http_request, o->max_body_size + 1);
+	else
+		WANT("    http-request wait-for-body time %lums",
+		    o->timeouts.http_request);
+	if (seen_shape[bufsize] > 0)
+		WANT("    tune.bufsize %lu", buf);
 #undef WANT
 }
 

@@ -44,13 +44,19 @@ timeout_line(struct strbuf *sb, const char *name, unsigned long ms)
 
 /*
  * With a body cap, haproxy holds the body until it is whole (wait-for-body)
- * so that a chunked one can be measured: its buffer must then take the cap,
- * a head and haproxy's rewrite reserve. Past 1 MiB, per-connection buffers
- * that large would cost more than the cap is worth: the buffer stays at its
- * default and only Content-Length is checked (docs/security.md).
+ * so that a chunked one can be measured. It stops waiting when its buffer
+ * is full, and a request may fill tune.bufsize less tune.maxrewrite (1024)
+ * of it, in HTX form: the buffer must take the cap plus one byte, a head
+ * and that reserve. A head has passed the head-size and line-count rules
+ * before the wait (at most RENDER_HEAD_MAX bytes, 100 lines, 8 bytes of HTX
+ * each): 8 KiB of slack holds head, reserve and HTX. Past 1 MiB, buffers
+ * that large per connection would cost more than the cap is worth: the
+ * buffer keeps its default and only Content-Length is checked
+ * (docs/security.md).
  */
 #define BODY_BUFFER_MAX (1024UL * 1024)
-#define BODY_BUFFER_SLACK (16384UL + 2048UL)
+#define BODY_BUFFER_SLACK 8192UL
+#define HAPROXY_BUFSIZE 16384UL
 
 static bool
 buffers_body(const struct options *o)
@@ -58,74 +64,151 @@ buffers_body(const struct options *o)
 	return o->max_body_size > 0 && o->max_body_size <= BODY_BUFFER_MAX;
 }
 
+/* The tune.bufsize the body cap needs; 0: haproxy's default does. */
 static unsigned long
 bufsize(const struct options *o)
 {
-	unsigned long n = o->max_body_size + BODY_BUFFER_SLACK;
+	unsigned long n;
 
-	return (n + 4095) / 4096 * 4096;
+	if (!buffers_body(o))
+		return 0;
+	n = (o->max_body_size + BODY_BUFFER_SLACK + 4095) / 4096 * 4096;
+	return n > HAPROXY_BUFSIZE ? n : 0;
 }
 
-/* A refusal: the reason for the log line, then the answer. */
+/*
+ * A refusal of ours: the reason for the log line (a leading blank: the
+ * log-format adds the field only when it is set), then the answer. haproxy
+ * has built-in answers for some codes only (deny); return makes the others.
+ */
 static void
-deny(struct strbuf *sb, const char *dir, int status, const char *reason,
+refuse(struct strbuf *sb, const char *dir, int status, const char *reason,
     const char *cond)
 {
+	bool builtin = status != 431 && status != 505;
+
 	strbuf_appendf(sb,
-	    "    http-%s set-var(txn.nmp_reason) str(reason=%s) if %s\n"
-	    "    http-%s deny deny_status %d if %s\n",
-	    dir, reason, cond, dir, status, cond);
+	    "    http-%s set-var-fmt(txn.nmp_reason) \" reason=%s\" if %s\n"
+	    "    http-%s %s %d if %s\n",
+	    dir, reason, cond, dir,
+	    builtin ? "deny deny_status" : "return status", status, cond);
+}
+
+/*
+ * A control byte in a header (HTAB aside; CR and LF only as line ends):
+ * haproxy 2.6 relays all but CR in values, NUL included. PCRE2 is given
+ * the length, so it sees a NUL as a byte.
+ */
+#define CTL_RE "'[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]'"
+
+/*
+ * The rate limiter (sc0, sc1 of its two tables; the per-source cap has
+ * sc2: haproxy 2.6 has three sticky counters).
+ */
+static void
+render_rate_rules(const struct options *o, struct strbuf *sb)
+{
+	strbuf_appendf(sb,
+	    "    acl nmp_base_rate src_http_req_rate(base_rate_limiter) gt "
+	    "%lu\n"
+	    "    acl nmp_burst_rate src_http_req_rate(burst_rate_limiter) gt "
+	    "%lu\n"
+	    "    http-request track-sc0 src table base_rate_limiter\n"
+	    "    http-request track-sc1 src table burst_rate_limiter\n",
+	    o->rate_limit.base_limit, o->rate_limit.burst_limit);
+	refuse(sb, "request", 429, "rate-limited", "nmp_base_rate");
+	refuse(sb, "request", 429, "rate-limited", "nmp_burst_rate");
 }
 
 /*
  * What a hostile VM gets refused before anything reaches the agent, as the
  * built-in engine refuses it (engine/http.h); the reasons are its words.
+ * Cheap checks of the head first, then the rate limiter, the head's size,
+ * the body; the deletions and our header after all of them.
  */
 static void
 render_refusals(const struct options *o, struct strbuf *sb)
 {
-	strbuf_append(sb,
+	strbuf_appendf(sb,
+	    /* HTTP/2 is framed apart: no version, :authority in the URL. */
+	    "    acl nmp_h2 fc_http_major 2\n"
+	    "    acl nmp_version req.ver 1.0 1.1\n"
+	    "    acl nmp_v10 req.ver 1.0\n"
 	    "    acl nmp_connect method CONNECT\n"
-	    /* HTTP/2 keeps its :authority in the URL: its path is checked. */
 	    "    acl nmp_origin url_beg /\n"
-	    "    acl nmp_h1 req.ver 1.0 1.1\n"
-	    "    acl nmp_v11 req.ver 1.1\n"
-	    "    acl nmp_nohost req.hdr_cnt(host) eq 0\n"
-	    /* A NUL anywhere in the head: 00 at a byte boundary of its hex. */
-	    "    acl nmp_nul req.hdrs,hex -m reg ^([0-9A-F][0-9A-F])*00\n"
+	    "    acl nmp_path path_beg /\n"
+	    "    acl nmp_host req.fhdr_cnt(host) gt 0\n"
+	    "    acl nmp_ctl req.hdrs -m reg " CTL_RE "\n"
+	    "    acl nmp_lines req.fhdr_cnt gt %d\n"
+	    /* 10^18 and up: past what the agent could ever be sent. */
 	    "    acl nmp_hugelen req.hdr(content-length) -m reg "
-	    "^0*[1-9][0-9]{18}\n");
-	deny(sb, "request", 405, "connect-method", "nmp_connect");
-	deny(sb, "request", 400, "target-not-in-origin-form",
-	    "nmp_h1 !nmp_origin");
-	deny(sb, "request", 400, "missing-host", "nmp_v11 nmp_nohost");
-	deny(sb, "request", 400, "bad-header-value", "nmp_nul");
-	deny(sb, "request", 400, "content-length-too-large", "nmp_hugelen");
-	if (o->max_body_size == 0)
-		return;
-	strbuf_appendf(sb,
-	    "    acl nmp_biglen req.hdr_val(content-length) gt %lu\n",
-	    o->max_body_size);
-	deny(sb, "request", 413, "body-too-large", "nmp_biglen");
-	if (!buffers_body(o))
-		return;
-	strbuf_appendf(sb,
-	    "    http-request wait-for-body time %lums at-least %lu\n"
-	    "    acl nmp_bigbody req.body_size gt %lu\n",
-	    o->timeouts.http_request, o->max_body_size + 1, o->max_body_size);
-	deny(sb, "request", 413, "body-too-large", "nmp_bigbody");
+	    "^0*[1-9][0-9]{18}\n"
+	    "    acl nmp_bighead var(txn.nmp_head) -m int gt %d\n",
+	    RENDER_MAX_HEADER_LINES, RENDER_HEAD_MAX);
+	/*
+	 * The advertised length at once, or the chunk data so far (req.hdr_val
+	 * would read the length as a 32-bit int).
+	 */
+	if (o->max_body_size > 0)
+		strbuf_appendf(sb, "    acl nmp_bigbody req.body_size gt %lu\n",
+		    o->max_body_size);
+	refuse(sb, "request", 505, "unsupported-http-version",
+	    "!nmp_h2 !nmp_version");
+	refuse(sb, "request", 405, "connect-method", "nmp_connect");
+	refuse(sb, "request", 400, "target-not-in-origin-form",
+	    "!nmp_h2 !nmp_origin");
+	refuse(sb, "request", 400, "target-not-in-origin-form",
+	    "nmp_h2 !nmp_path");
+	refuse(
+	    sb, "request", 400, "missing-host", "!nmp_h2 !nmp_v10 !nmp_host");
+	refuse(sb, "request", 400, "bad-header-value", "nmp_ctl");
+	refuse(sb, "request", 431, "too-many-header-lines", "nmp_lines");
+	refuse(sb, "request", 400, "content-length-too-large", "nmp_hugelen");
+	if (o->rate_limit.enabled)
+		render_rate_rules(o, sb);
+	/*
+	 * The agent reads the head in one 4 KiB recv: measure method, URL and
+	 * headers as the client sent them and refuse what would not fit
+	 * once our headers are in.
+	 */
+	strbuf_append(sb,
+	    "    http-request set-var(txn.nmp_head) req.hdrs,length\n"
+	    "    http-request set-var(txn.nmp_head) url,length,"
+	    "add(txn.nmp_head)\n"
+	    "    http-request set-var(txn.nmp_head) method,length,"
+	    "add(txn.nmp_head)\n");
+	refuse(sb, "request", 431, "request-head-too-large-for-the-agent",
+	    "nmp_bighead");
+	if (o->max_body_size > 0)
+		refuse(sb, "request", 413, "body-too-large", "nmp_bigbody");
+	/*
+	 * The body within the request timeout once the head is in: 408 past
+	 * it. With a cap haproxy can hold, until one byte past the cap has
+	 * come; without, until the buffer is full, and a body larger than
+	 * that is streamed with only the idle timeouts on it.
+	 */
+	if (buffers_body(o)) {
+		strbuf_appendf(sb,
+		    "    http-request wait-for-body time %lums at-least %lu\n",
+		    o->timeouts.http_request, o->max_body_size + 1);
+		refuse(sb, "request", 413, "body-too-large", "nmp_bigbody");
+	} else {
+		strbuf_appendf(sb,
+		    "    http-request wait-for-body time %lums\n",
+		    o->timeouts.http_request);
+	}
 }
 
-/* The agent's side: a head of at most 16 KiB, no NUL in it. */
+/* The agent's side: a head of at most 16 KiB, no control byte in it. */
 static void
 render_response_checks(struct strbuf *sb)
 {
 	strbuf_appendf(sb,
 	    "    acl nmp_bigresp res.hdrs,length gt %d\n"
-	    "    acl nmp_respnul res.hdrs,hex -m reg ^([0-9A-F][0-9A-F])*00\n",
+	    "    acl nmp_respctl res.hdrs -m reg " CTL_RE "\n",
 	    RENDER_RESPONSE_HEAD_MAX);
-	deny(sb, "response", 502, "response-head-too-large", "nmp_bigresp");
-	deny(sb, "response", 502, "bad-response-header", "nmp_respnul");
+	refuse(sb, "response", 502, "response-head-too-large", "nmp_bigresp");
+	refuse(sb, "response", 502, "bad-header-value", "nmp_respctl");
 }
 
 static void
@@ -149,22 +232,38 @@ render_global(const struct options *o, const char *user, const char *group,
 	     * loaded; nothing here makes a TLS connection either way.
 	     */
 	    "    httpclient.ssl.verify none\n"
-	    /* A request of more header lines: 400 (the built-in: 431). */
-	    "    tune.http.maxhdr 100\n",
+	    /*
+	     * haproxy's parser answers 400 to a head of maxhdr lines or
+	     * more, before any rule: room enough that the rule on 100 lines
+	     * answers 431 (as the built-in engine does) to any head that
+	     * fits the agent's read.
+	     */
+	    "    tune.http.maxhdr %d\n"
+	    /*
+	     * One request at a time on an HTTP/2 connection, as on an
+	     * HTTP/1 one: else one connection would hold a hundred agent
+	     * connections, past the per-source cap and maxconn.
+	     */
+	    "    tune.h2.max-concurrent-streams 1\n",
 	    o->id_kind == ID_NETWORK ? "network" : "router", o->id,
-	    o->debug ? "debug" : "info", o->id, user, group, o->pid_file);
-	if (buffers_body(o))
+	    o->debug ? "debug" : "info", o->id, user, group, o->pid_file,
+	    RENDER_MAXHDR);
+	if (bufsize(o) > 0)
 		strbuf_appendf(sb, "    tune.bufsize %lu\n", bufsize(o));
 	strbuf_appendf(sb,
 	    "\n"
 	    "defaults\n"
 	    "    log global\n"
 	    "    mode http\n"
-	    /* haproxy's httplog, and the reason of a refusal of ours. */
+	    /*
+	     * haproxy 2.6's httplog format, exactly, and " reason=..." after
+	     * it when a refusal of ours set one: -M prints nothing, not "-",
+	     * when the variable is unset.
+	     */
 	    "    log-format \"%%ci:%%cp [%%tr] %%ft %%b/%%s "
 	    "%%TR/%%Tw/%%Tc/%%Tr/%%Ta %%ST %%B %%CC %%CS %%tsc "
-	    "%%ac/%%fc/%%bc/%%sc/%%rc %%sq/%%bq %%hr %%hs %%{+Q}r "
-	    "%%[var(txn.nmp_reason)]\"\n"
+	    "%%ac/%%fc/%%bc/%%sc/%%rc %%sq/%%bq %%hr %%hs %%{+Q}r"
+	    "%%{-M}[var(txn.nmp_reason)]\"\n"
 	    "    option dontlognull\n"
 	    "    option http-server-close\n"
 	    "    option forwardfor\n"
@@ -223,19 +322,6 @@ render_rate_tables(const struct options *o, struct strbuf *sb)
 }
 
 static void
-render_rate_rules(const struct options *o, struct strbuf *sb)
-{
-	strbuf_appendf(sb,
-	    "    http-request track-sc0 src table base_rate_limiter\n"
-	    "    http-request track-sc1 src table burst_rate_limiter\n"
-	    "    http-request deny deny_status 429 if "
-	    "{ src_http_req_rate(base_rate_limiter) gt %lu }\n"
-	    "    http-request deny deny_status 429 if "
-	    "{ src_http_req_rate(burst_rate_limiter) gt %lu }\n",
-	    o->rate_limit.base_limit, o->rate_limit.burst_limit);
-}
-
-static void
 render_listen(const struct options *o, struct strbuf *sb)
 {
 	/*
@@ -254,7 +340,11 @@ render_listen(const struct options *o, struct strbuf *sb)
 		strbuf_appendf(sb, "    bind fd@%d name [%s]:%u%%%s\n",
 		    LAUNCH_LISTEN_FD + 1, o->bind_address_v6, o->port,
 		    o->bind_interface);
-	/* Over the cap: closed at once, unanswered (sc0, sc1: rate tables). */
+	/*
+	 * Over the cap: closed at once, unanswered and, as haproxy does with
+	 * every tcp-request connection refusal, not logged (sc0, sc1: the
+	 * rate limiter).
+	 */
 	if (o->max_conns_per_source > 0)
 		strbuf_appendf(sb,
 		    "    tcp-request connection track-sc2 src table "
@@ -263,22 +353,6 @@ render_listen(const struct options *o, struct strbuf *sb)
 		    "%lu }\n",
 		    o->max_conns_per_source);
 	render_refusals(o, sb);
-	if (o->rate_limit.enabled)
-		render_rate_rules(o, sb);
-	/*
-	 * The agent reads the head in one 4 KiB recv: measure method, URL and
-	 * headers as the client sent them and refuse what would not fit
-	 * once our headers are in.
-	 */
-	strbuf_appendf(sb,
-	    "    http-request set-var(txn.nmp_head) req.hdrs,length\n"
-	    "    http-request set-var(txn.nmp_head) url,length,"
-	    "add(txn.nmp_head)\n"
-	    "    http-request set-var(txn.nmp_head) method,length,"
-	    "add(txn.nmp_head)\n"
-	    "    http-request return status 431 if "
-	    "{ var(txn.nmp_head) -m int gt %d }\n",
-	    RENDER_HEAD_MAX);
 	/*
 	 * The agent sees header names as WSGI does: any case, '-' and '_'
 	 * alike. Delete every client-sent X-Neutron-*, X-OVN-* and

@@ -24,6 +24,14 @@
 #define RENDER_HEAD_MAX (RENDER_AGENT_READ - RENDER_HEAD_RESERVE)
 /* The most an agent's response head may take; past it: 502. */
 #define RENDER_RESPONSE_HEAD_MAX (16 * 1024)
+/* More request header lines than this: 431 (engine/http.h's limit). */
+#define RENDER_MAX_HEADER_LINES 100
+/*
+ * haproxy's tune.http.maxhdr: its parser refuses a head of this many lines
+ * (400) before any rule sees it. A head of more lines could not fit the
+ * agent's read (each line takes 4 bytes or more there).
+ */
+#define RENDER_MAXHDR 1024
 
 /* Append the config text to out. user and group are resolved names. */
 int render_config(const struct options *o, const char *user, const char *group,

@@ -134,7 +134,7 @@ variant "rate limit ipv6" "stick-table type ipv6 size" \
 	"${N[@]}" "${A[@]}" --rate-limit-enabled --rate-limit-ip-version 6
 variant "rate limit, ipv4 family, ipv6 listener" "stick-table type ipv6 size" \
 	"${N[@]}" "${A[@]}" --bind-address :: --rate-limit-enabled --rate-limit-ip-version 4
-variant "rate limit windows" "src_http_req_rate\(burst_rate_limiter\) gt 20 \}" \
+variant "rate limit windows" "acl nmp_burst_rate src_http_req_rate\(burst_rate_limiter\) gt 20\$" \
 	"${N[@]}" "${A[@]}" --rate-limit-enabled --base-window-duration 60 \
 	--base-query-rate-limit 100 --burst-window-duration 5 --burst-query-rate-limit 20
 variant "rate limit off again" "^listen listener\$" \
@@ -157,6 +157,22 @@ variant "neutron's own command line" "^ +server metadata /var/lib/neutron/metada
 	--metadata_port=9697 --nometadata_proxy_watch_log --pid_file=/var/lib/neutron/external/pids/x.pid
 variant "user and group by number" "^ +user +$(id -un)\$" \
 	"${N[@]}" --state-path "$S" --metadata-proxy-user "$(id -u)" --metadata-proxy-group "$(id -g)"
+# Issue 12: the per-source cap and the body cap, on (the defaults above),
+# off, small, at their largest, and with the rate limiter's counters.
+variant "default caps" "^ +tune\.bufsize 73728\$" \
+	"${N[@]}" "${A[@]}"
+variant "caps off" "^ +http-request wait-for-body time 30000ms\$" \
+	"${N[@]}" "${A[@]}" --max-conns-per-source 0 --max-body-size 0
+variant "body cap in haproxy's own buffer" "at-least 8193\$" \
+	"${N[@]}" "${A[@]}" --max-body-size 8192 --max-conns-per-source 1
+variant "body cap of 1 MiB" "^ +tune\.bufsize 1056768\$" \
+	"${N[@]}" "${A[@]}" --max-body-size 1048576
+variant "body cap over 1 MiB: length only" "^ +acl nmp_bigbody req\.body_size gt 1073741824\$" \
+	"${N[@]}" "${A[@]}" --max-body-size 1073741824 --max-conns-per-source 65535
+variant "caps with the rate limiter, ipv6" "^ +tcp-request connection track-sc2 src table per_source\$" \
+	"${N[@]}" "${A[@]}" --rate-limit-enabled --bind-address :: --max-conns-per-source 2
+variant "longest request timeout" "^ +http-request wait-for-body time 2147483647ms at-least 65537\$" \
+	"${N[@]}" "${A[@]}" --timeout-http-request 2147483647ms
 variant "ovn, everything on" "^ +bind fd@5 name \[::\]:8775\$" \
 	"${N[@]}" "${A[@]}" --flavor ovn --bind-address :: --metadata-port 8775 \
 	--bind-address-v6 fe80::a9fe:a9fe --bind-interface lo --rate-limit-enabled \

@@ -16,7 +16,7 @@
 #     X-Instance-ID, X-Instance-ID-Signature, X-Tenant-ID) never reach it;
 #   - absolute-form and asterisk targets 400, CONNECT 405, a Content-Length
 #     past 10^18 400, a NUL in a header 400, HTTP/1.1 without Host 400,
-#     101 header lines refused (431; haproxy 400), a 2 KiB chunk extension
+#     101 header lines refused (431), a 2 KiB chunk extension
 #     (400; haproxy drops it), a 70 KB, NUL or bare-LF agent response head;
 #   - refusal lines with their reason, rate capped per address.
 # The flood numbers go to $NMP_BUILD_DIR/security/net_hardening.{tsv,md}.
@@ -157,7 +157,7 @@ cases = {
     "HTTP/1.1 without Host": "GET /nohost HTTP/1.1\r\n\r\n",
     "HTTP/1.0 without Host": "GET /nohost10 HTTP/1.0\r\n\r\n",
     "100 header lines": "GET /h100 HTTP/1.1\r\n" + H + "X-A: b\r\n" * 98 + C + "\r\n",
-    "101 header lines": "GET /h101 HTTP/1.1\r\n" + H + "X-A: b\r\n" * 99 + C + "\r\n",
+    "101 header lines": "GET /h101 HTTP/1.1\r\n" + H + "X-A: b\r\n" * 100 + "\r\n",
     "chunk extension 100 B": "POST /ext100 HTTP/1.1\r\n" + H +
     "Transfer-Encoding: chunked\r\n" + C + "\r\n5;" + "a" * 100 + "\r\nhello\r\n0\r\n\r\n",
     "chunk extension 2 KiB": "POST /ext2k HTTP/1.1\r\n" + H +
@@ -204,7 +204,7 @@ want = {
     "HTTP/1.1 without Host": ("400", False),
     "HTTP/1.0 without Host": ("200", True),
     "100 header lines": ("200", True),
-    "101 header lines": ({"haproxy": "400"}.get(way, "431"), False),
+    "101 header lines": ("431", False),
     "chunk extension 100 B": ("200", True),
     "chunk extension 2 KiB": ({"haproxy": "200"}.get(way, "400"), way == "haproxy"),
     "agent: 70 KB head": ("502", True),

@@ -60,6 +60,23 @@ static const struct variant variants[] = {
             "eth0", "--rate-limit-enabled", "--rate-limit-ip-version", "6",
             "--metadata-proxy-socket", "/run/ovn/metadata.sock", "--pid-file",
             "/run/ovn/pids/x.pid", NULL}},
+    /* Issue 12's caps off: no table, no tracking, no buffer change. */
+    {"caps_off", "neutron", "neutron",
+        {"--network-id", NET, "--max-conns-per-source", "0", "--max-body-size",
+            "0", NULL}},
+    /* A cap haproxy's default buffer holds, a per-source cap of one. */
+    {"small_body_cap", "neutron", "neutron",
+        {"--router-id", RTR, "--max-body-size", "1000",
+            "--max-conns-per-source", "1", "--timeout-http-request", "2500ms",
+            NULL}},
+    /* Past 1 MiB: the length is checked, the body is not held. */
+    {"large_body_cap", "neutron", "neutron",
+        {"--network-id", NET, "--max-body-size", "2097152", "--bind-address",
+            "::", NULL}},
+    /* The largest cap held whole, with both sticky counter users. */
+    {"body_cap_1m_rate_limit", "neutron", "neutron",
+        {"--network-id", NET, "--max-body-size", "1048576",
+            "--rate-limit-enabled", "--max-conns-per-source", "65535", NULL}},
 };
 
 static void
@@ -220,6 +237,143 @@ test_rate_table_family(void **state)
 	strbuf_release(&sb);
 }
 
+/* Where needle first is in text; it must be there. */
+static const char *
+line_with(const char *text, const char *needle)
+{
+	const char *p = strstr(text, needle);
+
+	assert_non_null(p);
+	return p;
+}
+
+/* A variant by name. */
+static const struct variant *
+variant(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(variants) / sizeof(variants[0]); i++)
+		if (strcmp(variants[i].name, name) == 0)
+			return &variants[i];
+	fail_msg("no variant %s", name);
+	return NULL;
+}
+
+/* Issue 12, default options: every rule there, in an order that works. */
+static void
+test_hardening_defaults(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *t, *dels, *wait;
+
+	(void)state;
+	render_variant(variant("network"), &sb);
+	t = sb.buf;
+	/* 64 KiB and a byte, a 4 KiB head, its HTX, the 1 KiB reserve. */
+	assert_non_null(strstr(t, "\n    tune.bufsize 73728\n"));
+	assert_non_null(strstr(t, "\n    tune.http.maxhdr 1024\n"));
+	assert_non_null(strstr(t, "\n    tune.h2.max-concurrent-streams 1\n"));
+	/* httplog, then the reason only when set. */
+	assert_non_null(strstr(t,
+	    "    log-format \"%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST "
+	    "%B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs "
+	    "%{+Q}r%{-M}[var(txn.nmp_reason)]\"\n"));
+	assert_non_null(strstr(t,
+	    "    stick-table type ip size 100k expire 30s store conn_cur\n"));
+	assert_non_null(strstr(t,
+	    "    tcp-request connection track-sc2 src table per_source\n"
+	    "    tcp-request connection reject if { sc2_conn_cur gt 64 }\n"));
+	assert_non_null(
+	    strstr(t, "    acl nmp_bigbody req.body_size gt 65536\n"));
+	/* Each refusal sets its reason first, on the same condition. */
+	assert_non_null(strstr(t,
+	    "    http-request set-var-fmt(txn.nmp_reason) \" "
+	    "reason=connect-method"
+	    "\" if nmp_connect\n"
+	    "    http-request deny deny_status 405 if nmp_connect\n"));
+	assert_non_null(strstr(t,
+	    "    http-request set-var-fmt(txn.nmp_reason) \" reason=too-many-"
+	    "header-lines\" if nmp_lines\n"
+	    "    http-request return status 431 if nmp_lines\n"));
+	assert_non_null(strstr(t,
+	    "    http-response set-var-fmt(txn.nmp_reason) \" reason=response-"
+	    "head-too-large\" if nmp_bigresp\n"
+	    "    http-response deny deny_status 502 if nmp_bigresp\n"));
+	/* The length refused before the wait, the body after it. */
+	wait = line_with(t, "    http-request wait-for-body time 30000ms "
+	                    "at-least 65537\n");
+	assert_true(line_with(t, "deny deny_status 413 if nmp_bigbody") < wait);
+	assert_non_null(strstr(wait, "deny deny_status 413 if nmp_bigbody\n"));
+	/* Head checks before the wait: its room counts on them. */
+	assert_true(line_with(t, "return status 431 if nmp_bighead") < wait);
+	assert_true(line_with(t, "return status 431 if nmp_lines") < wait);
+	/* Every refusal before the deletions, the deletions before ours. */
+	dels = line_with(t, "    http-request del-header");
+	assert_true(wait < dels);
+	assert_null(strstr(dels, "http-request deny"));
+	assert_null(strstr(dels, "http-request return"));
+	assert_true(dels < line_with(t, "    http-request set-header"));
+	assert_non_null(strstr(t,
+	    "    http-request del-header '(?i)^(forwarded|x[-_]real[-_]ip|"
+	    "x[-_]instance[-_]id([-_]signature)?|x[-_]tenant[-_]id)$' -m "
+	    "reg\n"));
+	/* Refusals first in the rules: after the binds and the cap. */
+	assert_true(
+	    line_with(t, "sc2_conn_cur") < line_with(t, "    http-request "));
+	strbuf_release(&sb);
+}
+
+/* Issue 12's options: off, small, large, with the rate limiter. */
+static void
+test_hardening_options(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	/* Off: no table, no tracking, no length rule, default buffer. */
+	render_variant(variant("caps_off"), &sb);
+	assert_null(strstr(sb.buf, "per_source"));
+	assert_null(strstr(sb.buf, "track-sc"));
+	assert_null(strstr(sb.buf, "nmp_bigbody"));
+	assert_null(strstr(sb.buf, "tune.bufsize"));
+	/* Still a deadline for a body haproxy's buffer holds. */
+	assert_non_null(
+	    strstr(sb.buf, "    http-request wait-for-body time 30000ms\n"));
+	strbuf_release(&sb);
+	/* A small cap: the default buffer holds it. */
+	render_variant(variant("small_body_cap"), &sb);
+	assert_null(strstr(sb.buf, "tune.bufsize"));
+	assert_non_null(strstr(sb.buf, "sc2_conn_cur gt 1 }\n"));
+	assert_non_null(strstr(sb.buf,
+	    "    http-request wait-for-body time 2500ms at-least 1001\n"));
+	strbuf_release(&sb);
+	/* Over 1 MiB: the length alone, no held body, an ipv6 table. */
+	render_variant(variant("large_body_cap"), &sb);
+	assert_null(strstr(sb.buf, "tune.bufsize"));
+	assert_non_null(strstr(sb.buf, "req.body_size gt 2097152\n"));
+	assert_null(strstr(sb.buf, "at-least"));
+	assert_non_null(
+	    strstr(sb.buf, "    http-request wait-for-body time 30000ms\n"));
+	assert_non_null(strstr(sb.buf,
+	    "    stick-table type ipv6 size 100k expire 30s store conn_cur\n"));
+	strbuf_release(&sb);
+	/* 1 MiB: held; sc0, sc1 for the rates, sc2 for the cap. */
+	render_variant(variant("body_cap_1m_rate_limit"), &sb);
+	assert_non_null(strstr(sb.buf, "    tune.bufsize 1056768\n"));
+	assert_non_null(strstr(sb.buf, "at-least 1048577\n"));
+	assert_non_null(
+	    strstr(sb.buf, "track-sc0 src table base_rate_limiter"));
+	assert_non_null(
+	    strstr(sb.buf, "track-sc1 src table burst_rate_limiter"));
+	assert_non_null(strstr(sb.buf, "track-sc2 src table per_source"));
+	assert_non_null(strstr(sb.buf, "sc2_conn_cur gt 65535 }\n"));
+	assert_non_null(strstr(sb.buf,
+	    "\" reason=rate-limited\" if nmp_burst_rate\n"
+	    "    http-request deny deny_status 429 if nmp_burst_rate\n"));
+	strbuf_release(&sb);
+}
+
 static void
 test_config_names(void **state)
 {
@@ -246,6 +400,8 @@ main(void)
 	    cmocka_unit_test(test_deterministic_and_clean),
 	    cmocka_unit_test(test_headers),
 	    cmocka_unit_test(test_rate_table_family),
+	    cmocka_unit_test(test_hardening_defaults),
+	    cmocka_unit_test(test_hardening_options),
 	    cmocka_unit_test(test_config_names),
 	};
 
