@@ -391,8 +391,8 @@ check_config(const struct options *o, const char *user, const char *group,
 		    o->max_conns_per_source);
 	/*
 	 * The body cap: the length at once whatever the cap; the body held,
-	 * with a buffer for it past haproxy's 16 KiB, up to 1 MiB; else a
-	 * wait for the body without a size.
+	 * with a buffer for it past haproxy's 16 KiB, up to 1 MiB; past it a
+	 * wait for the body without a size; without a cap, no wait.
 	 */
 	held = o->max_body_size > 0 && o->max_body_size <= 1048576;
 	buf = (o->max_body_size + 8192 + 4095) / 4096 * 4096;
@@ -401,7 +401,8 @@ check_config(const struct options *o, const char *user, const char *group,
 		FUZZ_CHECK(seen_shape[i] == (o->max_body_size > 0 ? 1u : 0u));
 	for (i = body_length + 2; i <= body_length + 4; i++)
 		FUZZ_CHECK(seen_shape[i] == (held ? 1u : 0u));
-	FUZZ_CHECK(seen_shape[body_length + 5] == (held ? 0u : 1u));
+	FUZZ_CHECK(seen_shape[body_length + 5] ==
+	           (!held && o->max_body_size > 0 ? 1u : 0u));
 	FUZZ_CHECK(seen_shape[bufsize] == (held && buf > 16384 ? 1u : 0u));
 	if (o->max_body_size > 0)
 		WANT("    acl nmp_bigbody req.body_size gt %lu",
@@ -409,7 +410,7 @@ check_config(const struct options *o, const char *user, const char *group,
 	if (held)
 		WANT("    http-request wait-for-body time %lums at-least %lu",
 		    o->timeouts.http_request, o->max_body_size + 1);
-	else
+	else if (o->max_body_size > 0)
 		WANT("    http-request wait-for-body time %lums",
 		    o->timeouts.http_request);
 	if (seen_shape[bufsize] > 0)

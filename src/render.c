@@ -184,15 +184,16 @@ render_refusals(const struct options *o, struct strbuf *sb)
 	/*
 	 * The body within the request timeout once the head is in: 408 past
 	 * it. With a cap haproxy can hold, until one byte past the cap has
-	 * come; without, until the buffer is full, and a body larger than
-	 * that is streamed with only the idle timeouts on it.
+	 * come; with a larger one, until the buffer is full, and a body
+	 * larger than that is streamed with only the idle timeouts on it.
+	 * Without a cap (0) bodies stream at once, as the built-in engine's.
 	 */
 	if (buffers_body(o)) {
 		strbuf_appendf(sb,
 		    "    http-request wait-for-body time %lums at-least %lu\n",
 		    o->timeouts.http_request, o->max_body_size + 1);
 		refuse(sb, "request", 413, "body-too-large", "nmp_bigbody");
-	} else {
+	} else if (o->max_body_size > 0) {
 		strbuf_appendf(sb,
 		    "    http-request wait-for-body time %lums\n",
 		    o->timeouts.http_request);

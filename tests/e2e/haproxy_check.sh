@@ -161,7 +161,7 @@ variant "user and group by number" "^ +user +$(id -un)\$" \
 # off, small, at their largest, and with the rate limiter's counters.
 variant "default caps" "^ +tune\.bufsize 73728\$" \
 	"${N[@]}" "${A[@]}"
-variant "caps off" "^ +http-request wait-for-body time 30000ms\$" \
+variant "caps off" "^ +acl nmp_hugelen req\.hdr\(content-length\)" \
 	"${N[@]}" "${A[@]}" --max-conns-per-source 0 --max-body-size 0
 variant "body cap in haproxy's own buffer" "at-least 8193\$" \
 	"${N[@]}" "${A[@]}" --max-body-size 8192 --max-conns-per-source 1

@@ -337,9 +337,8 @@ test_hardening_options(void **state)
 	assert_null(strstr(sb.buf, "track-sc"));
 	assert_null(strstr(sb.buf, "nmp_bigbody"));
 	assert_null(strstr(sb.buf, "tune.bufsize"));
-	/* Still a deadline for a body haproxy's buffer holds. */
-	assert_non_null(
-	    strstr(sb.buf, "    http-request wait-for-body time 30000ms\n"));
+	/* Bodies stream at once, as the built-in engine's: no wait. */
+	assert_null(strstr(sb.buf, "wait-for-body"));
 	strbuf_release(&sb);
 	/* A small cap: the default buffer holds it. */
 	render_variant(variant("small_body_cap"), &sb);
