@@ -1,0 +1,48 @@
+/*
+ * The defaults, once: the command line starts from them, the haproxy front
+ * fills what a neutron config does not say from them, --help prints them,
+ * the renderer and the engine fall back on them.
+ */
+#ifndef NMP_DEFAULTS_H
+#define NMP_DEFAULTS_H
+
+#include "daemon_conf.h"
+#include "proxy_conf.h"
+
+#define DEF_BIND_ADDRESS "0.0.0.0"
+#define DEF_PORT 9697
+#define DEF_STATE_PATH "/var/lib/neutron"
+#define DEF_SYSLOG_FACILITY "LOG_USER"
+#define DEF_STOP_TIMEOUT 5 /* seconds */
+/* haproxy's maxconn, and the built-in engine's connection limit. */
+#define DEF_MAXCONN 1024
+#define DEF_MAXCONN_MAX 65535
+#define DEF_MAX_CONNS_PER_SOURCE 64
+#define DEF_MAX_BODY_SIZE 65536
+/* neutron's values; haproxy would wait forever without them. In ms. */
+#define DEF_TIMEOUT_HTTP_REQUEST 30000
+#define DEF_TIMEOUT_CONNECT 30000
+#define DEF_TIMEOUT_CLIENT 32000
+#define DEF_TIMEOUT_SERVER 32000
+#define DEF_TIMEOUT_HTTP_KEEP_ALIVE 30000
+/* neutron's [metadata_rate_limiting]: off, IPv4, 10 a 10 s window. */
+#define DEF_RATE_IP_VERSION 4
+#define DEF_RATE_WINDOW 10
+#define DEF_RATE_LIMIT 10
+
+/* A network with every default: neutron flavour, no id, no socket. */
+void defaults_proxy(struct proxy_conf *p);
+
+/* The haproxy timeouts of neutron's config. */
+void defaults_timeouts(struct timeouts *t);
+
+/* The rate limiter's windows and limits, disabled. */
+void defaults_rate_limit(struct rate_limit *rl);
+
+/* A process with every default: haproxy engine, in the foreground. */
+void defaults_daemon(struct daemon_conf *d);
+
+/* The connection limit maxconn asks for: DEF_MAXCONN when 0 or too many. */
+unsigned int defaults_maxconn(unsigned long maxconn);
+
+#endif

@@ -1,0 +1,56 @@
+#include <errno.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fd.h"
+#include "banned.h"
+
+/* Where close_range(2) is missing, the loop stops here. */
+#define FD_LOOP_MAX 4096U
+
+int
+safe_close(int fd)
+{
+	int saved = errno;
+
+	if (fd >= 0)
+		(void)close(fd);
+	errno = saved;
+	return -1;
+}
+
+void
+fd_close_range(unsigned int lo, unsigned int hi)
+{
+	unsigned int fd;
+
+	if (lo > hi)
+		return;
+	if (syscall(SYS_close_range, lo, hi, 0U) == 0)
+		return;
+	for (fd = lo; fd <= hi && fd < FD_LOOP_MAX; fd++)
+		(void)close((int)fd);
+}
+
+void
+fd_close_all_except(const int *keep, size_t n)
+{
+	unsigned int lo = 3, k;
+	size_t i, j;
+	int best;
+
+	/* Walk the kept descriptors upwards, closing the gaps between. */
+	for (i = 0; i < n; i++) {
+		best = -1;
+		for (j = 0; j < n; j++)
+			if (keep[j] >= (int)lo && (best < 0 || keep[j] < best))
+				best = keep[j];
+		if (best < 0)
+			break;
+		k = (unsigned int)best;
+		if (k > lo)
+			fd_close_range(lo, k - 1);
+		lo = k + 1;
+	}
+	fd_close_range(lo, ~0U);
+}

@@ -1,0 +1,26 @@
+/*
+ * Descriptors: closing one without losing errno, closing ranges and all
+ * but a few. Async-signal-safe: the launcher calls these between fork and
+ * exec.
+ */
+#ifndef NMP_FD_H
+#define NMP_FD_H
+
+#include <stddef.h>
+
+/*
+ * Close fd when it is one (>= 0), errno kept; returns -1, so that
+ * "fd = safe_close(fd);" leaves nothing to close twice.
+ */
+int safe_close(int fd);
+
+/* Close every descriptor from lo to hi, both included. */
+void fd_close_range(unsigned int lo, unsigned int hi);
+
+/*
+ * Close every descriptor above 2 but the n in keep (the built-in engine
+ * does not exec, so nothing else it inherited may stay open).
+ */
+void fd_close_all_except(const int *keep, size_t n);
+
+#endif
