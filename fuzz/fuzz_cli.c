@@ -42,73 +42,83 @@ check_options(const struct options *o)
 	int family = 0;
 	size_t max;
 
-	FUZZ_CHECK(TERMINATED(o->id) && TERMINATED(o->socket_path) &&
-	           TERMINATED(o->bind_address) &&
-	           TERMINATED(o->bind_address_v6) &&
-	           TERMINATED(o->bind_interface) && TERMINATED(o->user) &&
-	           TERMINATED(o->group) && TERMINATED(o->state_path) &&
-	           TERMINATED(o->pid_file) && TERMINATED(o->netns) &&
-	           TERMINATED(o->haproxy_path) && TERMINATED(o->log_file) &&
-	           TERMINATED(o->log_dir) && TERMINATED(o->syslog_facility));
+	FUZZ_CHECK(
+	    TERMINATED(o->proxy.id) && TERMINATED(o->proxy.socket_path) &&
+	    TERMINATED(o->proxy.bind_address) &&
+	    TERMINATED(o->proxy.bind_address_v6) &&
+	    TERMINATED(o->proxy.bind_interface) && TERMINATED(o->daemon.user) &&
+	    TERMINATED(o->daemon.group) && TERMINATED(o->daemon.state_path) &&
+	    TERMINATED(o->daemon.pid_file) && TERMINATED(o->daemon.netns) &&
+	    TERMINATED(o->daemon.haproxy_path) &&
+	    TERMINATED(o->daemon.log_file) && TERMINATED(o->daemon.log_dir) &&
+	    TERMINATED(o->daemon.syslog_facility));
 	FUZZ_CHECK(o->command >= CMD_RUN && o->command <= CMD_CLEANUP);
-	FUZZ_CHECK(o->flavor == FLAVOR_NEUTRON || o->flavor == FLAVOR_OVN);
-	FUZZ_CHECK(o->engine == ENGINE_HAPROXY || o->engine == ENGINE_BUILTIN);
-	FUZZ_CHECK(o->id_kind == ID_NETWORK || o->id_kind == ID_ROUTER);
-	FUZZ_CHECK(validate_uuid(o->id, NULL) == 0);
-	FUZZ_CHECK(o->flavor != FLAVOR_OVN || o->id_kind == ID_NETWORK);
+	FUZZ_CHECK(
+	    o->proxy.flavor == FLAVOR_NEUTRON || o->proxy.flavor == FLAVOR_OVN);
+	FUZZ_CHECK(o->daemon.engine == ENGINE_HAPROXY ||
+	           o->daemon.engine == ENGINE_BUILTIN);
+	FUZZ_CHECK(
+	    o->proxy.id_kind == ID_NETWORK || o->proxy.id_kind == ID_ROUTER);
+	FUZZ_CHECK(validate_uuid(o->proxy.id, NULL) == 0);
+	FUZZ_CHECK(
+	    o->proxy.flavor != FLAVOR_OVN || o->proxy.id_kind == ID_NETWORK);
 
-	FUZZ_CHECK(validate_address(o->bind_address, AF_UNSPEC, addr,
+	FUZZ_CHECK(validate_address(o->proxy.bind_address, AF_UNSPEC, addr,
 	               sizeof(addr), &family, NULL) == 0);
-	FUZZ_CHECK(strcmp(addr, o->bind_address) == 0);
-	FUZZ_CHECK(o->bind_v6 == (family == AF_INET6));
-	FUZZ_CHECK(
-	    (o->bind_address_v6[0] == '\0') == (o->bind_interface[0] == '\0'));
-	if (o->bind_address_v6[0] != '\0') {
-		FUZZ_CHECK(validate_address(o->bind_address_v6, AF_INET6, addr,
-		               sizeof(addr), NULL, NULL) == 0);
-		FUZZ_CHECK(strcmp(addr, o->bind_address_v6) == 0);
-		FUZZ_CHECK(validate_ifname(o->bind_interface, NULL) == 0);
+	FUZZ_CHECK(strcmp(addr, o->proxy.bind_address) == 0);
+	FUZZ_CHECK(o->proxy.bind_v6 == (family == AF_INET6));
+	FUZZ_CHECK((o->proxy.bind_address_v6[0] == '\0') ==
+	           (o->proxy.bind_interface[0] == '\0'));
+	if (o->proxy.bind_address_v6[0] != '\0') {
+		FUZZ_CHECK(validate_address(o->proxy.bind_address_v6, AF_INET6,
+		               addr, sizeof(addr), NULL, NULL) == 0);
+		FUZZ_CHECK(strcmp(addr, o->proxy.bind_address_v6) == 0);
+		FUZZ_CHECK(validate_ifname(o->proxy.bind_interface, NULL) == 0);
 	}
-	FUZZ_CHECK(o->port >= 1 && o->port <= 65535);
-	FUZZ_CHECK(o->user[0] == '\0' || validate_account(o->user, NULL) == 0);
-	FUZZ_CHECK(
-	    o->group[0] == '\0' || validate_account(o->group, NULL) == 0);
-	FUZZ_CHECK(o->netns[0] == '\0' || validate_netns(o->netns, NULL) == 0);
-	FUZZ_CHECK(validate_facility(o->syslog_facility, NULL) == 0);
+	FUZZ_CHECK(o->proxy.port >= 1 && o->proxy.port <= 65535);
+	FUZZ_CHECK(o->daemon.user[0] == '\0' ||
+	           validate_account(o->daemon.user, NULL) == 0);
+	FUZZ_CHECK(o->daemon.group[0] == '\0' ||
+	           validate_account(o->daemon.group, NULL) == 0);
+	FUZZ_CHECK(o->daemon.netns[0] == '\0' ||
+	           validate_netns(o->daemon.netns, NULL) == 0);
+	FUZZ_CHECK(validate_facility(o->daemon.syslog_facility, NULL) == 0);
 
-	check_path(o->state_path, PATH_MAX - 128, false);
-	max = o->engine == ENGINE_HAPROXY ? OPT_HAPROXY_SOCKET_MAX
-	                                  : OPT_SOCKET_MAX;
-	check_path(o->socket_path, max, false);
-	check_path(o->pid_file, PATH_MAX - 1, false);
-	check_path(o->haproxy_path, PATH_MAX - 1, true);
-	check_path(o->log_dir, PATH_MAX - 1, true);
-	if (o->log_file[0] == '/') {
-		check_path(o->log_file, PATH_MAX - 1, false);
-	} else if (o->log_file[0] != '\0') {
-		FUZZ_CHECK(validate_component(o->log_file, NULL) == 0);
-		FUZZ_CHECK(o->log_dir[0] != '\0');
+	check_path(o->daemon.state_path, PATH_MAX - 128, false);
+	max = o->daemon.engine == ENGINE_HAPROXY ? OPT_HAPROXY_SOCKET_MAX
+	                                         : OPT_SOCKET_MAX;
+	check_path(o->proxy.socket_path, max, false);
+	check_path(o->daemon.pid_file, PATH_MAX - 1, false);
+	check_path(o->daemon.haproxy_path, PATH_MAX - 1, true);
+	check_path(o->daemon.log_dir, PATH_MAX - 1, true);
+	if (o->daemon.log_file[0] == '/') {
+		check_path(o->daemon.log_file, PATH_MAX - 1, false);
+	} else if (o->daemon.log_file[0] != '\0') {
+		FUZZ_CHECK(validate_component(o->daemon.log_file, NULL) == 0);
+		FUZZ_CHECK(o->daemon.log_dir[0] != '\0');
 	}
 
-	FUZZ_CHECK(o->stop_timeout <= 3600);
-	FUZZ_CHECK(o->timeouts.http_request >= 1 &&
-	           o->timeouts.http_request <= 2147483647);
-	FUZZ_CHECK(
-	    o->timeouts.connect >= 1 && o->timeouts.connect <= 2147483647);
-	FUZZ_CHECK(o->timeouts.client >= 1 && o->timeouts.client <= 2147483647);
-	FUZZ_CHECK(o->timeouts.server >= 1 && o->timeouts.server <= 2147483647);
-	FUZZ_CHECK(o->timeouts.http_keep_alive >= 1 &&
-	           o->timeouts.http_keep_alive <= 2147483647);
-	FUZZ_CHECK(
-	    o->rate_limit.ip_version == 4 || o->rate_limit.ip_version == 6);
-	FUZZ_CHECK(o->rate_limit.base_window >= 1 &&
-	           o->rate_limit.base_window <= 86400);
-	FUZZ_CHECK(o->rate_limit.burst_window >= 1 &&
-	           o->rate_limit.burst_window <= 86400);
-	FUZZ_CHECK(o->rate_limit.base_limit >= 1 &&
-	           o->rate_limit.base_limit <= 1000000);
-	FUZZ_CHECK(o->rate_limit.burst_limit >= 1 &&
-	           o->rate_limit.burst_limit <= 1000000);
+	FUZZ_CHECK(o->daemon.stop_timeout <= 3600);
+	FUZZ_CHECK(o->proxy.timeouts.http_request >= 1 &&
+	           o->proxy.timeouts.http_request <= 2147483647);
+	FUZZ_CHECK(o->proxy.timeouts.connect >= 1 &&
+	           o->proxy.timeouts.connect <= 2147483647);
+	FUZZ_CHECK(o->proxy.timeouts.client >= 1 &&
+	           o->proxy.timeouts.client <= 2147483647);
+	FUZZ_CHECK(o->proxy.timeouts.server >= 1 &&
+	           o->proxy.timeouts.server <= 2147483647);
+	FUZZ_CHECK(o->proxy.timeouts.http_keep_alive >= 1 &&
+	           o->proxy.timeouts.http_keep_alive <= 2147483647);
+	FUZZ_CHECK(o->proxy.rate_limit.ip_version == 4 ||
+	           o->proxy.rate_limit.ip_version == 6);
+	FUZZ_CHECK(o->proxy.rate_limit.base_window >= 1 &&
+	           o->proxy.rate_limit.base_window <= 86400);
+	FUZZ_CHECK(o->proxy.rate_limit.burst_window >= 1 &&
+	           o->proxy.rate_limit.burst_window <= 86400);
+	FUZZ_CHECK(o->proxy.rate_limit.base_limit >= 1 &&
+	           o->proxy.rate_limit.base_limit <= 1000000);
+	FUZZ_CHECK(o->proxy.rate_limit.burst_limit >= 1 &&
+	           o->proxy.rate_limit.burst_limit <= 1000000);
 }
 
 static void

@@ -357,62 +357,70 @@ check_config(const struct options *o, const char *user, const char *group,
 		FUZZ_CHECK(n_ > 0 && (size_t)n_ < sizeof(want));               \
 		FUZZ_CHECK(has_line(text, want));                              \
 	} while (0)
-	WANT("    pidfile     %s", o->pid_file);
-	WANT("    server metadata %s", o->socket_path);
+	WANT("    pidfile     %s", o->daemon.pid_file);
+	WANT("    server metadata %s", o->proxy.socket_path);
 	WANT("    user        %s", user);
 	WANT("    group       %s", group);
-	WANT("    http-request set-header %s %s", render_id_header(o), o->id);
-	WANT("    log         /dev/log local0 %s", o->debug ? "debug" : "info");
-	if (o->bind_v6)
-		WANT("    bind fd@5 name [%s]:%u", o->bind_address, o->port);
+	WANT("    http-request set-header %s %s",
+	    md_id_header(o->proxy.flavor, o->proxy.id_kind), o->proxy.id);
+	WANT("    log         /dev/log local0 %s",
+	    o->daemon.debug ? "debug" : "info");
+	if (o->proxy.bind_v6)
+		WANT("    bind fd@5 name [%s]:%u", o->proxy.bind_address,
+		    o->proxy.port);
 	else
-		WANT("    bind fd@5 name %s:%u", o->bind_address, o->port);
-	if (o->bind_address_v6[0] != '\0')
-		WANT("    bind fd@6 name [%s]:%u%%%s", o->bind_address_v6,
-		    o->port, o->bind_interface);
+		WANT("    bind fd@5 name %s:%u", o->proxy.bind_address,
+		    o->proxy.port);
+	if (o->proxy.bind_address_v6[0] != '\0')
+		WANT("    bind fd@6 name [%s]:%u%%%s", o->proxy.bind_address_v6,
+		    o->proxy.port, o->proxy.bind_interface);
 	else
 		FUZZ_CHECK(seen_shape[bind + 2] == 0);
 	FUZZ_CHECK(seen_shape[bind] + seen_shape[bind + 1] == 1);
 	/* The rate-limit block and rules: all of them or none. */
 	for (i = rate_tables; i <= rate_tables + 5; i++)
-		FUZZ_CHECK(seen_shape[i] == (o->rate_limit.enabled ? 1u : 0u));
+		FUZZ_CHECK(
+		    seen_shape[i] == (o->proxy.rate_limit.enabled ? 1u : 0u));
 	for (i = rate_rules; i <= rate_rules + 7; i++)
-		FUZZ_CHECK(seen_shape[i] == (o->rate_limit.enabled ? 1u : 0u));
+		FUZZ_CHECK(
+		    seen_shape[i] == (o->proxy.rate_limit.enabled ? 1u : 0u));
 	/* The per-source cap: table and rules, with its number. */
 	for (i = source_table; i <= source_table + 2; i++)
-		FUZZ_CHECK(
-		    seen_shape[i] == (o->max_conns_per_source > 0 ? 1u : 0u));
+		FUZZ_CHECK(seen_shape[i] ==
+		           (o->proxy.max_conns_per_source > 0 ? 1u : 0u));
 	for (i = source_rules; i <= source_rules + 1; i++)
-		FUZZ_CHECK(
-		    seen_shape[i] == (o->max_conns_per_source > 0 ? 1u : 0u));
-	if (o->max_conns_per_source > 0)
+		FUZZ_CHECK(seen_shape[i] ==
+		           (o->proxy.max_conns_per_source > 0 ? 1u : 0u));
+	if (o->proxy.max_conns_per_source > 0)
 		WANT("    tcp-request connection reject if { sc2_conn_cur gt "
 		     "%lu }",
-		    o->max_conns_per_source);
+		    o->proxy.max_conns_per_source);
 	/*
 	 * The body cap: the length at once whatever the cap; the body held,
 	 * with a buffer for it past haproxy's 16 KiB, up to 1 MiB; past it a
 	 * wait for the body without a size; without a cap, no wait.
 	 */
-	held = o->max_body_size > 0 && o->max_body_size <= 1048576;
-	buf = (o->max_body_size + 8192 + 4095) / 4096 * 4096;
-	FUZZ_CHECK(seen_shape[body_acl] == (o->max_body_size > 0 ? 1u : 0u));
+	held = o->proxy.max_body_size > 0 && o->proxy.max_body_size <= 1048576;
+	buf = (o->proxy.max_body_size + 8192 + 4095) / 4096 * 4096;
+	FUZZ_CHECK(
+	    seen_shape[body_acl] == (o->proxy.max_body_size > 0 ? 1u : 0u));
 	for (i = body_length; i <= body_length + 1; i++)
-		FUZZ_CHECK(seen_shape[i] == (o->max_body_size > 0 ? 1u : 0u));
+		FUZZ_CHECK(
+		    seen_shape[i] == (o->proxy.max_body_size > 0 ? 1u : 0u));
 	for (i = body_length + 2; i <= body_length + 4; i++)
 		FUZZ_CHECK(seen_shape[i] == (held ? 1u : 0u));
 	FUZZ_CHECK(seen_shape[body_length + 5] ==
-	           (!held && o->max_body_size > 0 ? 1u : 0u));
+	           (!held && o->proxy.max_body_size > 0 ? 1u : 0u));
 	FUZZ_CHECK(seen_shape[bufsize] == (held && buf > 16384 ? 1u : 0u));
-	if (o->max_body_size > 0)
+	if (o->proxy.max_body_size > 0)
 		WANT("    acl nmp_bigbody req.body_size gt %lu",
-		    o->max_body_size);
+		    o->proxy.max_body_size);
 	if (held)
 		WANT("    http-request wait-for-body time %lums at-least %lu",
-		    o->timeouts.http_request, o->max_body_size + 1);
-	else if (o->max_body_size > 0)
+		    o->proxy.timeouts.http_request, o->proxy.max_body_size + 1);
+	else if (o->proxy.max_body_size > 0)
 		WANT("    http-request wait-for-body time %lums",
-		    o->timeouts.http_request);
+		    o->proxy.timeouts.http_request);
 	if (seen_shape[bufsize] > 0)
 		WANT("    tune.bufsize %lu", buf);
 #undef WANT
@@ -481,9 +489,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cli_parse(argc, argv, o, &err) == CLI_OK) {
 		FUZZ_CHECK(o->command == CMD_RENDER);
 		/* As run and render do, after resolving: a name. */
-		user = o->user[0] != '\0' ? o->user : "root";
-		group = o->group[0] != '\0' ? o->group : "root";
-		FUZZ_CHECK(render_config(o, user, group, &text) == 0);
+		user = o->daemon.user[0] != '\0' ? o->daemon.user : "root";
+		group = o->daemon.group[0] != '\0' ? o->daemon.group : "root";
+		FUZZ_CHECK(render_config(
+		               &o->proxy, &o->daemon, user, group, &text) == 0);
 		check_config(o, user, group, text.buf, text.len);
 	}
 	for (i = 0; i < (size_t)argc; i++)

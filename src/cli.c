@@ -2,12 +2,15 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sysexits.h>
 
 #include "cli.h"
+#include "defaults.h"
+#include "metadata.h"
 #include "validate.h"
 #include "banned.h"
 
@@ -132,70 +135,107 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* What --help says of each option, in the order it lists them. */
+/*
+ * What --help says of each option, in the order it lists them. A default
+ * that is a value of the options is read from set_defaults(), at its
+ * offset: the text cannot drift from what the parser does.
+ */
+enum doc_def {
+	DOC_TEXT,  /* def as written (or none) */
+	DOC_STR,   /* a string of the defaults */
+	DOC_UINT,  /* an unsigned int */
+	DOC_INT,   /* an int */
+	DOC_ULONG, /* an unsigned long */
+	DOC_MS,    /* a time in ms, shown as haproxy writes it */
+};
+
 struct opt_doc {
 	const char *name;
 	const char *meta;
 	const char *def;
 	const char *help;
+	enum doc_def kind;
+	size_t off; /* in struct options, for every kind but DOC_TEXT */
 };
+
+#define AT(kind, field) kind, offsetof(struct options, field)
+#define TEXT DOC_TEXT, 0
 
 static const struct opt_doc docs[] = {
     {"network-id", "UUID", NULL,
-        "network served (exactly one of this and --router-id)"},
-    {"router-id", "UUID", NULL, "router served (neutron flavour only)"},
+        "network served (exactly one of this and --router-id)", TEXT},
+    {"router-id", "UUID", NULL, "router served (neutron flavour only)", TEXT},
     {"metadata-proxy-socket", "PATH", "<state-path>/metadata_proxy",
-        "unix socket of the metadata agent"},
-    {"bind-address", "ADDR", "0.0.0.0", "IPv4 or IPv6 address to listen on"},
+        "unix socket of the metadata agent", TEXT},
+    {"bind-address", "ADDR", NULL, "IPv4 or IPv6 address to listen on",
+        AT(DOC_STR, proxy.bind_address)},
     {"bind-address-v6", "ADDR", "none",
-        "extra IPv6 address to listen on (needs --bind-interface)"},
-    {"bind-interface", "IF", "none", "interface of --bind-address-v6"},
-    {"metadata-port", "PORT", "9697", "TCP port to listen on"},
+        "extra IPv6 address to listen on (needs --bind-interface)", TEXT},
+    {"bind-interface", "IF", "none", "interface of --bind-address-v6", TEXT},
+    {"metadata-port", "PORT", NULL, "TCP port to listen on",
+        AT(DOC_UINT, proxy.port)},
     {"metadata-proxy-user", "USER", "effective uid",
-        "user the proxy runs as (name or number)"},
+        "user the proxy runs as (name or number)", TEXT},
     {"metadata-proxy-group", "GROUP", "effective gid",
-        "group the proxy runs as (name or number)"},
-    {"state-path", "DIR", "/var/lib/neutron",
-        "base directory; configs go to <state-path>/ns-metadata-proxy "
-        "(ovn: ovn-metadata-proxy)"},
-    {"pid-file", "PATH", "<state-path>/external/pids/<uuid>.pid",
-        "pidfile of the proxy"},
-    {"netns", "NAME", "none", "network namespace to serve in"},
-    {"engine", "haproxy|builtin", "haproxy", "what serves the requests"},
-    {"haproxy-path", "PATH", "/usr/sbin/haproxy, /usr/local/sbin/haproxy",
-        "haproxy binary (never looked up in PATH)"},
+        "group the proxy runs as (name or number)", TEXT},
+    {"state-path", "DIR", NULL,
+        "base directory; configs go to <state-path>/" MD_CONFIG_DIR_NEUTRON
+        " (ovn: " MD_CONFIG_DIR_OVN ")",
+        AT(DOC_STR, daemon.state_path)},
+    {"pid-file", "PATH", "<state-path>/" MD_PID_DIR "/<uuid>.pid",
+        "pidfile of the proxy", TEXT},
+    {"netns", "NAME", "none", "network namespace to serve in", TEXT},
+    {"engine", "haproxy|builtin", "haproxy", "what serves the requests", TEXT},
+    {"haproxy-path", "PATH", "the first haproxy in " MD_HAPROXY_DIRS_TEXT,
+        "haproxy binary (never looked up in PATH)", TEXT},
     {"flavor", "neutron|ovn", "neutron",
-        "header set: X-Neutron-*-ID or X-OVN-Network-ID"},
-    {"timeout-http-request", "TIME", "30s", "haproxy timeout http-request"},
-    {"timeout-connect", "TIME", "30s", "haproxy timeout connect"},
-    {"timeout-client", "TIME", "32s", "haproxy timeout client"},
-    {"timeout-server", "TIME", "32s", "haproxy timeout server"},
-    {"timeout-http-keep-alive", "TIME", "30s",
-        "haproxy timeout http-keep-alive"},
+        "header set: X-Neutron-*-ID or " MD_HEADER_OVN_NETWORK, TEXT},
+    {"timeout-http-request", "TIME", NULL, "haproxy timeout http-request",
+        AT(DOC_MS, proxy.timeouts.http_request)},
+    {"timeout-connect", "TIME", NULL, "haproxy timeout connect",
+        AT(DOC_MS, proxy.timeouts.connect)},
+    {"timeout-client", "TIME", NULL, "haproxy timeout client",
+        AT(DOC_MS, proxy.timeouts.client)},
+    {"timeout-server", "TIME", NULL, "haproxy timeout server",
+        AT(DOC_MS, proxy.timeouts.server)},
+    {"timeout-http-keep-alive", "TIME", NULL, "haproxy timeout http-keep-alive",
+        AT(DOC_MS, proxy.timeouts.http_keep_alive)},
     {"[no]rate-limit-enabled", NULL, "off",
-        "limit the request rate per client address (answer 429)"},
-    {"rate-limit-ip-version", "4|6", "4", "address family rate limited"},
-    {"base-window-duration", "SECONDS", "10", "base rate window"},
-    {"base-query-rate-limit", "N", "10", "requests allowed per base window"},
-    {"burst-window-duration", "SECONDS", "10", "burst rate window"},
-    {"burst-query-rate-limit", "N", "10", "requests allowed per burst window"},
-    {"max-conns-per-source", "N", "64",
-        "connections one client address may hold at once (0: no cap)"},
-    {"max-body-size", "BYTES", "65536",
-        "largest request body (413 past it; 0: no cap)"},
-    {"stop-timeout", "SECONDS", "5", "stop: wait before SIGKILL"},
+        "limit the request rate per client address (answer 429)", TEXT},
+    {"rate-limit-ip-version", "4|6", NULL, "address family rate limited",
+        AT(DOC_INT, proxy.rate_limit.ip_version)},
+    {"base-window-duration", "SECONDS", NULL, "base rate window",
+        AT(DOC_ULONG, proxy.rate_limit.base_window)},
+    {"base-query-rate-limit", "N", NULL, "requests allowed per base window",
+        AT(DOC_ULONG, proxy.rate_limit.base_limit)},
+    {"burst-window-duration", "SECONDS", NULL, "burst rate window",
+        AT(DOC_ULONG, proxy.rate_limit.burst_window)},
+    {"burst-query-rate-limit", "N", NULL, "requests allowed per burst window",
+        AT(DOC_ULONG, proxy.rate_limit.burst_limit)},
+    {"max-conns-per-source", "N", NULL,
+        "connections one client address may hold at once (0: no cap)",
+        AT(DOC_ULONG, proxy.max_conns_per_source)},
+    {"max-body-size", "BYTES", NULL,
+        "largest request body (413 past it; 0: no cap)",
+        AT(DOC_ULONG, proxy.max_body_size)},
+    {"stop-timeout", "SECONDS", NULL, "stop: wait before SIGKILL",
+        AT(DOC_ULONG, daemon.stop_timeout)},
     {"[no]daemonize", NULL, "off; on as neutron-ns-metadata-proxy",
-        "run in the background"},
-    {"[no]debug", NULL, "off", "log at debug level"},
-    {"log-file", "FILE", "none", "log file (relative: under --log-dir)"},
-    {"log-dir", "DIR", "none", "directory of --log-file"},
-    {"[no]use-syslog", NULL, "off", "log to syslog"},
-    {"syslog-log-facility", "FACILITY", "LOG_USER", "syslog facility"},
+        "run in the background", TEXT},
+    {"[no]debug", NULL, "off", "log at debug level", TEXT},
+    {"log-file", "FILE", "none", "log file (relative: under --log-dir)", TEXT},
+    {"log-dir", "DIR", "none", "directory of --log-file", TEXT},
+    {"[no]use-syslog", NULL, "off", "log to syslog", TEXT},
+    {"syslog-log-facility", "FACILITY", NULL, "syslog facility",
+        AT(DOC_STR, daemon.syslog_facility)},
     {"[no]metadata-proxy-watch-log", NULL, "off",
-        "accepted for neutron; no effect"},
-    {"help", NULL, NULL, "this text"},
-    {"version", NULL, NULL, "the version"},
+        "accepted for neutron; no effect", TEXT},
+    {"help", NULL, NULL, "this text", TEXT},
+    {"version", NULL, NULL, "the version", TEXT},
 };
+
+#undef AT
+#undef TEXT
 
 struct parse_state {
 	const char *val[NVALUES];
@@ -245,27 +285,9 @@ set_defaults(struct options *o, bool neutron_name)
 {
 	memset(o, 0, sizeof(*o));
 	o->command = CMD_RUN;
-	o->flavor = FLAVOR_NEUTRON;
-	o->engine = ENGINE_HAPROXY;
-	(void)copy(o->bind_address, sizeof(o->bind_address), "0.0.0.0");
-	o->port = 9697;
-	(void)copy(o->state_path, sizeof(o->state_path), "/var/lib/neutron");
-	(void)copy(o->syslog_facility, sizeof(o->syslog_facility), "LOG_USER");
-	o->daemonize = neutron_name;
-	o->stop_timeout = 5;
-	o->maxconn = 1024;
-	o->max_conns_per_source = 64;
-	o->max_body_size = 64 * 1024UL;
-	o->timeouts.http_request = 30000;
-	o->timeouts.connect = 30000;
-	o->timeouts.client = 32000;
-	o->timeouts.server = 32000;
-	o->timeouts.http_keep_alive = 30000;
-	o->rate_limit.ip_version = 4;
-	o->rate_limit.base_window = 10;
-	o->rate_limit.base_limit = 10;
-	o->rate_limit.burst_window = 10;
-	o->rate_limit.burst_limit = 10;
+	defaults_proxy(&o->proxy);
+	defaults_daemon(&o->daemon);
+	o->daemon.daemonize = neutron_name;
 }
 
 static const char *
@@ -367,34 +389,34 @@ scan(int argc, char *argv[], struct options *o, struct parse_state *ps,
 			return CLI_VERSION;
 		case 'd':
 		case O_DEBUG:
-			o->debug = true;
+			o->daemon.debug = true;
 			break;
 		case O_NODEBUG:
-			o->debug = false;
+			o->daemon.debug = false;
 			break;
 		case O_DAEMONIZE:
-			o->daemonize = true;
+			o->daemon.daemonize = true;
 			break;
 		case O_NODAEMONIZE:
-			o->daemonize = false;
+			o->daemon.daemonize = false;
 			break;
 		case O_SYSLOG:
-			o->use_syslog = true;
+			o->daemon.use_syslog = true;
 			break;
 		case O_NOSYSLOG:
-			o->use_syslog = false;
+			o->daemon.use_syslog = false;
 			break;
 		case O_WATCH:
-			o->watch_log = true;
+			o->daemon.watch_log = true;
 			break;
 		case O_NOWATCH:
-			o->watch_log = false;
+			o->daemon.watch_log = false;
 			break;
 		case O_RL_ON:
-			o->rate_limit.enabled = true;
+			o->proxy.rate_limit.enabled = true;
 			break;
 		case O_RL_OFF:
-			o->rate_limit.enabled = false;
+			o->proxy.rate_limit.enabled = false;
 			break;
 		default:
 			if (c < O_FIRST || c > O_LAST_VALUE || li < 0)
@@ -506,24 +528,25 @@ apply_identity(
 	if (VAL(O_NETWORK_ID) == NULL && VAL(O_ROUTER_ID) == NULL)
 		return fail(err, EX_USAGE,
 		    "one of --network-id or --router-id is required");
-	o->id_kind = VAL(O_NETWORK_ID) != NULL ? ID_NETWORK : ID_ROUTER;
+	o->proxy.id_kind = VAL(O_NETWORK_ID) != NULL ? ID_NETWORK : ID_ROUTER;
 	{
-		int id = o->id_kind == ID_NETWORK ? O_NETWORK_ID : O_ROUTER_ID;
+		int id =
+		    o->proxy.id_kind == ID_NETWORK ? O_NETWORK_ID : O_ROUTER_ID;
 
 		if (validate_uuid(VAL(id), &why) < 0)
 			return invalid(err, ps, id, VAL(id), why);
-		(void)copy(o->id, sizeof(o->id), VAL(id));
+		(void)copy(o->proxy.id, sizeof(o->proxy.id), VAL(id));
 	}
 	if (VAL(O_FLAVOR) != NULL) {
 		if (strcmp(VAL(O_FLAVOR), "neutron") == 0)
-			o->flavor = FLAVOR_NEUTRON;
+			o->proxy.flavor = FLAVOR_NEUTRON;
 		else if (strcmp(VAL(O_FLAVOR), "ovn") == 0)
-			o->flavor = FLAVOR_OVN;
+			o->proxy.flavor = FLAVOR_OVN;
 		else
 			return invalid(err, ps, O_FLAVOR, VAL(O_FLAVOR),
 			    "not 'neutron' or 'ovn'");
 	}
-	if (o->flavor == FLAVOR_OVN && o->id_kind == ID_ROUTER)
+	if (o->proxy.flavor == FLAVOR_OVN && o->proxy.id_kind == ID_ROUTER)
 		return fail(err, EX_USAGE,
 		    "--%s is not allowed with --flavor ovn (networks only)",
 		    ps->spelled[O_ROUTER_ID - O_FIRST]);
@@ -539,10 +562,11 @@ apply_network(
 	int family = 0;
 
 	if (VAL(O_BIND) != NULL) {
-		if (validate_address(VAL(O_BIND), AF_UNSPEC, o->bind_address,
-		        sizeof(o->bind_address), &family, &why) < 0)
+		if (validate_address(VAL(O_BIND), AF_UNSPEC,
+		        o->proxy.bind_address, sizeof(o->proxy.bind_address),
+		        &family, &why) < 0)
 			return invalid(err, ps, O_BIND, VAL(O_BIND), why);
-		o->bind_v6 = family == AF_INET6;
+		o->proxy.bind_v6 = family == AF_INET6;
 	}
 	if ((VAL(O_BIND6) == NULL) != (VAL(O_IFACE) == NULL))
 		return fail(err, EX_USAGE,
@@ -552,45 +576,49 @@ apply_network(
 		    VAL(O_IFACE) != NULL ? ps->spelled[O_IFACE - O_FIRST]
 		                         : "bind-interface");
 	if (VAL(O_BIND6) != NULL) {
-		if (validate_address(VAL(O_BIND6), AF_INET6, o->bind_address_v6,
-		        sizeof(o->bind_address_v6), NULL, &why) < 0)
+		if (validate_address(VAL(O_BIND6), AF_INET6,
+		        o->proxy.bind_address_v6,
+		        sizeof(o->proxy.bind_address_v6), NULL, &why) < 0)
 			return invalid(err, ps, O_BIND6, VAL(O_BIND6), why);
 		if (validate_ifname(VAL(O_IFACE), &why) < 0)
 			return invalid(err, ps, O_IFACE, VAL(O_IFACE), why);
-		(void)copy(
-		    o->bind_interface, sizeof(o->bind_interface), VAL(O_IFACE));
+		(void)copy(o->proxy.bind_interface,
+		    sizeof(o->proxy.bind_interface), VAL(O_IFACE));
 	}
 	if (VAL(O_PORT) != NULL &&
-	    validate_port(VAL(O_PORT), &o->port, &why) < 0)
+	    validate_port(VAL(O_PORT), &o->proxy.port, &why) < 0)
 		return invalid(err, ps, O_PORT, VAL(O_PORT), why);
 	if (VAL(O_NETNS) != NULL) {
 		if (validate_netns(VAL(O_NETNS), &why) < 0)
 			return invalid(err, ps, O_NETNS, VAL(O_NETNS), why);
-		(void)copy(o->netns, sizeof(o->netns), VAL(O_NETNS));
+		(void)copy(
+		    o->daemon.netns, sizeof(o->daemon.netns), VAL(O_NETNS));
 	}
 	TRY(ulong_opt(err, ps, O_RL_IPVER, 4, 6, &ul));
 	if (VAL(O_RL_IPVER) != NULL) {
 		if (ul == 5)
 			return invalid(
 			    err, ps, O_RL_IPVER, VAL(O_RL_IPVER), "not 4 or 6");
-		o->rate_limit.ip_version = (int)ul;
+		o->proxy.rate_limit.ip_version = (int)ul;
 	}
+	TRY(ulong_opt(err, ps, O_RL_BASE_WIN, 1, 86400,
+	    &o->proxy.rate_limit.base_window));
+	TRY(ulong_opt(err, ps, O_RL_BASE_LIM, 1, 1000000,
+	    &o->proxy.rate_limit.base_limit));
+	TRY(ulong_opt(err, ps, O_RL_BURST_WIN, 1, 86400,
+	    &o->proxy.rate_limit.burst_window));
+	TRY(ulong_opt(err, ps, O_RL_BURST_LIM, 1, 1000000,
+	    &o->proxy.rate_limit.burst_limit));
+	TRY(timeout_opt(err, ps, O_T_REQUEST, &o->proxy.timeouts.http_request));
+	TRY(timeout_opt(err, ps, O_T_CONNECT, &o->proxy.timeouts.connect));
+	TRY(timeout_opt(err, ps, O_T_CLIENT, &o->proxy.timeouts.client));
+	TRY(timeout_opt(err, ps, O_T_SERVER, &o->proxy.timeouts.server));
+	TRY(timeout_opt(
+	    err, ps, O_T_KEEPALIVE, &o->proxy.timeouts.http_keep_alive));
 	TRY(ulong_opt(
-	    err, ps, O_RL_BASE_WIN, 1, 86400, &o->rate_limit.base_window));
-	TRY(ulong_opt(
-	    err, ps, O_RL_BASE_LIM, 1, 1000000, &o->rate_limit.base_limit));
-	TRY(ulong_opt(
-	    err, ps, O_RL_BURST_WIN, 1, 86400, &o->rate_limit.burst_window));
-	TRY(ulong_opt(
-	    err, ps, O_RL_BURST_LIM, 1, 1000000, &o->rate_limit.burst_limit));
-	TRY(timeout_opt(err, ps, O_T_REQUEST, &o->timeouts.http_request));
-	TRY(timeout_opt(err, ps, O_T_CONNECT, &o->timeouts.connect));
-	TRY(timeout_opt(err, ps, O_T_CLIENT, &o->timeouts.client));
-	TRY(timeout_opt(err, ps, O_T_SERVER, &o->timeouts.server));
-	TRY(timeout_opt(err, ps, O_T_KEEPALIVE, &o->timeouts.http_keep_alive));
-	TRY(ulong_opt(err, ps, O_MAX_SRC, 0, 65535, &o->max_conns_per_source));
-	TRY(ulong_opt(
-	    err, ps, O_MAX_BODY, 0, 1024UL * 1024 * 1024, &o->max_body_size));
+	    err, ps, O_MAX_SRC, 0, 65535, &o->proxy.max_conns_per_source));
+	TRY(ulong_opt(err, ps, O_MAX_BODY, 0, 1024UL * 1024 * 1024,
+	    &o->proxy.max_body_size));
 	return CLI_OK;
 }
 
@@ -602,9 +630,9 @@ apply_process(
 
 	if (VAL(O_ENGINE) != NULL) {
 		if (strcmp(VAL(O_ENGINE), "haproxy") == 0)
-			o->engine = ENGINE_HAPROXY;
+			o->daemon.engine = ENGINE_HAPROXY;
 		else if (strcmp(VAL(O_ENGINE), "builtin") == 0)
-			o->engine = ENGINE_BUILTIN;
+			o->daemon.engine = ENGINE_BUILTIN;
 		else
 			return invalid(err, ps, O_ENGINE, VAL(O_ENGINE),
 			    "not 'haproxy' or 'builtin'");
@@ -612,30 +640,32 @@ apply_process(
 	if (VAL(O_USER) != NULL) {
 		if (validate_account(VAL(O_USER), &why) < 0)
 			return invalid(err, ps, O_USER, VAL(O_USER), why);
-		(void)copy(o->user, sizeof(o->user), VAL(O_USER));
+		(void)copy(o->daemon.user, sizeof(o->daemon.user), VAL(O_USER));
 	}
 	if (VAL(O_GROUP) != NULL) {
 		if (validate_account(VAL(O_GROUP), &why) < 0)
 			return invalid(err, ps, O_GROUP, VAL(O_GROUP), why);
-		(void)copy(o->group, sizeof(o->group), VAL(O_GROUP));
+		(void)copy(
+		    o->daemon.group, sizeof(o->daemon.group), VAL(O_GROUP));
 	}
-	TRY(ulong_opt(err, ps, O_STOP_TIMEOUT, 0, 3600, &o->stop_timeout));
+	TRY(ulong_opt(
+	    err, ps, O_STOP_TIMEOUT, 0, 3600, &o->daemon.stop_timeout));
 	if (VAL(O_FACILITY) != NULL) {
 		if (validate_facility(VAL(O_FACILITY), &why) < 0)
 			return invalid(
 			    err, ps, O_FACILITY, VAL(O_FACILITY), why);
-		(void)copy(o->syslog_facility, sizeof(o->syslog_facility),
-		    VAL(O_FACILITY));
+		(void)copy(o->daemon.syslog_facility,
+		    sizeof(o->daemon.syslog_facility), VAL(O_FACILITY));
 	}
-	TRY(path_opt(err, ps, O_HAPROXY, PATH_MAX - 1, o->haproxy_path,
-	    sizeof(o->haproxy_path)));
-	TRY(path_opt(
-	    err, ps, O_LOG_DIR, PATH_MAX - 1, o->log_dir, sizeof(o->log_dir)));
+	TRY(path_opt(err, ps, O_HAPROXY, PATH_MAX - 1, o->daemon.haproxy_path,
+	    sizeof(o->daemon.haproxy_path)));
+	TRY(path_opt(err, ps, O_LOG_DIR, PATH_MAX - 1, o->daemon.log_dir,
+	    sizeof(o->daemon.log_dir)));
 	if (VAL(O_LOG_FILE) != NULL) {
 		/* neutron passes a bare file name together with --log-dir. */
 		if (VAL(O_LOG_FILE)[0] == '/') {
 			TRY(path_opt(err, ps, O_LOG_FILE, PATH_MAX - 1,
-			    o->log_file, sizeof(o->log_file)));
+			    o->daemon.log_file, sizeof(o->daemon.log_file)));
 		} else if (validate_component(VAL(O_LOG_FILE), &why) < 0) {
 			return invalid(
 			    err, ps, O_LOG_FILE, VAL(O_LOG_FILE), why);
@@ -644,8 +674,8 @@ apply_process(
 			    "--%s '%s' is relative: it needs --log-dir",
 			    ps->spelled[O_LOG_FILE - O_FIRST], VAL(O_LOG_FILE));
 		} else {
-			(void)copy(
-			    o->log_file, sizeof(o->log_file), VAL(O_LOG_FILE));
+			(void)copy(o->daemon.log_file,
+			    sizeof(o->daemon.log_file), VAL(O_LOG_FILE));
 		}
 	}
 	return CLI_OK;
@@ -655,19 +685,21 @@ static enum cli_result
 apply_files(
     struct options *o, const struct parse_state *ps, struct cli_error *err)
 {
-	size_t max = o->engine == ENGINE_HAPROXY ? OPT_HAPROXY_SOCKET_MAX
-	                                         : OPT_SOCKET_MAX;
+	size_t max = o->daemon.engine == ENGINE_HAPROXY ? OPT_HAPROXY_SOCKET_MAX
+	                                                : OPT_SOCKET_MAX;
 	char derived[PATH_MAX];
 	int n;
 
 	/* Room for "/ns-metadata-proxy/.<uuid>.conf.tmp-XXXXXX" below it. */
-	TRY(path_opt(err, ps, O_STATE, PATH_MAX - 128, o->state_path,
-	    sizeof(o->state_path)));
-	TRY(path_opt(
-	    err, ps, O_SOCKET, max, o->socket_path, sizeof(o->socket_path)));
+	TRY(path_opt(err, ps, O_STATE, PATH_MAX - 128, o->daemon.state_path,
+	    sizeof(o->daemon.state_path)));
+	TRY(path_opt(err, ps, O_SOCKET, max, o->proxy.socket_path,
+	    sizeof(o->proxy.socket_path)));
 	if (VAL(O_SOCKET) == NULL) {
 		n = STR_CONCAT(derived, sizeof(derived),
-		    strcmp(o->state_path, "/") == 0 ? "" : o->state_path,
+		    strcmp(o->daemon.state_path, "/") == 0
+		        ? ""
+		        : o->daemon.state_path,
 		    "/metadata_proxy");
 		if (n < 0 || (size_t)n > max)
 			return fail(err, EX_DATAERR,
@@ -675,18 +707,22 @@ apply_files(
 			    "(default from --state-path): longer than %zu "
 			    "bytes, the most %s accepts",
 			    max,
-			    o->engine == ENGINE_HAPROXY ? "haproxy"
-			                                : "a unix socket");
-		(void)copy(o->socket_path, sizeof(o->socket_path), derived);
+			    o->daemon.engine == ENGINE_HAPROXY
+			        ? "haproxy"
+			        : "a unix socket");
+		(void)copy(o->proxy.socket_path, sizeof(o->proxy.socket_path),
+		    derived);
 	}
-	if (VAL(O_SOCKET) != NULL && strlen(o->socket_path) > max)
+	if (VAL(O_SOCKET) != NULL && strlen(o->proxy.socket_path) > max)
 		return invalid(err, ps, O_SOCKET, VAL(O_SOCKET), "too long");
-	TRY(path_opt(err, ps, O_PIDFILE, PATH_MAX - 1, o->pid_file,
-	    sizeof(o->pid_file)));
+	TRY(path_opt(err, ps, O_PIDFILE, PATH_MAX - 1, o->daemon.pid_file,
+	    sizeof(o->daemon.pid_file)));
 	if (VAL(O_PIDFILE) == NULL) {
-		n = STR_CONCAT(o->pid_file, sizeof(o->pid_file),
-		    strcmp(o->state_path, "/") == 0 ? "" : o->state_path,
-		    "/external/pids/", o->id, ".pid");
+		n = STR_CONCAT(o->daemon.pid_file, sizeof(o->daemon.pid_file),
+		    strcmp(o->daemon.state_path, "/") == 0
+		        ? ""
+		        : o->daemon.state_path,
+		    "/external/pids/", o->proxy.id, ".pid");
 		if (n < 0)
 			return fail(err, EX_DATAERR,
 			    "invalid value for --pid-file (default from "
@@ -714,11 +750,51 @@ cli_parse(int argc, char *argv[], struct options *opts, struct cli_error *err)
 	return CLI_OK;
 }
 
+/* " [default: ...]" for an option, from the defaults d where it can. */
+static void
+doc_default(
+    const struct opt_doc *doc, const struct options *d, struct strbuf *out)
+{
+	const char *at = (const char *)d + doc->off;
+	unsigned long ms;
+
+	switch (doc->kind) {
+	case DOC_TEXT:
+		if (doc->def != NULL)
+			strbuf_appendf(out, " [default: %s]", doc->def);
+		return;
+	case DOC_STR:
+		strbuf_appendf(out, " [default: %s]", at);
+		return;
+	case DOC_UINT:
+		strbuf_appendf(out, " [default: %u]",
+		    *(const unsigned int *)(const void *)at);
+		return;
+	case DOC_INT:
+		strbuf_appendf(
+		    out, " [default: %d]", *(const int *)(const void *)at);
+		return;
+	case DOC_ULONG:
+		strbuf_appendf(out, " [default: %lu]",
+		    *(const unsigned long *)(const void *)at);
+		return;
+	case DOC_MS:
+		ms = *(const unsigned long *)(const void *)at;
+		if (ms % 1000 == 0)
+			strbuf_appendf(out, " [default: %lus]", ms / 1000);
+		else
+			strbuf_appendf(out, " [default: %lums]", ms);
+		return;
+	}
+}
+
 int
 cli_help(const char *progname, struct strbuf *out)
 {
+	struct options d;
 	size_t i;
 
+	set_defaults(&d, false);
 	strbuf_appendf(out,
 	    "usage: %s [COMMAND] --network-id UUID | --router-id UUID "
 	    "[OPTIONS]\n\n"
@@ -747,8 +823,7 @@ cli_help(const char *progname, struct strbuf *out)
 		if (n < 0)
 			return -EINVAL;
 		strbuf_appendf(out, "  %-36s %s", left, docs[i].help);
-		if (docs[i].def != NULL)
-			strbuf_appendf(out, " [default: %s]", docs[i].def);
+		doc_default(&docs[i], &d, out);
 		strbuf_append(out, "\n");
 	}
 	strbuf_append(out,

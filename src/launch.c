@@ -15,19 +15,12 @@
 #include <linux/magic.h>
 #include <linux/nsfs.h>
 
+#include "fd.h"
 #include "launch.h"
+#include "metadata.h"
 #include "pidfile.h"
 #include "strbuf.h"
 #include "banned.h"
-
-const char *const launch_haproxy_dirs[] = {
-    "/usr/sbin",
-    "/usr/local/sbin",
-    "/usr/bin",
-    "/usr/local/bin",
-    "/sbin",
-    NULL,
-};
 
 static char env_path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -68,9 +61,9 @@ launch_find_haproxy(const char *explicit_path, char *out, size_t outsz)
 		n = STR_CONCAT(out, outsz, explicit_path);
 		return n < 0 ? n : 0;
 	}
-	for (i = 0; launch_haproxy_dirs[i] != NULL; i++) {
+	for (i = 0; md_haproxy_dirs[i] != NULL; i++) {
 		n = STR_CONCAT(
-		    path, sizeof(path), launch_haproxy_dirs[i], "/haproxy");
+		    path, sizeof(path), md_haproxy_dirs[i], "/haproxy");
 		if (n < 0)
 			return n;
 		r = check_binary(path);
@@ -97,17 +90,6 @@ reset_signals(void)
 		(void)sigaction(sig, &sa, NULL);
 	sigemptyset(&empty);
 	(void)sigprocmask(SIG_SETMASK, &empty, NULL);
-}
-
-static void
-close_from(int lowest)
-{
-	int fd;
-
-	if (syscall(SYS_close_range, (unsigned int)lowest, ~0U, 0U) == 0)
-		return;
-	for (fd = lowest; fd < 4096; fd++)
-		(void)close(fd);
 }
 
 static int place_fds(
@@ -275,7 +257,7 @@ place_fds(
 		if (!wanted)
 			(void)close(fd);
 	}
-	close_from(hi + 1);
+	fd_close_range((unsigned int)hi + 1, ~0U);
 	return 0;
 }
 
@@ -378,42 +360,6 @@ daemon_stdio(int log_fd)
 	return 0;
 }
 
-static void
-close_between(unsigned int lo, unsigned int hi)
-{
-	unsigned int fd;
-
-	if (lo > hi)
-		return;
-	if (syscall(SYS_close_range, lo, hi, 0U) == 0)
-		return;
-	for (fd = lo; fd <= hi && fd < 4096; fd++)
-		(void)close((int)fd);
-}
-
-void
-launch_close_fds_except(const int *keep, size_t n)
-{
-	unsigned int lo = 3, k;
-	size_t i, j;
-	int best;
-
-	/* Walk the kept descriptors upwards, closing the gaps between. */
-	for (i = 0; i < n; i++) {
-		best = -1;
-		for (j = 0; j < n; j++)
-			if (keep[j] >= (int)lo && (best < 0 || keep[j] < best))
-				best = keep[j];
-		if (best < 0)
-			break;
-		k = (unsigned int)best;
-		if (k > lo)
-			close_between(lo, k - 1);
-		lo = k + 1;
-	}
-	close_between(lo, ~0U);
-}
-
 /*
  * Is fd a network namespace? 0 yes, -EINVAL no, or -errno. The file system
  * first, so that no device behind a planted node gets our ioctl; kernels
@@ -464,40 +410,12 @@ launch_enter_netns(const char *path, struct launch_failure *f)
 	return 0;
 }
 
-/* The daemon's side: never returns. */
-static void
-daemon_child(const struct launch_spec *s, int report)
-{
-	struct launch_failure f = {LAUNCH_FORK, 0, 0, false};
-	pid_t pid;
-
-	if (setsid() < 0) {
-		failed(&f, LAUNCH_SETSID, errno);
-		goto report;
-	}
-	pid = fork();
-	if (pid < 0) {
-		failed(&f, LAUNCH_FORK, errno);
-		goto report;
-	}
-	if (pid > 0)
-		_exit(0);
-	if (daemon_stdio(s->log_fd) < 0) {
-		failed(&f, LAUNCH_STDIO, errno);
-		goto report;
-	}
-	(void)final_steps(s, report, &report, &f);
-report:
-	(void)!write(report, &f, sizeof(f));
-	_exit(1);
-}
-
 /* The caller's side: wait for the middle child, then for the report. */
 static int
 await_report(pid_t pid, int rfd, bool eof_is_ready, struct launch_failure *f)
 {
 	struct launch_failure got;
-	int status;
+	int status, err;
 	ssize_t n;
 
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -505,19 +423,26 @@ await_report(pid_t pid, int rfd, bool eof_is_ready, struct launch_failure *f)
 	do {
 		n = read(rfd, &got, sizeof(got));
 	} while (n < 0 && errno == EINTR);
+	err = n < 0 ? errno : EIO; /* a short report: EIO */
 	(void)close(rfd);
 	if (n == 0 && eof_is_ready)
 		return 0;
 	if (n != (ssize_t)sizeof(got))
-		return failed(f, LAUNCH_FORK, EIO);
+		return failed(f, LAUNCH_FORK, err);
 	if (got.err == 0)
 		return 0;
 	*f = got;
 	return -got.err;
 }
 
-int
-launch_daemon(int log_fd, int *report, struct launch_failure *f)
+/*
+ * Double fork, setsid, chdir("/"), stdio to log_fd or /dev/null: in the
+ * daemon returns 0 with *report set; in the caller 1 once the daemon said
+ * it is ready (or, eof_is_ready, closed the report pipe: an exec), or
+ * -errno with *f what the daemon reported.
+ */
+static int
+daemonize(int log_fd, bool eof_is_ready, int *report, struct launch_failure *f)
 {
 	struct launch_failure fail = {LAUNCH_FORK, 0, 0, false};
 	int p[2], r;
@@ -534,7 +459,7 @@ launch_daemon(int log_fd, int *report, struct launch_failure *f)
 	}
 	if (pid > 0) {
 		(void)close(p[1]);
-		r = await_report(pid, p[0], false, f);
+		r = await_report(pid, p[0], eof_is_ready, f);
 		return r < 0 ? r : 1;
 	}
 	(void)close(p[0]);
@@ -564,6 +489,12 @@ report:
 	_exit(1);
 }
 
+int
+launch_daemon(int log_fd, int *report, struct launch_failure *f)
+{
+	return daemonize(log_fd, false, report, f);
+}
+
 void
 launch_daemon_ready(int report, const struct launch_failure *f)
 {
@@ -576,24 +507,16 @@ launch_daemon_ready(int report, const struct launch_failure *f)
 int
 launch_haproxy(const struct launch_spec *s, struct launch_failure *f)
 {
-	int p[2], unused;
-	pid_t pid;
+	struct launch_failure fail = {LAUNCH_FORK, 0, 0, false};
+	int report = -1, r;
 
 	if (!s->daemonize)
-		return final_steps(s, -1, &unused, f);
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return failed(f, LAUNCH_FORK, errno);
-	pid = fork();
-	if (pid < 0) {
-		(void)close(p[0]);
-		(void)close(p[1]);
-		return failed(f, LAUNCH_FORK, errno);
-	}
-	if (pid == 0) {
-		(void)close(p[0]);
-		daemon_child(s, p[1]);
-	}
-	(void)close(p[1]);
+		return final_steps(s, -1, &report, f);
 	/* EOF: the exec closed the pipe. A report: the daemon failed. */
-	return await_report(pid, p[0], true, f);
+	r = daemonize(s->log_fd, true, &report, f);
+	if (r != 0)
+		return r == 1 ? 0 : r;
+	(void)final_steps(s, report, &report, &fail);
+	(void)!write(report, &fail, sizeof(fail));
+	_exit(1);
 }

@@ -11,12 +11,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The fixed directories searched when no --haproxy-path is given. */
-extern const char *const launch_haproxy_dirs[];
-
 /*
  * Locate haproxy: explicit (an absolute path, or "" to search
- * launch_haproxy_dirs, never PATH). The file must be a regular file,
+ * md_haproxy_dirs of metadata.h, never PATH). The file must be a regular file,
  * executable, owned by root or the effective uid, and not writable by group
  * or others. Errors: -ENOENT nothing found, -EACCES not a regular
  * executable file, -EPERM unsafe owner or mode. The path goes to out.
@@ -121,11 +118,6 @@ int launch_daemon(int log_fd, int *report, struct launch_failure *f);
 /* Tell the waiting caller: ready (f == NULL) or failed; closes report. */
 void launch_daemon_ready(int report, const struct launch_failure *f);
 
-/*
- * Close every descriptor above 2 but the n in keep (the built-in engine
- * does not exec, so nothing else it inherited may stay open).
- */
-void launch_close_fds_except(const int *keep, size_t n);
 
 /*
  * Enter the network namespace at path (setns); -errno, *f set. The path is

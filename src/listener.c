@@ -75,3 +75,30 @@ listener_placeholder(const char *addr, int *fd_out)
 	*fd_out = fd;
 	return 0;
 }
+
+int
+listener_open_proxy(
+    const struct proxy_conf *p, int backlog, int *fds, int *n, int *which)
+{
+	int r;
+
+	*n = 0;
+	*which = 0;
+	r = listener_open(p->bind_address, p->port, NULL, backlog, &fds[0]);
+	if (r < 0)
+		return r;
+	if (p->bind_address_v6[0] == '\0') {
+		*n = 1;
+		return 0;
+	}
+	r = listener_open(
+	    p->bind_address_v6, p->port, p->bind_interface, backlog, &fds[1]);
+	if (r < 0) {
+		(void)close(fds[0]);
+		fds[0] = -1;
+		*which = 1;
+		return r;
+	}
+	*n = 2;
+	return 0;
+}

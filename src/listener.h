@@ -9,6 +9,8 @@
 #ifndef NMP_LISTENER_H
 #define NMP_LISTENER_H
 
+#include "proxy_conf.h"
+
 /*
  * A listening TCP socket on addr (an IPv4 or IPv6 literal) and port, bound
  * to the interface ifname when not NULL; non-blocking, close-on-exec,
@@ -24,5 +26,15 @@ int listener_open(const char *addr, unsigned int port, const char *ifname,
  * `haproxy -c` needs at a descriptor named by bind fd@N to check a config.
  */
 int listener_placeholder(const char *addr, int *fd_out);
+
+/*
+ * The listeners of network p in the current network namespace, for either
+ * engine: fds[0] on its bind address, fds[1] on its IPv6 address (bound to
+ * its interface) when it has one; *n says how many. On failure nothing
+ * stays open, *n is 0 and *which names the listener that failed (0, 1).
+ * Returns 0 or -errno.
+ */
+int listener_open_proxy(
+    const struct proxy_conf *p, int backlog, int *fds, int *n, int *which);
 
 #endif

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fd.h"
 #include "log.h"
 #include "safefile.h"
 #include "banned.h"
@@ -71,7 +72,7 @@ log_set_id(const char *id)
 
 /*
  * The directory of path, opened, and the file's name in it: refused
- * (-SAFEFILE_EUNSAFE) by the rule of a pidfile's directory,
+ * (-NMP_EUNSAFE) by the rule of a pidfile's directory,
  * safefile_check_shared_dir(): whoever else may write it could put a file
  * or a link there in our place.
  */
@@ -125,12 +126,10 @@ log_to_file(const char *path)
 	}
 	if (fd < 0)
 		fd = -errno;
-	if (dirfd >= 0)
-		(void)close(dirfd);
+	(void)safe_close(dirfd);
 	if (fd < 0)
 		return fd;
-	if (log_fd >= 0)
-		(void)close(log_fd);
+	log_fd = safe_close(log_fd);
 	log_fd = fd;
 	log_created = created;
 	if (snprintf(log_path, sizeof(log_path), "%s", path) < 0)
@@ -245,8 +244,7 @@ log_quiet_stderr(void)
 void
 log_close(void)
 {
-	if (log_fd >= 0)
-		(void)close(log_fd);
+	log_fd = safe_close(log_fd);
 	log_fd = -1;
 	if (log_syslog)
 		closelog();

@@ -20,7 +20,7 @@ void log_set_id(const char *id);
  * Also write to the file at path (appended, created 0640, never through a
  * symlink). Its directory must pass safefile_check_shared_dir(), as a
  * pidfile's does: not writable by group or others unless sticky
- * (-SAFEFILE_EUNSAFE, nothing created). Returns 0 or -errno. The
+ * (-NMP_EUNSAFE, nothing created). Returns 0 or -errno. The
  * descriptor is close-on-exec; log_file_fd() gives it to a daemon that
  * wants its stdio there. log_reopen() applies the same rule.
  */

@@ -101,8 +101,8 @@ main(int argc, char *argv[])
 	case CLI_OK:
 		break;
 	}
-	log_set_debug(opts.debug);
-	log_set_id(opts.id);
+	log_set_debug(opts.daemon.debug);
+	log_set_id(opts.proxy.id);
 	if (stdout_closed && opts.command == CMD_RENDER) {
 		log_err("cannot write config to standard output: %s",
 		    strerror(EBADF));

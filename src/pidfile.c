@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fd.h"
 #include "pidfile.h"
 #include "safefile.h"
 #include "strbuf.h"
@@ -35,14 +36,14 @@ parse_pid(const char *buf, size_t n, pid_t *pid)
 
 	end = n > 0 && buf[n - 1] == '\n' ? n - 1 : n;
 	if (end == 0 || end > 10 || buf[0] == '0')
-		return -PIDFILE_ENOTPID;
+		return -NMP_ENOTPID;
 	for (i = 0; i < end; i++) {
 		if (buf[i] < '0' || buf[i] > '9')
-			return -PIDFILE_ENOTPID;
+			return -NMP_ENOTPID;
 		v = v * 10 + (unsigned long)(buf[i] - '0');
 	}
 	if (v > INT_MAX)
-		return -PIDFILE_ENOTPID;
+		return -NMP_ENOTPID;
 	*pid = (pid_t)v;
 	return 0;
 }
@@ -169,12 +170,12 @@ open_dir_confined(const char *dir, uid_t owner, const char **why)
 		p = end != NULL ? end + 1 : p + strlen(p);
 	}
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		r = -SAFEFILE_EUNSAFE;
+		r = -NMP_EUNSAFE;
 		*why = "its directory is writable by group or others";
 		goto fail;
 	}
 	if (st.st_uid != owner && !(st.st_uid == 0 && below_owner)) {
-		r = -SAFEFILE_EUNSAFE;
+		r = -NMP_EUNSAFE;
 		*why = "its directory is owned neither by the config's owner "
 		       "nor by root inside a directory of the owner's";
 		goto fail;
@@ -239,7 +240,7 @@ open_file(struct pidfile *pf, bool create)
 	if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
 	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0 ||
 	    (confined && st.st_nlink != 1)) {
-		r = -SAFEFILE_EUNSAFE;
+		r = -NMP_EUNSAFE;
 		goto fail;
 	}
 	/* A start never truncates what is not a pidfile. */
@@ -348,16 +349,15 @@ pidfile_check(const char *path, uid_t owner, const char **why)
 		*why = "it changed while it was checked";
 		goto out;
 	}
-	r = -SAFEFILE_EUNSAFE;
+	r = -NMP_EUNSAFE;
 	*why = "it has more than one hard link";
 	if (owner != (uid_t)-1 && st2.st_nlink != 1)
 		goto out;
 	r = check_content(fd);
-	*why = r == -PIDFILE_ENOTPID ? "not a pidfile: it holds other data"
-	                             : "cannot read it";
+	*why = r == -NMP_ENOTPID ? error_describe(r, OP_READ)
+	                         : "cannot read it";
 out:
-	if (fd >= 0)
-		(void)close(fd);
+	(void)safe_close(fd);
 	(void)close(dfd);
 	return r;
 }
@@ -582,10 +582,8 @@ pidfile_close(struct pidfile *pf)
 {
 	if (pf == NULL)
 		return;
-	if (pf->fd >= 0)
-		(void)close(pf->fd);
-	if (pf->dirfd >= 0)
-		(void)close(pf->dirfd);
+	pf->fd = safe_close(pf->fd);
+	pf->dirfd = safe_close(pf->dirfd);
 	pf->fd = -1;
 	pf->dirfd = -1;
 }

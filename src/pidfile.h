@@ -12,13 +12,14 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "errors.h"
+
 /*
  * An existing file that is neither empty nor a pidfile (a decimal pid
  * 1..INT_MAX without a leading zero, optionally followed by one newline:
- * neutron's own daemon writes none): never truncated nor removed. Outside
- * the errno range, like SAFEFILE_EUNSAFE.
+ * neutron's own daemon writes none) is never truncated nor removed:
+ * -NMP_ENOTPID (errors.h).
  */
-#define PIDFILE_ENOTPID 4097
 
 struct pidfile {
 	int dirfd;    /* the pidfile's directory */
@@ -38,10 +39,10 @@ struct pidfile {
 /*
  * Open the pidfile at the absolute path. With create, missing parent
  * directories are made (0755: pidfiles are public) and the file with 0644,
- * and an existing file must be empty or a pidfile (-PIDFILE_ENOTPID).
+ * and an existing file must be empty or a pidfile (-NMP_ENOTPID).
  * The file is opened O_NOFOLLOW: a symlink there is -ELOOP. Its directory
  * must pass safefile_check_shared_dir(): not writable by group or others
- * unless sticky (-SAFEFILE_EUNSAFE). Once pidfile_confine() was called,
+ * unless sticky (-NMP_EUNSAFE). Once pidfile_confine() was called,
  * see there.
  */
 int pidfile_open(const char *path, bool create, struct pidfile *pf);
@@ -54,12 +55,12 @@ int pidfile_open(const char *path, bool create, struct pidfile *pf);
  *  - the file's directory exists (-ENOENT: it is not made), is not
  *    writable by group or others, sticky or not, and is owned by owner,
  *    or by root below a directory owned by owner (owner could replace
- *    that subtree) (-SAFEFILE_EUNSAFE);
+ *    that subtree) (-NMP_EUNSAFE);
  *  - an existing file there is a regular file with one link
- *    (-SAFEFILE_EUNSAFE), empty or a pidfile (-PIDFILE_ENOTPID).
+ *    (-NMP_EUNSAFE), empty or a pidfile (-NMP_ENOTPID).
  * pidfile_check() tells whether path passes, with *why (static text) on
  * failure; with owner (uid_t)-1 only the existing file is checked
- * (symlink, regular, -PIDFILE_ENOTPID). pidfile_confine() makes every later
+ * (symlink, regular, -NMP_ENOTPID). pidfile_confine() makes every later
  * pidfile_open() of this process enforce the rules for owner.
  */
 int pidfile_check(const char *path, uid_t owner, const char **why);
@@ -69,7 +70,7 @@ void pidfile_confine(uid_t owner);
  * Take the lock without waiting: -EAGAIN when another description holds
  * it. On success the name still refers to the locked file (a concurrent
  * stop may have unlinked the one we opened: then it is opened again), and
- * that file is empty or a pidfile (-PIDFILE_ENOTPID; the lock is then
+ * that file is empty or a pidfile (-NMP_ENOTPID; the lock is then
  * held until pidfile_close).
  */
 int pidfile_lock(struct pidfile *pf);
@@ -79,13 +80,13 @@ int pidfile_locked(const struct pidfile *pf);
 
 /*
  * The pid in the file: -ENODATA when empty or not a pidfile, by the rule
- * of PIDFILE_ENOTPID ("0123" is no pid: a start would not overwrite it).
+ * of NMP_ENOTPID ("0123" is no pid: a start would not overwrite it).
  */
 int pidfile_read(const struct pidfile *pf, pid_t *pid);
 
 /*
  * Truncate and write "<pid>\n"; async-signal-safe (no stdio). A file that
- * holds other data is left alone: -PIDFILE_ENOTPID.
+ * holds other data is left alone: -NMP_ENOTPID.
  */
 int pidfile_write(const struct pidfile *pf, pid_t pid);
 

@@ -2,34 +2,20 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "defaults.h"
 #include "launch.h"
+#include "metadata.h"
 #include "render.h"
 #include "banned.h"
 
-const char *
-render_config_dir(enum flavor flavor)
-{
-	return flavor == FLAVOR_OVN ? "ovn-metadata-proxy"
-	                            : "ns-metadata-proxy";
-}
-
 int
-render_config_name(const struct options *o, char *out, size_t outsz)
+render_config_name(const struct proxy_conf *p, char *out, size_t outsz)
 {
-	int n = snprintf(out, outsz, "%s.conf", o->id);
+	int n = snprintf(out, outsz, "%s.conf", p->id);
 
 	if (n < 0 || (size_t)n >= outsz)
 		return -ENAMETOOLONG;
 	return 0;
-}
-
-const char *
-render_id_header(const struct options *o)
-{
-	if (o->flavor == FLAVOR_OVN)
-		return "X-OVN-Network-ID";
-	return o->id_kind == ID_NETWORK ? "X-Neutron-Network-ID"
-	                                : "X-Neutron-Router-ID";
 }
 
 /* haproxy time: whole seconds as "Ns", anything else in milliseconds. */
@@ -59,20 +45,20 @@ timeout_line(struct strbuf *sb, const char *name, unsigned long ms)
 #define HAPROXY_BUFSIZE 16384UL
 
 static bool
-buffers_body(const struct options *o)
+buffers_body(const struct proxy_conf *p)
 {
-	return o->max_body_size > 0 && o->max_body_size <= BODY_BUFFER_MAX;
+	return p->max_body_size > 0 && p->max_body_size <= BODY_BUFFER_MAX;
 }
 
 /* The tune.bufsize the body cap needs; 0: haproxy's default does. */
 static unsigned long
-bufsize(const struct options *o)
+bufsize(const struct proxy_conf *p)
 {
 	unsigned long n;
 
-	if (!buffers_body(o))
+	if (!buffers_body(p))
 		return 0;
-	n = (o->max_body_size + BODY_BUFFER_SLACK + 4095) / 4096 * 4096;
+	n = (p->max_body_size + BODY_BUFFER_SLACK + 4095) / 4096 * 4096;
 	return n > HAPROXY_BUFSIZE ? n : 0;
 }
 
@@ -106,7 +92,7 @@ refuse(struct strbuf *sb, const char *dir, int status, const char *reason,
  * sc2: haproxy 2.6 has three sticky counters).
  */
 static void
-render_rate_rules(const struct options *o, struct strbuf *sb)
+render_rate_rules(const struct proxy_conf *p, struct strbuf *sb)
 {
 	strbuf_appendf(sb,
 	    "    acl nmp_base_rate src_http_req_rate(base_rate_limiter) gt "
@@ -115,7 +101,7 @@ render_rate_rules(const struct options *o, struct strbuf *sb)
 	    "%lu\n"
 	    "    http-request track-sc0 src table base_rate_limiter\n"
 	    "    http-request track-sc1 src table burst_rate_limiter\n",
-	    o->rate_limit.base_limit, o->rate_limit.burst_limit);
+	    p->rate_limit.base_limit, p->rate_limit.burst_limit);
 	refuse(sb, "request", 429, "rate-limited", "nmp_base_rate");
 	refuse(sb, "request", 429, "rate-limited", "nmp_burst_rate");
 }
@@ -127,7 +113,7 @@ render_rate_rules(const struct options *o, struct strbuf *sb)
  * the body; the deletions and our header after all of them.
  */
 static void
-render_refusals(const struct options *o, struct strbuf *sb)
+render_refusals(const struct proxy_conf *p, struct strbuf *sb)
 {
 	strbuf_appendf(sb,
 	    /* HTTP/2 is framed apart: no version, :authority in the URL. */
@@ -144,14 +130,14 @@ render_refusals(const struct options *o, struct strbuf *sb)
 	    "    acl nmp_hugelen req.hdr(content-length) -m reg "
 	    "^0*[1-9][0-9]{18}\n"
 	    "    acl nmp_bighead var(txn.nmp_head) -m int gt %d\n",
-	    RENDER_MAX_HEADER_LINES, RENDER_HEAD_MAX);
+	    MD_MAX_HEADER_LINES, RENDER_HEAD_MAX);
 	/*
 	 * The advertised length at once, or the chunk data so far (req.hdr_val
 	 * would read the length as a 32-bit int).
 	 */
-	if (o->max_body_size > 0)
+	if (p->max_body_size > 0)
 		strbuf_appendf(sb, "    acl nmp_bigbody req.body_size gt %lu\n",
-		    o->max_body_size);
+		    p->max_body_size);
 	refuse(sb, "request", 505, "unsupported-http-version",
 	    "!nmp_h2 !nmp_version");
 	refuse(sb, "request", 405, "connect-method", "nmp_connect");
@@ -164,8 +150,8 @@ render_refusals(const struct options *o, struct strbuf *sb)
 	refuse(sb, "request", 400, "bad-header-value", "nmp_ctl");
 	refuse(sb, "request", 431, "too-many-header-lines", "nmp_lines");
 	refuse(sb, "request", 400, "content-length-too-large", "nmp_hugelen");
-	if (o->rate_limit.enabled)
-		render_rate_rules(o, sb);
+	if (p->rate_limit.enabled)
+		render_rate_rules(p, sb);
 	/*
 	 * The agent reads the head in one 4 KiB recv: measure method, URL and
 	 * headers as the client sent them and refuse what would not fit
@@ -179,7 +165,7 @@ render_refusals(const struct options *o, struct strbuf *sb)
 	    "add(txn.nmp_head)\n");
 	refuse(sb, "request", 431, "request-head-too-large-for-the-agent",
 	    "nmp_bighead");
-	if (o->max_body_size > 0)
+	if (p->max_body_size > 0)
 		refuse(sb, "request", 413, "body-too-large", "nmp_bigbody");
 	/*
 	 * The body within the request timeout once the head is in: 408 past
@@ -188,15 +174,15 @@ render_refusals(const struct options *o, struct strbuf *sb)
 	 * larger than that is streamed with only the idle timeouts on it.
 	 * Without a cap (0) bodies stream at once, as the built-in engine's.
 	 */
-	if (buffers_body(o)) {
+	if (buffers_body(p)) {
 		strbuf_appendf(sb,
 		    "    http-request wait-for-body time %lums at-least %lu\n",
-		    o->timeouts.http_request, o->max_body_size + 1);
+		    p->timeouts.http_request, p->max_body_size + 1);
 		refuse(sb, "request", 413, "body-too-large", "nmp_bigbody");
-	} else if (o->max_body_size > 0) {
+	} else if (p->max_body_size > 0) {
 		strbuf_appendf(sb,
 		    "    http-request wait-for-body time %lums\n",
-		    o->timeouts.http_request);
+		    p->timeouts.http_request);
 	}
 }
 
@@ -207,14 +193,14 @@ render_response_checks(struct strbuf *sb)
 	strbuf_appendf(sb,
 	    "    acl nmp_bigresp res.hdrs,length gt %d\n"
 	    "    acl nmp_respctl res.hdrs -m reg " CTL_RE "\n",
-	    RENDER_RESPONSE_HEAD_MAX);
+	    MD_RESPONSE_HEAD_MAX);
 	refuse(sb, "response", 502, "response-head-too-large", "nmp_bigresp");
 	refuse(sb, "response", 502, "bad-header-value", "nmp_respctl");
 }
 
 static void
-render_global(const struct options *o, const char *user, const char *group,
-    struct strbuf *sb)
+render_global(const struct proxy_conf *p, const struct daemon_conf *d,
+    const char *user, const char *group, struct strbuf *sb)
 {
 	strbuf_appendf(sb,
 	    "# haproxy config for the metadata proxy of %s %s,\n"
@@ -224,7 +210,7 @@ render_global(const struct options *o, const char *user, const char *group,
 	    "    log-tag     haproxy-metadata-proxy-%s\n"
 	    "    user        %s\n"
 	    "    group       %s\n"
-	    "    maxconn     1024\n"
+	    "    maxconn     %d\n"
 	    "    pidfile     %s\n"
 	    /*
 	     * haproxy 2.6 loads the system CA store at start for its built-in
@@ -246,11 +232,11 @@ render_global(const struct options *o, const char *user, const char *group,
 	     * connections, past the per-source cap and maxconn.
 	     */
 	    "    tune.h2.max-concurrent-streams 1\n",
-	    o->id_kind == ID_NETWORK ? "network" : "router", o->id,
-	    o->debug ? "debug" : "info", o->id, user, group, o->pid_file,
-	    RENDER_MAXHDR);
-	if (bufsize(o) > 0)
-		strbuf_appendf(sb, "    tune.bufsize %lu\n", bufsize(o));
+	    p->id_kind == ID_NETWORK ? "network" : "router", p->id,
+	    d->debug ? "debug" : "info", p->id, user, group, DEF_MAXCONN,
+	    d->pid_file, RENDER_MAXHDR);
+	if (bufsize(p) > 0)
+		strbuf_appendf(sb, "    tune.bufsize %lu\n", bufsize(p));
 	strbuf_appendf(sb,
 	    "\n"
 	    "defaults\n"
@@ -269,11 +255,11 @@ render_global(const struct options *o, const char *user, const char *group,
 	    "    option http-server-close\n"
 	    "    option forwardfor\n"
 	    "    retries                 3\n");
-	timeout_line(sb, "http-request", o->timeouts.http_request);
-	timeout_line(sb, "connect", o->timeouts.connect);
-	timeout_line(sb, "client", o->timeouts.client);
-	timeout_line(sb, "server", o->timeouts.server);
-	timeout_line(sb, "http-keep-alive", o->timeouts.http_keep_alive);
+	timeout_line(sb, "http-request", p->timeouts.http_request);
+	timeout_line(sb, "connect", p->timeouts.connect);
+	timeout_line(sb, "client", p->timeouts.client);
+	timeout_line(sb, "server", p->timeouts.server);
+	timeout_line(sb, "http-keep-alive", p->timeouts.http_keep_alive);
 }
 
 /* neutron's [metadata_rate_limiting]: one table per window, keyed by src. */
@@ -282,30 +268,30 @@ render_global(const struct options *o, const char *user, const char *group,
  * clients would never be limited; an "ipv6" table holds both.
  */
 static const char *
-table_type(const struct options *o)
+table_type(const struct proxy_conf *p)
 {
-	return o->rate_limit.ip_version == 6 || o->bind_v6 ||
-	               o->bind_address_v6[0] != '\0'
+	return p->rate_limit.ip_version == 6 || p->bind_v6 ||
+	               p->bind_address_v6[0] != '\0'
 	           ? "ipv6"
 	           : "ip";
 }
 
 /* --max-conns-per-source: current connections per client address. */
 static void
-render_source_table(const struct options *o, struct strbuf *sb)
+render_source_table(const struct proxy_conf *p, struct strbuf *sb)
 {
 	strbuf_appendf(sb,
 	    "\n"
 	    "backend per_source\n"
 	    "    stick-table type %s size 100k expire 30s store conn_cur\n",
-	    table_type(o));
+	    table_type(p));
 }
 
 static void
-render_rate_tables(const struct options *o, struct strbuf *sb)
+render_rate_tables(const struct proxy_conf *p, struct strbuf *sb)
 {
-	const struct rate_limit *rl = &o->rate_limit;
-	const char *type = table_type(o);
+	const struct rate_limit *rl = &p->rate_limit;
+	const char *type = table_type(p);
 	unsigned long expire = rl->base_window > rl->burst_window
 	                           ? rl->base_window
 	                           : rl->burst_window;
@@ -323,7 +309,7 @@ render_rate_tables(const struct options *o, struct strbuf *sb)
 }
 
 static void
-render_listen(const struct options *o, struct strbuf *sb)
+render_listen(const struct proxy_conf *p, struct strbuf *sb)
 {
 	/*
 	 * We bind (listener.h) and haproxy inherits the sockets: a busy
@@ -331,55 +317,54 @@ render_listen(const struct options *o, struct strbuf *sb)
 	 * the moment the start returns. The name says where each one is.
 	 */
 	strbuf_append(sb, "\nlisten listener\n");
-	if (o->bind_v6)
+	if (p->bind_v6)
 		strbuf_appendf(sb, "    bind fd@%d name [%s]:%u\n",
-		    LAUNCH_LISTEN_FD, o->bind_address, o->port);
+		    LAUNCH_LISTEN_FD, p->bind_address, p->port);
 	else
 		strbuf_appendf(sb, "    bind fd@%d name %s:%u\n",
-		    LAUNCH_LISTEN_FD, o->bind_address, o->port);
-	if (o->bind_address_v6[0] != '\0')
+		    LAUNCH_LISTEN_FD, p->bind_address, p->port);
+	if (p->bind_address_v6[0] != '\0')
 		strbuf_appendf(sb, "    bind fd@%d name [%s]:%u%%%s\n",
-		    LAUNCH_LISTEN_FD + 1, o->bind_address_v6, o->port,
-		    o->bind_interface);
+		    LAUNCH_LISTEN_FD + 1, p->bind_address_v6, p->port,
+		    p->bind_interface);
 	/*
 	 * Over the cap: closed at once, unanswered and, as haproxy does with
 	 * every tcp-request connection refusal, not logged (sc0, sc1: the
 	 * rate limiter).
 	 */
-	if (o->max_conns_per_source > 0)
+	if (p->max_conns_per_source > 0)
 		strbuf_appendf(sb,
 		    "    tcp-request connection track-sc2 src table "
 		    "per_source\n"
 		    "    tcp-request connection reject if { sc2_conn_cur gt "
 		    "%lu }\n",
-		    o->max_conns_per_source);
-	render_refusals(o, sb);
+		    p->max_conns_per_source);
+	render_refusals(p, sb);
 	/*
 	 * The agent sees header names as WSGI does: any case, '-' and '_'
 	 * alike. Delete every client-sent X-Neutron-*, X-OVN-* and
 	 * X-Forwarded-For under any such spelling; ours are set after.
 	 */
 	strbuf_appendf(sb,
-	    "    http-request del-header '(?i)^x[-_](neutron|ovn)[-_]' -m reg\n"
-	    "    http-request del-header '(?i)^x[-_]forwarded[-_]for$' -m reg\n"
+	    "    http-request del-header '" MD_RE_OWN "' -m reg\n"
+	    "    http-request del-header '" MD_RE_XFF "' -m reg\n"
 	    /* What nova and proxies read as the client's identity. */
-	    "    http-request del-header '(?i)^(forwarded|x[-_]real[-_]ip|"
-	    "x[-_]instance[-_]id([-_]signature)?|x[-_]tenant[-_]id)$' -m reg\n"
+	    "    http-request del-header '" MD_RE_IDENTITY "' -m reg\n"
 	    "    http-request set-header %s %s\n",
-	    render_id_header(o), o->id);
+	    md_id_header(p->flavor, p->id_kind), p->id);
 	render_response_checks(sb);
-	strbuf_appendf(sb, "    server metadata %s\n", o->socket_path);
+	strbuf_appendf(sb, "    server metadata %s\n", p->socket_path);
 }
 
 int
-render_config(const struct options *o, const char *user, const char *group,
-    struct strbuf *out)
+render_config(const struct proxy_conf *p, const struct daemon_conf *d,
+    const char *user, const char *group, struct strbuf *out)
 {
-	render_global(o, user, group, out);
-	if (o->max_conns_per_source > 0)
-		render_source_table(o, out);
-	if (o->rate_limit.enabled)
-		render_rate_tables(o, out);
-	render_listen(o, out);
+	render_global(p, d, user, group, out);
+	if (p->max_conns_per_source > 0)
+		render_source_table(p, out);
+	if (p->rate_limit.enabled)
+		render_rate_tables(p, out);
+	render_listen(p, out);
 	return out->failed ? -ENOMEM : 0;
 }

@@ -181,7 +181,7 @@ safefile_open_dir(int basefd, const char *name, bool create, int *fd_out)
 	if (!S_ISDIR(st.st_mode) ||
 	    (st.st_uid != geteuid() && st.st_uid != 0) ||
 	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		r = -SAFEFILE_EUNSAFE;
+		r = -NMP_EUNSAFE;
 		goto out;
 	}
 	*fd_out = fd;
@@ -203,7 +203,7 @@ safefile_check_shared_dir(int dirfd)
 	/* Anyone who may write it could put a file or a link there first. */
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
 	    (st.st_mode & S_ISVTX) == 0)
-		return -SAFEFILE_EUNSAFE;
+		return -NMP_EUNSAFE;
 	return 0;
 }
 

@@ -4,7 +4,7 @@
  * process umask does not matter. Every function returns 0 (or a documented
  * positive value) on success and a negative errno on failure; none logs.
  * A directory that exists but is unsafe (foreign owner, group- or
- * world-writable) is -SAFEFILE_EUNSAFE; a symlink where a directory or file
+ * world-writable) is -NMP_EUNSAFE; a symlink where a directory or file
  * should be is -ELOOP or -ENOTDIR, as the kernel reports it.
  */
 #ifndef NMP_SAFEFILE_H
@@ -13,8 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Internal error code for "exists but is unsafe" (owner or mode). */
-#define SAFEFILE_EUNSAFE 4096
+#include "errors.h"
 
 /*
  * Open an existing absolute directory path as the base for the calls below:
@@ -28,7 +27,7 @@ int safefile_open_base(const char *path, int *fd_out);
  * true it is made with mode 0700 (fchmod'ed, so the umask does not matter).
  * The directory must be a real directory (not a symlink: -ELOOP or
  * -ENOTDIR), owned by the effective uid or by root, and not writable by group
- * or others: else -SAFEFILE_EUNSAFE. The caller owns *fd_out.
+ * or others: else -NMP_EUNSAFE. The caller owns *fd_out.
  */
 int safefile_open_dir(int basefd, const char *name, bool create, int *fd_out);
 
@@ -36,7 +35,7 @@ int safefile_open_dir(int basefd, const char *name, bool create, int *fd_out);
  * The rule for a directory that holds a file of ours by name without being
  * ours (a pidfile's, a log file's directory): group or others may not
  * write it, unless it is sticky, as /tmp is, where they cannot remove or
- * rename what is not theirs. 0 when dirfd passes, -SAFEFILE_EUNSAFE when it
+ * rename what is not theirs. 0 when dirfd passes, -NMP_EUNSAFE when it
  * does not, -errno when it cannot be told (fstat).
  */
 int safefile_check_shared_dir(int dirfd);

@@ -8,11 +8,10 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "commands.h"
+#include "cmd/cmd.h"
 #include "compat/front.h"
 #include "identity.h"
 #include "log.h"
-#include "options.h"
 #include "pidfile.h"
 #include "strbuf.h"
 #include "validate.h"
@@ -459,7 +458,8 @@ compat_haproxy(int argc, char *argv[])
 	static char tag[HCFG_TAG_MAX + 1];
 	struct front_args a;
 	struct haproxy_cfg c;
-	struct options o;
+	struct proxy_conf p;
+	struct daemon_conf d;
 	uid_t uid = 0;
 	gid_t gid = 0;
 	int code;
@@ -479,7 +479,7 @@ compat_haproxy(int argc, char *argv[])
 		code = check_pidfile(&a, &c);
 	if (code != 0)
 		return code;
-	if (haproxy_cfg_options(&c, &o) < 0) {
+	if (haproxy_cfg_conf(&c, &p, &d) < 0) {
 		log_err("cannot use config '%s': a value is too long",
 		    esc(a.files[0]));
 		return EX_DATAERR;
@@ -491,16 +491,16 @@ compat_haproxy(int argc, char *argv[])
 	}
 	/* haproxy: -p wins over the config's pidfile, -db over daemon/-D. */
 	if (a.pidfile[0] != '\0' &&
-	    STR_CONCAT(o.pid_file, sizeof(o.pid_file), a.pidfile) < 0)
+	    STR_CONCAT(d.pid_file, sizeof(d.pid_file), a.pidfile) < 0)
 		return EX_DATAERR;
-	o.daemonize = (c.daemon || a.daemon_flag) && !a.foreground;
+	d.daemonize = (c.daemon || a.daemon_flag) && !a.foreground;
 	if (c.log_tag[0] != '\0' &&
 	    STR_CONCAT(tag, sizeof(tag), c.log_tag) >= 0)
 		log_init(tag);
-	log_set_debug(o.debug);
+	log_set_debug(d.debug);
 	/* The notes go where haproxy's own log would, too. */
-	if (o.use_syslog)
-		log_to_syslog(o.syslog_facility);
+	if (d.use_syslog)
+		log_to_syslog(d.syslog_facility);
 	notes(&c);
-	return commands_run(&o);
+	return cmd_run_builtin(&p, &d);
 }

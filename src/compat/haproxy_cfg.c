@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 
 #include "compat/haproxy_cfg.h"
+#include "defaults.h"
+#include "metadata.h"
 #include "strbuf.h"
 #include "validate.h"
 #include "banned.h"
@@ -69,16 +71,16 @@ enum header {
 };
 
 static const char *const header_names[] = {
-    "X-Forwarded-For",
-    "X-Neutron-Network-ID",
-    "X-Neutron-Router-ID",
-    "X-OVN-Network-ID",
-    "X-OVN-Router-ID",
+    MD_HEADER_XFF,
+    MD_HEADER_NEUTRON_NETWORK,
+    MD_HEADER_NEUTRON_ROUTER,
+    MD_HEADER_OVN_NETWORK,
+    MD_HEADER_OVN_ROUTER,
 };
 
 /* The two whole-family deletions our own render writes (-m reg). */
-static const char re_identity[] = "(?i)^x[-_](neutron|ovn)[-_]";
-static const char re_xff[] = "(?i)^x[-_]forwarded[-_]for$";
+static const char re_identity[] = MD_RE_OWN;
+static const char re_xff[] = MD_RE_XFF;
 
 /* One line, split into tokens. */
 struct line {
@@ -1023,12 +1025,8 @@ haproxy_cfg_init(struct haproxy_cfg *c)
 	c->flavor = FLAVOR_NEUTRON;
 	c->id_kind = ID_NETWORK;
 	/* neutron's values; haproxy would wait forever without them */
-	c->timeouts.http_request = 30000;
-	c->timeouts.connect = 30000;
-	c->timeouts.client = 32000;
-	c->timeouts.server = 32000;
-	c->timeouts.http_keep_alive = 30000;
-	c->rate_limit.ip_version = 4;
+	defaults_timeouts(&c->timeouts);
+	c->rate_limit.ip_version = DEF_RATE_IP_VERSION;
 	c->p.section = SEC_NONE;
 }
 
@@ -1136,48 +1134,39 @@ haproxy_cfg_finish(struct haproxy_cfg *c, struct hcfg_error *err)
 }
 
 int
-haproxy_cfg_options(const struct haproxy_cfg *c, struct options *o)
+haproxy_cfg_conf(
+    const struct haproxy_cfg *c, struct proxy_conf *p, struct daemon_conf *d)
 {
-	memset(o, 0, sizeof(*o));
-	o->command = CMD_RUN;
-	o->engine = ENGINE_BUILTIN;
-	o->flavor = c->flavor;
-	o->id_kind = c->id_kind;
-	if (copy(o->id, sizeof(o->id), c->id) < 0 ||
-	    copy(o->socket_path, sizeof(o->socket_path), c->socket_path) < 0 ||
-	    copy(o->bind_address, sizeof(o->bind_address), c->bind_address) <
+	defaults_proxy(p);
+	defaults_daemon(d);
+	d->engine = ENGINE_BUILTIN;
+	p->flavor = c->flavor;
+	p->id_kind = c->id_kind;
+	if (copy(p->id, sizeof(p->id), c->id) < 0 ||
+	    copy(p->socket_path, sizeof(p->socket_path), c->socket_path) < 0 ||
+	    copy(p->bind_address, sizeof(p->bind_address), c->bind_address) <
 	        0 ||
-	    copy(o->bind_address_v6, sizeof(o->bind_address_v6),
+	    copy(p->bind_address_v6, sizeof(p->bind_address_v6),
 	        c->bind_address_v6) < 0 ||
-	    copy(o->bind_interface, sizeof(o->bind_interface),
+	    copy(p->bind_interface, sizeof(p->bind_interface),
 	        c->bind_interface) < 0 ||
-	    copy(o->user, sizeof(o->user), c->user) < 0 ||
-	    copy(o->group, sizeof(o->group), c->group) < 0 ||
-	    copy(o->state_path, sizeof(o->state_path), "/var/lib/neutron") <
-	        0 ||
-	    copy(o->pid_file, sizeof(o->pid_file), c->pidfile) < 0 ||
-	    copy(o->syslog_facility, sizeof(o->syslog_facility),
-	        c->log_syslog ? c->log_facility : "LOG_USER") < 0)
+	    copy(d->user, sizeof(d->user), c->user) < 0 ||
+	    copy(d->group, sizeof(d->group), c->group) < 0 ||
+	    copy(d->pid_file, sizeof(d->pid_file), c->pidfile) < 0 ||
+	    copy(d->syslog_facility, sizeof(d->syslog_facility),
+	        c->log_syslog ? c->log_facility : DEF_SYSLOG_FACILITY) < 0)
 		return -ENAMETOOLONG;
-	o->bind_v6 = c->bind_v6;
-	o->port = c->port;
-	o->use_syslog = c->log_syslog;
-	o->debug = c->log_debug;
-	o->daemonize = c->daemon;
-	o->stop_timeout = 5;
-	o->maxconn = c->maxconn != 0 ? c->maxconn : 1024;
-	o->max_conns_per_source = 64;
-	o->max_body_size = 64 * 1024UL;
-	o->timeouts = c->timeouts;
-	o->rate_limit = c->rate_limit;
-	if (!o->rate_limit.enabled) {
-		/* cli.c's defaults, unused while disabled */
-		o->rate_limit.ip_version = 4;
-		o->rate_limit.base_window = 10;
-		o->rate_limit.base_limit = 10;
-		o->rate_limit.burst_window = 10;
-		o->rate_limit.burst_limit = 10;
-	}
+	p->bind_v6 = c->bind_v6;
+	p->port = c->port;
+	d->use_syslog = c->log_syslog;
+	d->debug = c->log_debug;
+	d->daemonize = c->daemon;
+	if (c->maxconn != 0)
+		d->maxconn = c->maxconn;
+	p->timeouts = c->timeouts;
+	/* Disabled, the command line's defaults stand, unused. */
+	if (c->rate_limit.enabled)
+		p->rate_limit = c->rate_limit;
 	return 0;
 }
 

@@ -34,7 +34,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "options.h"
+#include "daemon_conf.h"
+#include "proxy_conf.h"
 
 #define HCFG_LINE_MAX 2048     /* haproxy's own line limit */
 #define HCFG_TEXT_MAX 65536    /* a config file larger than this: refused */
@@ -162,13 +163,14 @@ int haproxy_cfg_parse(struct haproxy_cfg *c, const char *file, const char *text,
 int haproxy_cfg_finish(struct haproxy_cfg *c, struct hcfg_error *err);
 
 /*
- * The options of the built-in engine for a finished config: command run,
- * engine builtin, everything else from the config or the defaults of
- * cli.c. user and group stay as written (resolve them with identity.h).
- * pidfile and daemon are the caller's (the command line may override
- * them). Returns 0 or -ENAMETOOLONG.
+ * The network and process of a finished config, for the built-in engine:
+ * everything from the config or the defaults (defaults.h). user and group
+ * stay as written (resolve them with identity.h). pidfile and daemon are
+ * the caller's (the command line may override them). Returns 0 or
+ * -ENAMETOOLONG.
  */
-int haproxy_cfg_options(const struct haproxy_cfg *c, struct options *o);
+int haproxy_cfg_conf(
+    const struct haproxy_cfg *c, struct proxy_conf *p, struct daemon_conf *d);
 
 /* A one-line description of one weakness bit, for logs and the audit. */
 const char *haproxy_cfg_weakness(enum hcfg_weakness w);

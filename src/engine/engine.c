@@ -21,30 +21,25 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "engine/addrkey.h"
 #include "engine/engine.h"
 #include "engine/http.h"
+#include "engine/ratelimit.h"
+#include "engine/srccount.h"
+#include "defaults.h"
 #include "log.h"
+#include "metadata.h"
 #include "notify.h"
-#include "render.h"
 #include "strbuf.h"
 #include "banned.h"
 
-#define MAXCONN_DEFAULT 1024
-#define MAX_LISTENERS 2
 /* Past this much queued for the slower side, stop reading the faster. */
 #define BACKLOG_BYTES (64 * 1024UL)
 #define CLIENT_HEAD_MAX (16 * 1024UL)
-#define RATE_SLOTS 16384 /* haproxy's table: size 10k */
 /* Refusal lines: at most this many a second per client address, and all. */
 #define LOGCAP_PER_SOURCE 10
 #define LOGCAP_TOTAL 100
 #define LOGCAP_SLOTS 256
-
-/* The connections one client address holds (0: the slot is free). */
-struct src_slot {
-	unsigned char addr[16];
-	unsigned int conns;
-};
 
 /* Refusal lines logged for an address this second, and the ones dropped. */
 struct logcap_slot {
@@ -54,45 +49,52 @@ struct logcap_slot {
 	unsigned long dropped;
 };
 
-struct rate_slot {
-	unsigned char addr[16];
-	bool used;
-	time_t base_start;
-	time_t burst_start;
-	unsigned long base_count;
-	unsigned long burst_count;
-};
-
-struct engine_ctx {
-	const struct options *o;
+/* The process: the loop, signals, the global limit, accept backoff. */
+struct engine {
 	struct event_base *base;
-	struct evconnlistener *ls[MAX_LISTENERS];
-	int nls;
+	struct frontend *frontends; /* a list, newest first */
+	bool debug;
 	bool paused;         /* listeners disabled: maxconn or backoff */
 	bool accept_backoff; /* accept() failed a moment ago */
 	bool draining;
 	unsigned int conns;
 	unsigned int maxconn;
+	struct timeval t_drain; /* the longest client timeout of any network */
 	struct event *sig_term, *sig_int, *sig_hup, *drain_timer;
 	struct event *backoff_timer;
 	struct event *trim_timer; /* gives freed memory back once idle */
-	struct http_config hcfg;
-	struct sockaddr_un agent;
-	socklen_t agent_len;
-	struct timeval t_request, t_connect, t_client, t_server, t_keepalive;
-	struct rate_slot *rate;
-	/* per client address: open connections, open addressing */
-	struct src_slot *src;
-	size_t src_mask;
-	/* the rate of refusal lines */
+	/* the rate of refusal lines, over all networks */
 	struct logcap_slot *logcap;
 	time_t logcap_sec;
 	unsigned int logcap_total;
 	struct event *logcap_timer; /* reports the lines dropped */
 };
 
+/*
+ * One network or router: its listeners, who it is to the agent, where the
+ * agent is, its timeouts and limits, its per-address tables. What it keeps
+ * of its proxy_conf is copied in.
+ */
+struct frontend {
+	struct engine *e;
+	struct frontend *next;
+	struct evconnlistener *ls[ENGINE_LISTENERS_MAX];
+	int nls;
+	char id[OPT_UUID_LEN + 1];
+	struct http_config hcfg; /* points into this frontend */
+	struct sockaddr_un agent;
+	socklen_t agent_len;
+	struct timeval t_request, t_connect, t_client, t_server, t_keepalive;
+	unsigned long max_body_size;
+	bool rate_limited;
+	struct ratelimit rate;
+	struct srccount src; /* per client address; cap 0: none */
+	unsigned int conns;
+};
+
 struct conn {
-	struct engine_ctx *e;
+	struct engine *e;
+	struct frontend *f;
 	struct bufferevent *client;
 	struct bufferevent *agent;
 	struct http_request *req;
@@ -102,7 +104,7 @@ struct conn {
 	struct evbuffer *pending;
 	char peer[OPT_ADDR_MAX];
 	unsigned char peer_key[16];
-	bool src_counted; /* counted in e->src */
+	bool src_counted; /* counted in f->src */
 	bool in_request;  /* bytes of a request head have arrived */
 	bool forwarding;  /* a request went to the agent, its answer pending */
 	bool req_done;    /* the whole request went to the agent */
@@ -130,162 +132,7 @@ ms_to_tv(unsigned long ms, struct timeval *tv)
 	tv->tv_usec = (suseconds_t)((ms % 1000) * 1000);
 }
 
-/* ---- rate limiting: neutron's base and burst windows per address ---- */
-
-static uint32_t
-addr_hash(const unsigned char *key)
-{
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < 16; i++)
-		h = (h ^ key[i]) * 16777619u;
-	return h;
-}
-
-static size_t
-rate_hash(const unsigned char *key)
-{
-	return addr_hash(key) % RATE_SLOTS;
-}
-
-/* Count this request; true when it is over a limit (then 429). */
-static bool
-rate_over(struct engine_ctx *e, const unsigned char *key)
-{
-	const struct rate_limit *rl = &e->o->rate_limit;
-	time_t now = time(NULL);
-	unsigned long horizon = rl->base_window > rl->burst_window
-	                            ? rl->base_window
-	                            : rl->burst_window;
-	struct rate_slot *s = NULL;
-	size_t i, h = rate_hash(key);
-
-	for (i = 0; i < 64; i++) {
-		struct rate_slot *t = &e->rate[(h + i) % RATE_SLOTS];
-		bool stale = t->used &&
-		             now - t->base_start >= (time_t)horizon &&
-		             now - t->burst_start >= (time_t)horizon;
-
-		if (t->used && memcmp(t->addr, key, 16) == 0) {
-			s = t;
-			break;
-		}
-		if (s == NULL && (!t->used || stale))
-			s = t;
-	}
-	if (s == NULL)
-		return false; /* full neighbourhood: like a full table */
-	if (!s->used || memcmp(s->addr, key, 16) != 0) {
-		memset(s, 0, sizeof(*s));
-		memcpy(s->addr, key, 16);
-		s->used = true;
-		s->base_start = now;
-		s->burst_start = now;
-	}
-	if (now - s->base_start >= (time_t)rl->base_window) {
-		s->base_start = now;
-		s->base_count = 0;
-	}
-	if (now - s->burst_start >= (time_t)rl->burst_window) {
-		s->burst_start = now;
-		s->burst_count = 0;
-	}
-	s->base_count++;
-	s->burst_count++;
-	return s->base_count > rl->base_limit ||
-	       s->burst_count > rl->burst_limit;
-}
-
-/* ---- connections per client address ---- */
-
-/*
- * Open addressing with linear probing over at least twice maxconn slots
- * (each address in the table holds a connection, so it is at most half
- * full); allocated on the first connection. Freed slots are closed up by
- * shifting back, so a lookup stops at the first free slot.
- */
-static int
-src_alloc(struct engine_ctx *e)
-{
-	size_t n = 16;
-
-	while (n < 2 * (size_t)e->maxconn)
-		n *= 2;
-	e->src = calloc(n, sizeof(*e->src));
-	if (e->src == NULL)
-		return -ENOMEM;
-	e->src_mask = n - 1;
-	return 0;
-}
-
-static size_t
-src_find(const struct engine_ctx *e, const unsigned char *key)
-{
-	size_t i = addr_hash(key) & e->src_mask;
-
-	while (e->src[i].conns > 0 && memcmp(e->src[i].addr, key, 16) != 0)
-		i = (i + 1) & e->src_mask;
-	return i;
-}
-
-/*
- * Count a connection of the address; false (not counted) when it holds
- * the most it may already, or when the table cannot be had.
- */
-static bool
-src_take(struct engine_ctx *e, const unsigned char *key)
-{
-	size_t i;
-
-	if (e->src == NULL && src_alloc(e) < 0)
-		return false;
-	i = src_find(e, key);
-	if (e->src[i].conns >= e->o->max_conns_per_source)
-		return false;
-	if (e->src[i].conns == 0)
-		memcpy(e->src[i].addr, key, 16);
-	e->src[i].conns++;
-	return true;
-}
-
-static void
-src_put(struct engine_ctx *e, const unsigned char *key)
-{
-	size_t i = src_find(e, key), j = i, home;
-
-	if (e->src[i].conns == 0 || --e->src[i].conns > 0)
-		return;
-	/* Close the gap: move back each entry the hole cuts from its home. */
-	for (;;) {
-		j = (j + 1) & e->src_mask;
-		if (e->src[j].conns == 0)
-			break;
-		home = addr_hash(e->src[j].addr) & e->src_mask;
-		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
-			continue;
-		e->src[i] = e->src[j];
-		e->src[j].conns = 0;
-		i = j;
-	}
-}
-
 /* ---- refusal lines: a hostile client must not flood the log ---- */
-
-static void
-key_text(const unsigned char *key, char *out, size_t outsz)
-{
-	static const unsigned char mapped[12] = {
-	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-	const char *r;
-
-	if (memcmp(key, mapped, sizeof(mapped)) == 0)
-		r = inet_ntop(AF_INET, key + 12, out, (socklen_t)outsz);
-	else
-		r = inet_ntop(AF_INET6, key, out, (socklen_t)outsz);
-	if (r == NULL && outsz > 0)
-		out[0] = '\0';
-}
 
 static void
 logcap_report(struct logcap_slot *s)
@@ -294,7 +141,7 @@ logcap_report(struct logcap_slot *s)
 
 	if (s->dropped == 0)
 		return;
-	key_text(s->addr, addr, sizeof(addr));
+	addrkey_text(s->addr, addr, sizeof(addr));
 	log_info("%s: %lu more refusals not logged (at most %d lines a "
 	         "second per address, %d in all)",
 	    addr, s->dropped, LOGCAP_PER_SOURCE, LOGCAP_TOTAL);
@@ -304,7 +151,7 @@ logcap_report(struct logcap_slot *s)
 static void
 logcap_flush(evutil_socket_t fd, short what, void *arg)
 {
-	struct engine_ctx *e = arg;
+	struct engine *e = arg;
 	size_t i;
 
 	(void)fd;
@@ -318,7 +165,7 @@ logcap_flush(evutil_socket_t fd, short what, void *arg)
  * is counted and the count reported a second later.
  */
 static bool
-logcap_allow(struct engine_ctx *e, const unsigned char *key)
+logcap_allow(struct engine *e, const unsigned char *key)
 {
 	struct timeval later = {1, 0};
 	struct logcap_slot *s;
@@ -329,7 +176,7 @@ logcap_allow(struct engine_ctx *e, const unsigned char *key)
 		if (e->logcap == NULL)
 			return true;
 	}
-	s = &e->logcap[addr_hash(key) % LOGCAP_SLOTS];
+	s = &e->logcap[addrkey_hash(key) % LOGCAP_SLOTS];
 	if (memcmp(s->addr, key, 16) != 0) {
 		logcap_report(s); /* another address had the slot */
 		memcpy(s->addr, key, 16);
@@ -369,17 +216,28 @@ reason_token(const char *reason, char *out, size_t outsz)
 
 /* ---- connections ---- */
 
+/* Accept on every listener of every network again, or stop. */
 static void
-maybe_resume(struct engine_ctx *e)
+set_accepting(struct engine *e, bool on)
 {
+	struct frontend *f;
 	int i;
 
+	for (f = e->frontends; f != NULL; f = f->next)
+		for (i = 0; i < f->nls; i++)
+			if (on)
+				evconnlistener_enable(f->ls[i]);
+			else
+				evconnlistener_disable(f->ls[i]);
+	e->paused = !on;
+}
+
+static void
+maybe_resume(struct engine *e)
+{
 	if (e->paused && !e->draining && !e->accept_backoff &&
-	    e->conns < e->maxconn) {
-		for (i = 0; i < e->nls; i++)
-			evconnlistener_enable(e->ls[i]);
-		e->paused = false;
-	}
+	    e->conns < e->maxconn)
+		set_accepting(e, true);
 }
 
 /*
@@ -427,7 +285,7 @@ drop_agent(struct conn *c)
 static void
 conn_free(struct conn *c)
 {
-	struct engine_ctx *e = c->e;
+	struct engine *e = c->e;
 
 	access_log(c);
 	drop_agent(c);
@@ -439,7 +297,8 @@ conn_free(struct conn *c)
 	if (c->pending != NULL)
 		evbuffer_free(c->pending);
 	if (c->src_counted)
-		src_put(e, c->peer_key);
+		srccount_put(&c->f->src, c->peer_key);
+	c->f->conns--;
 	free(c);
 	e->conns--;
 	maybe_resume(e);
@@ -556,7 +415,7 @@ arm_timer(struct conn *c, const struct timeval *tv)
 static void
 finish_response(struct conn *c)
 {
-	struct engine_ctx *e = c->e;
+	struct frontend *f = c->f;
 
 	drop_agent(c);
 	access_log(c);
@@ -564,13 +423,13 @@ finish_response(struct conn *c)
 	c->req_done = false;
 	c->resp_head = false;
 	c->in_request = false;
-	if (!c->keep_alive || e->draining) {
+	if (!c->keep_alive || f->e->draining) {
 		conn_close(c);
 		return;
 	}
 	/* Keep-alive: wait for the next request, maybe already buffered. */
-	bufferevent_set_timeouts(c->client, &e->t_client, &e->t_client);
-	arm_timer(c, &e->t_keepalive);
+	bufferevent_set_timeouts(c->client, &f->t_client, &f->t_client);
+	arm_timer(c, &f->t_keepalive);
 	bufferevent_enable(c->client, EV_READ);
 	client_read(c->client, c);
 }
@@ -591,11 +450,11 @@ agent_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
 	struct http_out out;
-	struct engine_ctx *e = c->e;
+	struct frontend *f = c->f;
 
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
-		bufferevent_set_timeouts(c->agent, &e->t_server, &e->t_server);
+		bufferevent_set_timeouts(c->agent, &f->t_server, &f->t_server);
 		return;
 	}
 	if (what & BEV_EVENT_EOF) {
@@ -634,19 +493,20 @@ agent_drained(
 	(void)buf;
 	if (info->n_deleted > 0 && c->agent != NULL)
 		bufferevent_set_timeouts(
-		    c->agent, &c->e->t_server, &c->e->t_server);
+		    c->agent, &c->f->t_server, &c->f->t_server);
 }
 
 static int
 open_agent(struct conn *c)
 {
-	struct engine_ctx *e = c->e;
+	struct frontend *f = c->f;
 	int fd;
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	c->agent = bufferevent_socket_new(e->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->agent =
+	    bufferevent_socket_new(c->e->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->agent == NULL) {
 		(void)close(fd);
 		return -ENOMEM;
@@ -658,12 +518,13 @@ open_agent(struct conn *c)
 	if (evbuffer_add_cb(
 	        bufferevent_get_output(c->agent), agent_drained, c) == NULL)
 		return -ENOMEM;
-	bufferevent_set_timeouts(c->agent, &e->t_server, &e->t_connect);
+	bufferevent_set_timeouts(c->agent, &f->t_server, &f->t_connect);
 	bufferevent_setwatermark(c->agent, EV_WRITE, BACKLOG_BYTES / 2, 0);
 	bufferevent_enable(c->agent, EV_READ | EV_WRITE);
+	errno = 0;
 	if (bufferevent_socket_connect(
-	        c->agent, (struct sockaddr *)&e->agent, (int)e->agent_len) < 0)
-		return -ECONNREFUSED;
+	        c->agent, (struct sockaddr *)&f->agent, (int)f->agent_len) < 0)
+		return errno != 0 ? -errno : -ECONNREFUSED;
 	return 0;
 }
 
@@ -674,7 +535,7 @@ log_removed(struct conn *c, const struct http_out *out)
 	const char *name;
 	size_t i;
 
-	if (!c->e->o->debug)
+	if (!c->e->debug)
 		return;
 	for (i = 0; i < out->removed_len; i += strlen(name) + 1) {
 		name = out->removed + i;
@@ -689,9 +550,11 @@ log_removed(struct conn *c, const struct http_out *out)
 static int
 forward(struct conn *c, const char *data, size_t len)
 {
-	struct engine_ctx *e = c->e;
+	int r = open_agent(c);
 
-	if (open_agent(c) < 0) {
+	if (r < 0) {
+		log_debug("%s: cannot reach the agent at %s: %s", c->peer,
+		    c->f->agent.sun_path, strerror(-r));
 		conn_fail(c, 503, "agent unavailable");
 		return -1;
 	}
@@ -700,7 +563,7 @@ forward(struct conn *c, const char *data, size_t len)
 	 * While the agent answers, the client owes us nothing: only a client
 	 * that stops reading what we send is cut (timeout client, as write).
 	 */
-	bufferevent_set_timeouts(c->client, NULL, &e->t_client);
+	bufferevent_set_timeouts(c->client, NULL, &c->f->t_client);
 	if (c->pending != NULL) {
 		bufferevent_write_buffer(c->agent, c->pending);
 		evbuffer_free(c->pending);
@@ -719,7 +582,7 @@ forward(struct conn *c, const char *data, size_t len)
 static void
 start_request(struct conn *c, struct http_out *out)
 {
-	struct engine_ctx *e = c->e;
+	struct frontend *f = c->f;
 
 	gettimeofday(&c->start, NULL);
 	memcpy(c->method, out->method, sizeof(c->method));
@@ -729,11 +592,12 @@ start_request(struct conn *c, struct http_out *out)
 	c->keep_alive = out->keep_alive;
 	c->head_request = strcmp(out->method, "HEAD") == 0;
 	log_removed(c, out);
-	if (e->o->rate_limit.enabled && rate_over(e, c->peer_key)) {
+	if (f->rate_limited &&
+	    ratelimit_over(&f->rate, c->peer_key, time(NULL))) {
 		conn_fail(c, 429, "rate limited");
 		return;
 	}
-	if (e->o->max_body_size == 0) {
+	if (f->max_body_size == 0) {
 		(void)forward(c, out->head.buf, out->head.len);
 		return;
 	}
@@ -783,7 +647,7 @@ client_read(struct bufferevent *bev, void *arg)
 		}
 		if (!c->in_request && !c->forwarding) {
 			c->in_request = true;
-			arm_timer(c, &c->e->t_request);
+			arm_timer(c, &c->f->t_request);
 		}
 		data = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
 		memset(&out, 0, sizeof(out));
@@ -874,75 +738,60 @@ conn_timer(evutil_socket_t fd, short what, void *arg)
 	conn_free(c);
 }
 
-/* The client's address as a key (IPv4 as its mapped IPv6 address). */
-static void
-peer_key(const struct sockaddr *sa, unsigned char *key)
-{
-	const struct sockaddr_in *in4 = (const struct sockaddr_in *)sa;
-	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-
-	memset(key, 0, 16);
-	if (sa->sa_family == AF_INET6) {
-		memcpy(key, &in6->sin6_addr, 16);
-		return;
-	}
-	key[10] = 0xff;
-	key[11] = 0xff;
-	memcpy(key + 12, &in4->sin_addr, 4);
-}
-
 /*
  * An address over --max-conns-per-source: closed at once, unanswered, as
  * haproxy's tcp-request connection reject does.
  */
 static void
-refuse_conn(struct engine_ctx *e, evutil_socket_t fd, const unsigned char *key)
+refuse_conn(struct frontend *f, evutil_socket_t fd, const unsigned char *key)
 {
 	char addr[OPT_ADDR_MAX];
 
 	(void)close(fd);
-	if (!logcap_allow(e, key))
+	if (!logcap_allow(f->e, key))
 		return;
-	key_text(key, addr, sizeof(addr));
+	addrkey_text(key, addr, sizeof(addr));
 	log_info("%s \"- -\" - 0 0ms reason=too-many-connections (%lu "
 	         "open from this address)",
-	    addr, e->o->max_conns_per_source);
+	    addr, f->src.cap);
 }
 
 static void
 accept_conn(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
 {
-	struct engine_ctx *e = arg;
+	struct frontend *f = arg;
+	struct engine *e = f->e;
 	struct conn *c;
-	int i;
 
-	unsigned char key[16];
+	unsigned char key[ADDRKEY_LEN];
 	bool counted = false;
 
 	(void)l;
 	(void)salen;
-	peer_key(sa, key);
-	if (e->o->max_conns_per_source > 0) {
-		counted = src_take(e, key);
+	addrkey_of(sa, key);
+	if (f->src.cap > 0) {
+		counted = srccount_take(&f->src, key);
 		if (!counted) {
-			refuse_conn(e, fd, key);
+			refuse_conn(f, fd, key);
 			return;
 		}
 	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		if (counted)
-			src_put(e, key);
+			srccount_put(&f->src, key);
 		(void)close(fd);
 		return;
 	}
 	c->e = e;
+	c->f = f;
 	e->conns++;
+	f->conns++;
 	memcpy(c->peer_key, key, sizeof(key));
 	c->src_counted = counted;
-	key_text(key, c->peer, sizeof(c->peer));
-	c->req = http_request_new(&e->hcfg, c->peer);
+	addrkey_text(key, c->peer, sizeof(c->peer));
+	c->req = http_request_new(&f->hcfg, c->peer);
 	c->client = bufferevent_socket_new(e->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->timer = evtimer_new(e->base, conn_timer, c);
 	if (c->req == NULL || c->client == NULL || c->timer == NULL) {
@@ -953,16 +802,13 @@ accept_conn(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	}
 	bufferevent_setcb(
 	    c->client, client_read, client_written, client_event, c);
-	bufferevent_set_timeouts(c->client, &e->t_client, &e->t_client);
+	bufferevent_set_timeouts(c->client, &f->t_client, &f->t_client);
 	bufferevent_setwatermark(c->client, EV_WRITE, BACKLOG_BYTES / 2, 0);
 	bufferevent_enable(c->client, EV_READ | EV_WRITE);
-	arm_timer(c, &e->t_request);
-	if (e->conns >= e->maxconn) {
-		/* Further connections wait in the kernel's backlog. */
-		for (i = 0; i < e->nls; i++)
-			evconnlistener_disable(e->ls[i]);
-		e->paused = true;
-	}
+	arm_timer(c, &f->t_request);
+	/* Further connections wait in the kernel's backlog. */
+	if (e->conns >= e->maxconn)
+		set_accepting(e, false);
 }
 
 /* ---- listeners, signals, the loop ---- */
@@ -995,7 +841,7 @@ raise_fd_limit(unsigned int maxconn)
 static void
 trim_memory(evutil_socket_t fd, short what, void *arg)
 {
-	struct engine_ctx *e = arg;
+	struct engine *e = arg;
 
 	(void)fd;
 	(void)what;
@@ -1006,7 +852,7 @@ trim_memory(evutil_socket_t fd, short what, void *arg)
 static void
 resume_accepting(evutil_socket_t fd, short what, void *arg)
 {
-	struct engine_ctx *e = arg;
+	struct engine *e = arg;
 
 	(void)fd;
 	(void)what;
@@ -1021,41 +867,53 @@ resume_accepting(evutil_socket_t fd, short what, void *arg)
 static void
 accept_error(struct evconnlistener *l, void *arg)
 {
-	struct engine_ctx *e = arg;
+	struct engine *e = ((struct frontend *)arg)->e;
 	struct timeval pause = {0, 100000};
-	int err = EVUTIL_SOCKET_ERROR(), i;
+	int err = EVUTIL_SOCKET_ERROR();
 
 	(void)l;
 	if (!e->accept_backoff)
 		log_warn(
 		    "cannot accept: %s; pausing for 100 ms", strerror(err));
 	e->accept_backoff = true;
-	for (i = 0; i < e->nls; i++)
-		evconnlistener_disable(e->ls[i]);
-	e->paused = true;
+	set_accepting(e, false);
 	event_add(e->backoff_timer, &pause);
 }
 
 /* Serve a listening socket the caller bound; ours from now on. */
 static int
-adopt_listener(struct engine_ctx *e, int fd)
+adopt_listener(struct frontend *f, int fd)
 {
+	struct evconnlistener *l;
+
 	/* backlog 0: libevent leaves the caller's listen() as it is. */
-	e->ls[e->nls] = evconnlistener_new(e->base, accept_conn, e,
+	l = evconnlistener_new(f->e->base, accept_conn, f,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
-	if (e->ls[e->nls] == NULL) {
+	if (l == NULL) {
 		(void)close(fd);
 		return -ENOMEM;
 	}
-	evconnlistener_set_error_cb(e->ls[e->nls], accept_error);
-	e->nls++;
+	evconnlistener_set_error_cb(l, accept_error);
+	if (f->e->paused)
+		evconnlistener_disable(l);
+	f->ls[f->nls++] = l;
 	return 0;
+}
+
+static void
+close_listeners(struct frontend *f)
+{
+	int i;
+
+	for (i = 0; i < f->nls; i++)
+		evconnlistener_free(f->ls[i]);
+	f->nls = 0;
 }
 
 static void
 on_drain_timeout(evutil_socket_t fd, short what, void *arg)
 {
-	struct engine_ctx *e = arg;
+	struct engine *e = arg;
 
 	(void)fd;
 	(void)what;
@@ -1065,8 +923,8 @@ on_drain_timeout(evutil_socket_t fd, short what, void *arg)
 static void
 on_stop(evutil_socket_t sig, short what, void *arg)
 {
-	struct engine_ctx *e = arg;
-	int i;
+	struct engine *e = arg;
+	struct frontend *f;
 
 	(void)what;
 	if (e->draining)
@@ -1075,16 +933,13 @@ on_stop(evutil_socket_t sig, short what, void *arg)
 	    "signal %d: no new connections, finishing %u", (int)sig, e->conns);
 	notify_stopping();
 	e->draining = true;
-	for (i = 0; i < e->nls; i++) {
-		evconnlistener_free(e->ls[i]);
-		e->ls[i] = NULL;
-	}
-	e->nls = 0;
+	for (f = e->frontends; f != NULL; f = f->next)
+		close_listeners(f);
 	if (e->conns == 0) {
 		event_base_loopbreak(e->base);
 		return;
 	}
-	event_add(e->drain_timer, &e->t_client);
+	event_add(e->drain_timer, &e->t_drain);
 }
 
 static void
@@ -1105,79 +960,32 @@ event_log(int severity, const char *msg)
 	log_debug("libevent: %s", msg);
 }
 
-struct engine_ctx *
-engine_new(const struct options *o, const int *fds, int nfds, int *err,
-    const char **what)
+struct engine *
+engine_new(const struct daemon_conf *d, int *err, const char **what)
 {
-	struct engine_ctx *e;
-	int i = 0, r;
+	struct engine *e;
 
 	e = calloc(1, sizeof(*e));
-	if (e == NULL || nfds > MAX_LISTENERS) {
-		*err = e == NULL ? -ENOMEM : -EINVAL;
+	if (e == NULL) {
+		*err = -ENOMEM;
 		*what = "allocating the engine";
-		free(e);
-		for (; i < nfds; i++)
-			(void)close(fds[i]);
 		return NULL;
 	}
-	e->o = o;
 	/* haproxy's maxconn, 1024 unless the options say otherwise. */
-	e->maxconn = o->maxconn > 0 && o->maxconn <= 65535
-	                 ? (unsigned int)o->maxconn
-	                 : MAXCONN_DEFAULT;
-	e->hcfg.id_header = render_id_header(o);
-	e->hcfg.id = o->id;
-	e->hcfg.client_head_max = CLIENT_HEAD_MAX;
-	e->hcfg.agent_head_max = RENDER_AGENT_READ;
-	e->hcfg.max_body = o->max_body_size;
-	ms_to_tv(o->timeouts.http_request, &e->t_request);
-	ms_to_tv(o->timeouts.connect, &e->t_connect);
-	ms_to_tv(o->timeouts.client, &e->t_client);
-	ms_to_tv(o->timeouts.server, &e->t_server);
-	ms_to_tv(o->timeouts.http_keep_alive, &e->t_keepalive);
-	e->agent.sun_family = AF_UNIX;
-	if (strlen(o->socket_path) >= sizeof(e->agent.sun_path)) {
-		r = -ENAMETOOLONG;
-		*what = "the agent socket path";
-		goto fail;
-	}
-	memcpy(e->agent.sun_path, o->socket_path, strlen(o->socket_path) + 1);
-	e->agent_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-	                           strlen(o->socket_path) + 1);
-	if (o->rate_limit.enabled) {
-		e->rate = calloc(RATE_SLOTS, sizeof(*e->rate));
-		if (e->rate == NULL) {
-			r = -ENOMEM;
-			*what = "allocating the rate table";
-			goto fail;
-		}
-	}
+	e->maxconn = defaults_maxconn(d->maxconn);
+	e->debug = d->debug;
 	event_set_log_callback(event_log);
+	*what = "creating the event loop";
 	e->base = event_base_new();
-	if (e->base == NULL) {
-		r = -ENOMEM;
-		*what = "creating the event loop";
+	if (e->base == NULL)
 		goto fail;
-	}
 	raise_fd_limit(e->maxconn);
 	e->backoff_timer = evtimer_new(e->base, resume_accepting, e);
 	e->trim_timer = evtimer_new(e->base, trim_memory, e);
 	e->logcap_timer = evtimer_new(e->base, logcap_flush, e);
 	if (e->backoff_timer == NULL || e->trim_timer == NULL ||
-	    e->logcap_timer == NULL) {
-		r = -ENOMEM;
-		*what = "creating the event loop";
+	    e->logcap_timer == NULL)
 		goto fail;
-	}
-	*what = "serving the listeners";
-	for (; i < nfds; i++) {
-		r = adopt_listener(e, fds[i]);
-		if (r < 0) {
-			i++; /* that one is closed already */
-			goto fail;
-		}
-	}
 	*what = "setting up signals";
 	e->sig_term = evsignal_new(e->base, SIGTERM, on_stop, e);
 	e->sig_int = evsignal_new(e->base, SIGINT, on_stop, e);
@@ -1185,18 +993,96 @@ engine_new(const struct options *o, const int *fds, int nfds, int *err,
 	e->drain_timer = evtimer_new(e->base, on_drain_timeout, e);
 	if (e->sig_term == NULL || e->sig_int == NULL || e->sig_hup == NULL ||
 	    e->drain_timer == NULL || event_add(e->sig_term, NULL) < 0 ||
-	    event_add(e->sig_int, NULL) < 0 ||
-	    event_add(e->sig_hup, NULL) < 0) {
-		r = -ENOMEM;
+	    event_add(e->sig_int, NULL) < 0 || event_add(e->sig_hup, NULL) < 0)
+		goto fail;
+	return e;
+fail:
+	*err = -ENOMEM;
+	engine_free(e);
+	return NULL;
+}
+
+/* Who the frontend is to the agent, and where the agent is. */
+static int
+frontend_setup(struct frontend *f, const struct proxy_conf *p)
+{
+	size_t n = strlen(p->socket_path);
+
+	memcpy(f->id, p->id, sizeof(f->id));
+	f->hcfg.id_header = md_id_header(p->flavor, p->id_kind);
+	f->hcfg.id = f->id;
+	f->hcfg.client_head_max = CLIENT_HEAD_MAX;
+	f->hcfg.agent_head_max = MD_AGENT_READ;
+	f->hcfg.max_body = p->max_body_size;
+	f->max_body_size = p->max_body_size;
+	ms_to_tv(p->timeouts.http_request, &f->t_request);
+	ms_to_tv(p->timeouts.connect, &f->t_connect);
+	ms_to_tv(p->timeouts.client, &f->t_client);
+	ms_to_tv(p->timeouts.server, &f->t_server);
+	ms_to_tv(p->timeouts.http_keep_alive, &f->t_keepalive);
+	f->agent.sun_family = AF_UNIX;
+	if (n >= sizeof(f->agent.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(f->agent.sun_path, p->socket_path, n + 1);
+	f->agent_len =
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+	f->rate_limited = p->rate_limit.enabled;
+	ratelimit_init(&f->rate, &p->rate_limit);
+	srccount_init(&f->src, p->max_conns_per_source, f->e->maxconn);
+	return 0;
+}
+
+static void
+frontend_free(struct frontend *f)
+{
+	close_listeners(f);
+	ratelimit_release(&f->rate);
+	srccount_release(&f->src);
+	free(f);
+}
+
+struct frontend *
+engine_add_frontend(struct engine *e, const struct proxy_conf *p,
+    const int *fds, int nfds, int *err, const char **what)
+{
+	struct frontend *f;
+	int i = 0, r;
+
+	f = calloc(1, sizeof(*f));
+	if (f == NULL || nfds > ENGINE_LISTENERS_MAX) {
+		r = f == NULL ? -ENOMEM : -EINVAL;
+		*what = "allocating the network";
 		goto fail;
 	}
-	return e;
+	f->e = e;
+	r = frontend_setup(f, p);
+	if (r < 0) {
+		*what = "the agent socket path";
+		goto fail;
+	}
+	*what = "serving the listeners";
+	for (; i < nfds; i++) {
+		r = adopt_listener(f, fds[i]);
+		if (r < 0) {
+			i++; /* that one is closed already */
+			goto fail;
+		}
+	}
+	/* Draining waits as long as the slowest network's clients may. */
+	if (f->t_client.tv_sec > e->t_drain.tv_sec ||
+	    (f->t_client.tv_sec == e->t_drain.tv_sec &&
+	        f->t_client.tv_usec > e->t_drain.tv_usec))
+		e->t_drain = f->t_client;
+	f->next = e->frontends;
+	e->frontends = f;
+	return f;
 fail:
 	/* The listeners not handed to libevent yet are still ours to close. */
 	for (; i < nfds; i++)
 		(void)close(fds[i]);
 	*err = r;
-	engine_free(e);
+	if (f != NULL)
+		frontend_free(f);
 	return NULL;
 }
 
@@ -1214,24 +1100,27 @@ engine_drop_privileges(uid_t uid, gid_t gid)
 }
 
 int
-engine_run(struct engine_ctx *e)
+engine_run(struct engine *e)
 {
 	(void)signal(SIGPIPE, SIG_IGN);
+	errno = 0;
 	if (event_base_dispatch(e->base) < 0)
-		return -EIO;
+		return errno != 0 ? -errno : -EIO;
 	return 0;
 }
 
 void
-engine_free(struct engine_ctx *e)
+engine_free(struct engine *e)
 {
-	int i;
+	struct frontend *f;
 
 	if (e == NULL)
 		return;
-	for (i = 0; i < e->nls; i++)
-		if (e->ls[i] != NULL)
-			evconnlistener_free(e->ls[i]);
+	while (e->frontends != NULL) {
+		f = e->frontends;
+		e->frontends = f->next;
+		frontend_free(f);
+	}
 	if (e->sig_term != NULL)
 		event_free(e->sig_term);
 	if (e->sig_int != NULL)
@@ -1248,8 +1137,6 @@ engine_free(struct engine_ctx *e)
 		event_free(e->logcap_timer);
 	if (e->base != NULL)
 		event_base_free(e->base);
-	free(e->rate);
-	free(e->src);
 	free(e->logcap);
 	free(e);
 }

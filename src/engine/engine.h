@@ -1,8 +1,12 @@
 /*
  * The built-in engine: the metadata proxy itself, on libevent, with the
- * HTTP framing of engine/http.h. It listens where the haproxy config would
- * bind, forwards each request over a fresh unix-socket connection to the
- * agent and relays the answer, with the limits and timeouts of the options.
+ * HTTP framing of engine/http.h. An engine is the process part (the event
+ * loop, signals, the global connection limit, accept backoff, timers); it
+ * serves any number of frontends, one per network or router, each on the
+ * listening sockets its caller bound, forwarding each request over a fresh
+ * unix-socket connection to its agent and relaying the answer, with the
+ * limits and timeouts of its proxy_conf. Neither keeps a pointer to the
+ * configuration it was given.
  */
 #ifndef NMP_ENGINE_H
 #define NMP_ENGINE_H
@@ -10,19 +14,33 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "options.h"
+#include "daemon_conf.h"
+#include "proxy_conf.h"
 
-struct engine_ctx;
+/* A network's listeners: its IPv4 or IPv6 address and an IPv6 one. */
+#define ENGINE_LISTENERS_MAX 2
+
+struct engine;
+struct frontend;
 
 /*
- * An engine serving the nfds (at most 2) listening sockets in fds, bound
- * by the caller (listener.h) where the options say; it owns them from
- * now on, also when it fails. Nothing is served until engine_run().
- * Returns NULL with *err set (-errno) and *what naming the step that
- * failed.
+ * An engine with the process settings of d (maxconn, debug) and no
+ * network yet. Returns NULL with *err set (-errno) and *what naming the
+ * step that failed.
  */
-struct engine_ctx *engine_new(const struct options *o, const int *fds, int nfds,
-    int *err, const char **what);
+struct engine *engine_new(
+    const struct daemon_conf *d, int *err, const char **what);
+
+/*
+ * Serve the network p on the nfds (at most ENGINE_LISTENERS_MAX) listening
+ * sockets in fds, bound by the caller (listener.h) where p says; they are
+ * the engine's from now on, also when this fails. Nothing is served until
+ * engine_run(). The frontend belongs to the engine (engine_free frees it).
+ * Returns NULL with *err and *what set.
+ */
+struct frontend *engine_add_frontend(struct engine *e,
+    const struct proxy_conf *p, const int *fds, int nfds, int *err,
+    const char **what);
 
 /*
  * Drop privileges to uid/gid when running as root (setgroups, setgid,
@@ -32,11 +50,11 @@ int engine_drop_privileges(uid_t uid, gid_t gid);
 
 /*
  * Serve until SIGTERM or SIGINT: then stop accepting, let requests in flight
- * finish within the client timeout, and return 0. SIGHUP reopens the log
- * file. Returns -errno if the loop cannot run.
+ * finish within the longest client timeout, and return 0. SIGHUP reopens the
+ * log file. Returns -errno if the loop cannot run.
  */
-int engine_run(struct engine_ctx *e);
+int engine_run(struct engine *e);
 
-void engine_free(struct engine_ctx *e);
+void engine_free(struct engine *e);
 
 #endif

@@ -281,16 +281,15 @@ is_hop_by_hop(const char *name, const struct strbuf *conn)
 static bool
 is_spoofable(const char *name, const char *id_header)
 {
-	static const char *const exact[] = {"X_FORWARDED_FOR", "FORWARDED",
-	    "X_REAL_IP", "X_INSTANCE_ID", "X_INSTANCE_ID_SIGNATURE",
-	    "X_TENANT_ID", NULL};
 	size_t i;
 
-	for (i = 0; exact[i] != NULL; i++)
-		if (wsgi_match(name, exact[i], false))
+	for (i = 0; md_identity_headers[i] != NULL; i++)
+		if (wsgi_match(name, md_identity_headers[i], false))
 			return true;
-	return wsgi_match(name, "X_NEUTRON_", true) ||
-	       wsgi_match(name, "X_OVN_", true) ||
+	for (i = 0; md_own_prefixes[i] != NULL; i++)
+		if (wsgi_match(name, md_own_prefixes[i], true))
+			return true;
+	return wsgi_match(name, MD_HEADER_XFF, false) ||
 	       wsgi_match(name, id_header, false);
 }
 

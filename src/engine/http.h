@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "metadata.h"
 #include "strbuf.h"
 
 struct http_config {
@@ -38,11 +39,11 @@ struct http_config {
 };
 
 /* More header lines than this in a request: 431. */
-#define HTTP_MAX_HEADER_LINES 100
+#define HTTP_MAX_HEADER_LINES MD_MAX_HEADER_LINES
 /* A chunk line (size and extensions) longer than this: 400. */
 #define HTTP_CHUNK_LINE_MAX 1024
 /* An agent's response head longer than this: 502. */
-#define HTTP_RESPONSE_HEAD_MAX (16 * 1024UL)
+#define HTTP_RESPONSE_HEAD_MAX ((unsigned long)MD_RESPONSE_HEAD_MAX)
 /* A Content-Length this large or larger: 400, whatever the body cap. */
 #define HTTP_CONTENT_LENGTH_LIMIT 1000000000000000000ULL
 

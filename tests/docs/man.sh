@@ -7,7 +7,9 @@
 #   renders it without a warning;
 # - every option --help lists is documented (both spellings of a flag),
 #   each with the default --help gives; every command and every exit code
-#   --help names is there too.
+#   --help names is there too;
+# - README names no option --help does not list, and names the haproxy
+#   search directories --help gives, in its order.
 set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -36,7 +38,7 @@ fi
 expect_code help 0 $?
 
 # One line per problem; empty when the page covers what --help says.
-python3 - "$T/help" "$PAGE" >"$T/drift" 2>&1 <<'PY'
+python3 - "$T/help" "$PAGE" "$SRC/README.md" >"$T/drift" 2>&1 <<'PY'
 import re, sys
 
 help_text = open(sys.argv[1], encoding="utf-8").read()
@@ -66,7 +68,8 @@ SAID = {
     "effective uid": "effective user",
     "effective gid": "effective group",
     "off; on as neutron-ns-metadata-proxy": "Default: off, and on when started as",
-    "/usr/sbin/haproxy, /usr/local/sbin/haproxy": "/usr/local/sbin",
+    "the first haproxy in /usr/sbin, /usr/local/sbin, /usr/bin, /usr/local/bin, /sbin":
+        "the first haproxy in /usr/sbin , /usr/local/sbin , /usr/bin , /usr/local/bin , /sbin",
     "<state-path>/metadata_proxy": "<state-path>/metadata_proxy",
 }
 
@@ -94,6 +97,28 @@ if len(commands) < 6:
 for c in commands:
     if not re.search(r"^\.It Cm " + c + r"$", page, re.M):
         print(f"command {c}: no entry in the COMMANDS section")
+
+# README: every option it names is one --help lists, and it searches for
+# haproxy where --help says, in that order.
+readme = open(sys.argv[3], encoding="utf-8").read()
+listed = set()
+for line in help_text.splitlines():
+    m = re.match(r"\s+--(\[no\])?([a-z0-9-]+)", line)
+    if m:
+        listed.add(m.group(2))
+        if m.group(1):
+            listed.add("no" + m.group(2))
+for opt in sorted(set(re.findall(r"`--([a-z0-9_-]+)", readme))):
+    name = opt.replace("_", "-")
+    if name != "opt" and name not in listed and not (name.startswith("no") and name[2:].lstrip("-") in listed):
+        print(f"README names --{opt}, which --help does not list")
+dirs = re.search(r"\[default: the first haproxy in ([^\]]+)\]", help_text)
+if not dirs:
+    print("--help gives no haproxy search directories")
+else:
+    want = ", ".join("`%s`" % d for d in dirs.group(1).split(", "))
+    if want not in re.sub(r"\s+", " ", readme):
+        print(f"README does not search for haproxy in {dirs.group(1)}")
 
 exit_part = page[page.index(".Sh EXIT STATUS"):page.index(".Sh EXAMPLES")]
 codes = set(re.findall(r"\b(\d{2,3})\b", help_text[help_text.index("exit codes:"):]))

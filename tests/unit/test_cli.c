@@ -58,23 +58,23 @@ test_neutron_command_line(void **state)
 	            "--nometadata_proxy_watch_log", NULL}),
 	    CLI_OK);
 	assert_int_equal(opts.command, CMD_RUN);
-	assert_int_equal(opts.id_kind, ID_ROUTER);
-	assert_string_equal(opts.id, UUID);
+	assert_int_equal(opts.proxy.id_kind, ID_ROUTER);
+	assert_string_equal(opts.proxy.id, UUID);
+	assert_string_equal(opts.daemon.pid_file,
+	    "/var/lib/neutron/external/pids/" UUID ".pid");
 	assert_string_equal(
-	    opts.pid_file, "/var/lib/neutron/external/pids/" UUID ".pid");
+	    opts.proxy.socket_path, "/var/lib/neutron/metadata_proxy");
+	assert_string_equal(opts.daemon.state_path, "/var/lib/neutron");
+	assert_int_equal(opts.proxy.port, 9697);
+	assert_string_equal(opts.daemon.user, "0");
+	assert_string_equal(opts.daemon.group, "0");
+	assert_true(opts.daemon.debug);
 	assert_string_equal(
-	    opts.socket_path, "/var/lib/neutron/metadata_proxy");
-	assert_string_equal(opts.state_path, "/var/lib/neutron");
-	assert_int_equal(opts.port, 9697);
-	assert_string_equal(opts.user, "0");
-	assert_string_equal(opts.group, "0");
-	assert_true(opts.debug);
-	assert_string_equal(
-	    opts.log_file, "neutron-ns-metadata-proxy-" UUID ".log");
-	assert_string_equal(opts.log_dir, "/var/log/neutron");
-	assert_false(opts.watch_log);
+	    opts.daemon.log_file, "neutron-ns-metadata-proxy-" UUID ".log");
+	assert_string_equal(opts.daemon.log_dir, "/var/log/neutron");
+	assert_false(opts.daemon.watch_log);
 	/* Started under neutron's name, the proxy daemonizes by default. */
-	assert_true(opts.daemonize);
+	assert_true(opts.daemon.daemonize);
 }
 
 static void
@@ -83,33 +83,33 @@ test_defaults(void **state)
 	(void)state;
 	assert_int_equal(PARSE("--network-id", UUID), CLI_OK);
 	assert_int_equal(opts.command, CMD_RUN);
-	assert_int_equal(opts.id_kind, ID_NETWORK);
-	assert_int_equal(opts.flavor, FLAVOR_NEUTRON);
-	assert_int_equal(opts.engine, ENGINE_HAPROXY);
-	assert_string_equal(opts.bind_address, "0.0.0.0");
-	assert_false(opts.bind_v6);
-	assert_string_equal(opts.bind_address_v6, "");
-	assert_int_equal(opts.port, 9697);
-	assert_string_equal(opts.state_path, "/var/lib/neutron");
+	assert_int_equal(opts.proxy.id_kind, ID_NETWORK);
+	assert_int_equal(opts.proxy.flavor, FLAVOR_NEUTRON);
+	assert_int_equal(opts.daemon.engine, ENGINE_HAPROXY);
+	assert_string_equal(opts.proxy.bind_address, "0.0.0.0");
+	assert_false(opts.proxy.bind_v6);
+	assert_string_equal(opts.proxy.bind_address_v6, "");
+	assert_int_equal(opts.proxy.port, 9697);
+	assert_string_equal(opts.daemon.state_path, "/var/lib/neutron");
 	assert_string_equal(
-	    opts.socket_path, "/var/lib/neutron/metadata_proxy");
-	assert_string_equal(
-	    opts.pid_file, "/var/lib/neutron/external/pids/" UUID ".pid");
-	assert_string_equal(opts.user, "");
-	assert_string_equal(opts.group, "");
-	assert_false(opts.daemonize);
-	assert_false(opts.debug);
-	assert_int_equal(opts.stop_timeout, 5);
-	assert_int_equal(opts.timeouts.http_request, 30000);
-	assert_int_equal(opts.timeouts.connect, 30000);
-	assert_int_equal(opts.timeouts.client, 32000);
-	assert_int_equal(opts.timeouts.server, 32000);
-	assert_int_equal(opts.timeouts.http_keep_alive, 30000);
-	assert_false(opts.rate_limit.enabled);
-	assert_int_equal(opts.rate_limit.ip_version, 4);
-	assert_int_equal(opts.rate_limit.base_window, 10);
-	assert_int_equal(opts.rate_limit.burst_limit, 10);
-	assert_string_equal(opts.syslog_facility, "LOG_USER");
+	    opts.proxy.socket_path, "/var/lib/neutron/metadata_proxy");
+	assert_string_equal(opts.daemon.pid_file,
+	    "/var/lib/neutron/external/pids/" UUID ".pid");
+	assert_string_equal(opts.daemon.user, "");
+	assert_string_equal(opts.daemon.group, "");
+	assert_false(opts.daemon.daemonize);
+	assert_false(opts.daemon.debug);
+	assert_int_equal(opts.daemon.stop_timeout, 5);
+	assert_int_equal(opts.proxy.timeouts.http_request, 30000);
+	assert_int_equal(opts.proxy.timeouts.connect, 30000);
+	assert_int_equal(opts.proxy.timeouts.client, 32000);
+	assert_int_equal(opts.proxy.timeouts.server, 32000);
+	assert_int_equal(opts.proxy.timeouts.http_keep_alive, 30000);
+	assert_false(opts.proxy.rate_limit.enabled);
+	assert_int_equal(opts.proxy.rate_limit.ip_version, 4);
+	assert_int_equal(opts.proxy.rate_limit.base_window, 10);
+	assert_int_equal(opts.proxy.rate_limit.burst_limit, 10);
+	assert_string_equal(opts.daemon.syslog_facility, "LOG_USER");
 }
 
 static void
@@ -119,14 +119,15 @@ test_spellings(void **state)
 	assert_int_equal(PARSE("--network_id", UUID, "--metadata-port=80",
 	                     "--state-path", "/srv/n/", "--bind_address=::"),
 	    CLI_OK);
-	assert_string_equal(opts.id, UUID);
-	assert_int_equal(opts.port, 80);
+	assert_string_equal(opts.proxy.id, UUID);
+	assert_int_equal(opts.proxy.port, 80);
 	/* One trailing slash is dropped; defaults follow the state path. */
-	assert_string_equal(opts.state_path, "/srv/n");
-	assert_string_equal(opts.socket_path, "/srv/n/metadata_proxy");
-	assert_string_equal(opts.pid_file, "/srv/n/external/pids/" UUID ".pid");
-	assert_true(opts.bind_v6);
-	assert_string_equal(opts.bind_address, "::");
+	assert_string_equal(opts.daemon.state_path, "/srv/n");
+	assert_string_equal(opts.proxy.socket_path, "/srv/n/metadata_proxy");
+	assert_string_equal(
+	    opts.daemon.pid_file, "/srv/n/external/pids/" UUID ".pid");
+	assert_true(opts.proxy.bind_v6);
+	assert_string_equal(opts.proxy.bind_address, "::");
 }
 
 static void
@@ -155,20 +156,20 @@ test_flags_last_wins(void **state)
 	    parse_as("neutron-ns-metadata-proxy",
 	        (const char *[]){"--network-id", UUID, "--nodaemonize", NULL}),
 	    CLI_OK);
-	assert_false(opts.daemonize);
+	assert_false(opts.daemon.daemonize);
 	assert_int_equal(
 	    PARSE("--network-id", UUID, "--daemonize", "--debug", "--nodebug",
 	        "--use_syslog", "--metadata_proxy_watch_log", "-d"),
 	    CLI_OK);
-	assert_true(opts.daemonize);
-	assert_true(opts.debug);
-	assert_true(opts.use_syslog);
-	assert_true(opts.watch_log);
+	assert_true(opts.daemon.daemonize);
+	assert_true(opts.daemon.debug);
+	assert_true(opts.daemon.use_syslog);
+	assert_true(opts.daemon.watch_log);
 	assert_int_equal(PARSE("--network-id", UUID, "--use-syslog",
 	                     "--nouse-syslog", "--no-daemonize"),
 	    CLI_OK);
-	assert_false(opts.use_syslog);
-	assert_false(opts.daemonize);
+	assert_false(opts.daemon.use_syslog);
+	assert_false(opts.daemon.daemonize);
 }
 
 static void
@@ -188,24 +189,24 @@ test_values(void **state)
 	        "local3"),
 	    CLI_OK);
 	/* Addresses are rendered in their canonical form. */
-	assert_string_equal(opts.bind_address_v6, "fe80::a9fe:a9fe");
-	assert_string_equal(opts.bind_interface, "tap1234-ab");
-	assert_int_equal(opts.timeouts.connect, 5000);
-	assert_int_equal(opts.timeouts.client, 250);
-	assert_int_equal(opts.timeouts.server, 120000);
-	assert_int_equal(opts.timeouts.http_request, 3600000);
-	assert_int_equal(opts.timeouts.http_keep_alive, 1500);
-	assert_true(opts.rate_limit.enabled);
-	assert_int_equal(opts.rate_limit.ip_version, 6);
-	assert_int_equal(opts.rate_limit.base_window, 60);
-	assert_int_equal(opts.rate_limit.base_limit, 20);
-	assert_int_equal(opts.rate_limit.burst_window, 5);
-	assert_int_equal(opts.rate_limit.burst_limit, 7);
-	assert_int_equal(opts.flavor, FLAVOR_OVN);
-	assert_int_equal(opts.engine, ENGINE_BUILTIN);
-	assert_string_equal(opts.netns, "ovnmeta-" UUID);
-	assert_int_equal(opts.stop_timeout, 0);
-	assert_string_equal(opts.syslog_facility, "local3");
+	assert_string_equal(opts.proxy.bind_address_v6, "fe80::a9fe:a9fe");
+	assert_string_equal(opts.proxy.bind_interface, "tap1234-ab");
+	assert_int_equal(opts.proxy.timeouts.connect, 5000);
+	assert_int_equal(opts.proxy.timeouts.client, 250);
+	assert_int_equal(opts.proxy.timeouts.server, 120000);
+	assert_int_equal(opts.proxy.timeouts.http_request, 3600000);
+	assert_int_equal(opts.proxy.timeouts.http_keep_alive, 1500);
+	assert_true(opts.proxy.rate_limit.enabled);
+	assert_int_equal(opts.proxy.rate_limit.ip_version, 6);
+	assert_int_equal(opts.proxy.rate_limit.base_window, 60);
+	assert_int_equal(opts.proxy.rate_limit.base_limit, 20);
+	assert_int_equal(opts.proxy.rate_limit.burst_window, 5);
+	assert_int_equal(opts.proxy.rate_limit.burst_limit, 7);
+	assert_int_equal(opts.proxy.flavor, FLAVOR_OVN);
+	assert_int_equal(opts.daemon.engine, ENGINE_BUILTIN);
+	assert_string_equal(opts.daemon.netns, "ovnmeta-" UUID);
+	assert_int_equal(opts.daemon.stop_timeout, 0);
+	assert_string_equal(opts.daemon.syslog_facility, "local3");
 }
 
 /* The boundaries the leading-zero and interface rules must leave alone. */
@@ -219,24 +220,24 @@ test_boundaries_accepted(void **state)
 	        "--stop-timeout", "0", "--bind-address-v6", "fe80::1",
 	        "--bind-interface", "tap0123abcd-ef"),
 	    CLI_OK);
-	assert_int_equal(opts.port, 1);
-	assert_string_equal(opts.user, "0");
-	assert_string_equal(opts.group, "0");
-	assert_int_equal(opts.stop_timeout, 0);
-	assert_string_equal(opts.bind_interface, "tap0123abcd-ef");
+	assert_int_equal(opts.proxy.port, 1);
+	assert_string_equal(opts.daemon.user, "0");
+	assert_string_equal(opts.daemon.group, "0");
+	assert_int_equal(opts.daemon.stop_timeout, 0);
+	assert_string_equal(opts.proxy.bind_interface, "tap0123abcd-ef");
 	assert_int_equal(
 	    PARSE("--network-id", UUID, "--metadata_port=65535",
 	        "--bind_address_v6=::1", "--bind_interface=eth0.100",
 	        "--timeout-client", "10s", "--stop-timeout", "10"),
 	    CLI_OK);
-	assert_int_equal(opts.port, 65535);
-	assert_string_equal(opts.bind_interface, "eth0.100");
-	assert_int_equal(opts.timeouts.client, 10000);
-	assert_int_equal(opts.stop_timeout, 10);
+	assert_int_equal(opts.proxy.port, 65535);
+	assert_string_equal(opts.proxy.bind_interface, "eth0.100");
+	assert_int_equal(opts.proxy.timeouts.client, 10000);
+	assert_int_equal(opts.daemon.stop_timeout, 10);
 	assert_int_equal(PARSE("--network-id", UUID, "--bind-address-v6", "::1",
 	                     "--bind-interface", "lo"),
 	    CLI_OK);
-	assert_string_equal(opts.bind_interface, "lo");
+	assert_string_equal(opts.proxy.bind_interface, "lo");
 }
 
 static void

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "compat/haproxy_cfg.h"
+#include "options.h"
 #include "banned.h"
 
 #define NET "3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
@@ -109,20 +110,20 @@ neutron_network(void **state)
 	 * spellings of the identity headers */
 	assert_int_equal(p.c.weak, HCFG_WEAK_XFF | HCFG_WEAK_ID_SPELLING);
 
-	assert_int_equal(haproxy_cfg_options(&p.c, &o), 0);
-	assert_int_equal(o.command, CMD_RUN);
-	assert_int_equal(o.engine, ENGINE_BUILTIN);
-	assert_string_equal(o.id, NET);
-	assert_string_equal(o.socket_path, "/var/lib/neutron/metadata_proxy");
-	assert_string_equal(o.bind_address, "169.254.169.254");
-	assert_string_equal(o.bind_address_v6, "");
-	assert_int_equal(o.port, 80);
-	assert_string_equal(o.pid_file, p.c.pidfile);
-	assert_true(o.daemonize);
-	assert_true(o.use_syslog);
-	assert_string_equal(o.syslog_facility, "local0");
-	assert_int_equal(o.maxconn, 1024);
-	assert_int_equal(o.timeouts.server, 32000);
+	assert_int_equal(haproxy_cfg_conf(&p.c, &o.proxy, &o.daemon), 0);
+	assert_int_equal(o.daemon.engine, ENGINE_BUILTIN);
+	assert_string_equal(o.proxy.id, NET);
+	assert_string_equal(
+	    o.proxy.socket_path, "/var/lib/neutron/metadata_proxy");
+	assert_string_equal(o.proxy.bind_address, "169.254.169.254");
+	assert_string_equal(o.proxy.bind_address_v6, "");
+	assert_int_equal(o.proxy.port, 80);
+	assert_string_equal(o.daemon.pid_file, p.c.pidfile);
+	assert_true(o.daemon.daemonize);
+	assert_true(o.daemon.use_syslog);
+	assert_string_equal(o.daemon.syslog_facility, "local0");
+	assert_int_equal(o.daemon.maxconn, 1024);
+	assert_int_equal(o.proxy.timeouts.server, 32000);
 }
 
 static void
@@ -227,12 +228,12 @@ upstream_rate_limited(void **state)
 	assert_int_equal(p.c.timeouts.client, 60000);
 	assert_int_equal(p.c.timeouts.server, 250);
 	assert_int_equal(p.c.timeouts.connect, 30000); /* neutron's default */
-	assert_int_equal(haproxy_cfg_options(&p.c, &o), 0);
-	assert_true(o.rate_limit.enabled);
-	assert_int_equal(o.rate_limit.burst_limit, 7);
-	assert_int_equal(o.maxconn, 2048);
-	assert_true(o.debug);
-	assert_string_equal(o.pid_file, "");
+	assert_int_equal(haproxy_cfg_conf(&p.c, &o.proxy, &o.daemon), 0);
+	assert_true(o.proxy.rate_limit.enabled);
+	assert_int_equal(o.proxy.rate_limit.burst_limit, 7);
+	assert_int_equal(o.daemon.maxconn, 2048);
+	assert_true(o.daemon.debug);
+	assert_string_equal(o.daemon.pid_file, "");
 }
 
 /* Our own rules: every spelling removed first; nothing weak. */

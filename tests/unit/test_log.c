@@ -111,11 +111,11 @@ test_dir_rule(void **state)
 		mode_t mode;
 		int want;
 	} cases[] = {
-	    {0777, -SAFEFILE_EUNSAFE},
-	    {0775, -SAFEFILE_EUNSAFE},
-	    {0757, -SAFEFILE_EUNSAFE},
-	    {0730, -SAFEFILE_EUNSAFE},
-	    {0702, -SAFEFILE_EUNSAFE},
+	    {0777, -NMP_EUNSAFE},
+	    {0775, -NMP_EUNSAFE},
+	    {0757, -NMP_EUNSAFE},
+	    {0730, -NMP_EUNSAFE},
+	    {0702, -NMP_EUNSAFE},
 	    {0755, 0},
 	    {0750, 0},
 	    {0700, 0},
@@ -145,14 +145,14 @@ test_dir_rule(void **state)
 	}
 	/* An existing file there is refused as well: it is the directory. */
 	assert_int_equal(chmod(sub, 0777), 0);
-	assert_int_equal(log_to_file(file), -SAFEFILE_EUNSAFE);
+	assert_int_equal(log_to_file(file), -NMP_EUNSAFE);
 	/* Rotated, then the directory opened to others: the reopen refuses. */
 	assert_int_equal(chmod(sub, 0755), 0);
 	assert_int_equal(log_to_file(file), 0);
 	fd = log_file_fd();
 	assert_int_equal(unlink(file), 0);
 	assert_int_equal(chmod(sub, 0777), 0);
-	assert_int_equal(log_reopen(), -SAFEFILE_EUNSAFE);
+	assert_int_equal(log_reopen(), -NMP_EUNSAFE);
 	assert_int_equal(lstat(file, &st), -1);
 	assert_int_equal(log_file_fd(), fd);
 	log_close();

@@ -107,13 +107,13 @@ test_refuses(void **state)
 	/* A world-writable directory without the sticky bit is refused. */
 	assert_int_equal(unlink(p2), 0);
 	assert_int_equal(chmod(dir, 0777), 0);
-	assert_int_equal(pidfile_open(p2, true, &pf), -SAFEFILE_EUNSAFE);
+	assert_int_equal(pidfile_open(p2, true, &pf), -NMP_EUNSAFE);
 	assert_int_equal(chmod(dir, 01777), 0);
 	assert_int_equal(pidfile_open(p2, true, &pf), 0);
 	pidfile_close(&pf);
 	/* A group-writable pidfile is not trusted. */
 	assert_int_equal(chmod(p2, 0664), 0);
-	assert_int_equal(pidfile_open(p2, false, &pf), -SAFEFILE_EUNSAFE);
+	assert_int_equal(pidfile_open(p2, false, &pf), -NMP_EUNSAFE);
 	/* Junk in the file is no pid. */
 	assert_int_equal(chmod(p2, 0644), 0);
 	fd = open(p2, O_WRONLY | O_TRUNC | O_CLOEXEC);
@@ -347,7 +347,7 @@ test_not_a_pidfile(void **state)
 
 		put(path, cases[i].text);
 		assert_int_equal(pidfile_check(path, (uid_t)-1, &why),
-		    cases[i].pid ? 0 : -PIDFILE_ENOTPID);
+		    cases[i].pid ? 0 : -NMP_ENOTPID);
 		/* What a start may overwrite is what status reads as a pid. */
 		assert_int_equal(pidfile_open(path, false, &pf), 0);
 		if (cases[i].pid && cases[i].text[0] != '\0') {
@@ -359,7 +359,7 @@ test_not_a_pidfile(void **state)
 		}
 		pidfile_close(&pf);
 		assert_int_equal(pidfile_open(path, true, &pf),
-		    cases[i].pid ? 0 : -PIDFILE_ENOTPID);
+		    cases[i].pid ? 0 : -NMP_ENOTPID);
 		pidfile_close(&pf);
 		if (cases[i].pid)
 			continue;
@@ -367,11 +367,11 @@ test_not_a_pidfile(void **state)
 		assert_content(path, cases[i].text);
 		/* Looking is fine; locking it to write or remove is not. */
 		assert_int_equal(pidfile_open(path, false, &pf), 0);
-		assert_int_equal(pidfile_write(&pf, 4242), -PIDFILE_ENOTPID);
-		assert_int_equal(pidfile_lock(&pf), -PIDFILE_ENOTPID);
+		assert_int_equal(pidfile_write(&pf, 4242), -NMP_ENOTPID);
+		assert_int_equal(pidfile_lock(&pf), -NMP_ENOTPID);
 		pidfile_close(&pf);
 		assert_int_equal(
-		    lifecycle_stop(path, ID, 1, &res), -PIDFILE_ENOTPID);
+		    lifecycle_stop(path, ID, 1, &res), -NMP_ENOTPID);
 		assert_content(path, cases[i].text);
 	}
 	/* A stale pidfile is taken over. */
@@ -462,24 +462,23 @@ test_confined(void **state)
 	    pidfile_check(at("/o/pids/stale.pid"), owner, &why), 0);
 	put(at("/o/pids/data"), "secret\n");
 	assert_int_equal(
-	    pidfile_check(at("/o/pids/data"), owner, &why), -PIDFILE_ENOTPID);
+	    pidfile_check(at("/o/pids/data"), owner, &why), -NMP_ENOTPID);
 	assert_int_equal(pidfile_check(at("/o/ln/x.pid"), owner, &why), -ELOOP);
 	assert_string_equal(why, "its path goes through a symbolic link");
 	assert_int_equal(
 	    pidfile_check(at("/o/ln2/x.pid"), owner, &why), -ELOOP);
 	assert_int_equal(
-	    pidfile_check(at("/o/open/x.pid"), owner, &why), -SAFEFILE_EUNSAFE);
+	    pidfile_check(at("/o/open/x.pid"), owner, &why), -NMP_EUNSAFE);
 	assert_string_equal(
 	    why, "its directory is writable by group or others");
 	assert_int_equal(
 	    pidfile_check(at("/o/none/x.pid"), owner, &why), -ENOENT);
 	assert_string_equal(why, "its directory does not exist");
-	assert_int_equal(
-	    pidfile_check("/x.pid", owner, &why), -SAFEFILE_EUNSAFE);
+	assert_int_equal(pidfile_check("/x.pid", owner, &why), -NMP_EUNSAFE);
 	if (root) {
 		/* root's, not below the owner's: never */
-		assert_int_equal(pidfile_check(at("/r/x.pid"), owner, &why),
-		    -SAFEFILE_EUNSAFE);
+		assert_int_equal(
+		    pidfile_check(at("/r/x.pid"), owner, &why), -NMP_EUNSAFE);
 		/* root's inside the owner's: the owner could replace it */
 		assert_int_equal(
 		    pidfile_check(at("/o/rootpids/x.pid"), owner, &why), 0);
@@ -489,22 +488,22 @@ test_confined(void **state)
 		    link(at("/r/other.pid"), at("/o/pids/l.pid")), 0);
 		assert_int_equal(
 		    pidfile_check(at("/o/pids/l.pid"), owner, &why),
-		    -SAFEFILE_EUNSAFE);
+		    -NMP_EUNSAFE);
 		assert_string_equal(why, "it has more than one hard link");
 	}
 	/* Confined, pidfile_open() keeps to the same rules. */
 	pidfile_confine(owner);
 	assert_int_equal(pidfile_open(at("/o/ln/x.pid"), true, &pf), -ELOOP);
 	assert_int_equal(
-	    pidfile_open(at("/o/open/x.pid"), true, &pf), -SAFEFILE_EUNSAFE);
+	    pidfile_open(at("/o/open/x.pid"), true, &pf), -NMP_EUNSAFE);
 	assert_int_equal(pidfile_open(at("/o/none/x.pid"), true, &pf), -ENOENT);
 	assert_int_equal(access(at("/o/none"), F_OK), -1);
 	if (root) {
 		assert_int_equal(
-		    pidfile_open(at("/r/x.pid"), true, &pf), -SAFEFILE_EUNSAFE);
+		    pidfile_open(at("/r/x.pid"), true, &pf), -NMP_EUNSAFE);
 		assert_int_equal(access(at("/r/x.pid"), F_OK), -1);
-		assert_int_equal(pidfile_open(at("/o/pids/l.pid"), true, &pf),
-		    -SAFEFILE_EUNSAFE);
+		assert_int_equal(
+		    pidfile_open(at("/o/pids/l.pid"), true, &pf), -NMP_EUNSAFE);
 		assert_content(at("/r/other.pid"), "4242\n");
 	}
 	assert_int_equal(pidfile_open(at("/o/pids/x.pid"), true, &pf), 0);

@@ -96,7 +96,8 @@ render_variant(const struct variant *v, struct strbuf *out)
 	argv[argc] = NULL;
 	if (cli_parse(argc, argv, &o, &err) != CLI_OK)
 		fail_msg("%s: %s", v->name, err.msg);
-	assert_int_equal(render_config(&o, v->user, v->group, out), 0);
+	assert_int_equal(
+	    render_config(&o.proxy, &o.daemon, v->user, v->group, out), 0);
 }
 
 static char *
@@ -381,14 +382,12 @@ test_config_names(void **state)
 
 	(void)state;
 	memset(&o, 0, sizeof(o));
-	memcpy(o.id, NET, sizeof(NET));
-	assert_int_equal(render_config_name(&o, name, sizeof(name)), 0);
+	memcpy(o.proxy.id, NET, sizeof(NET));
+	assert_int_equal(render_config_name(&o.proxy, name, sizeof(name)), 0);
 	assert_string_equal(name, NET ".conf");
-	assert_int_equal(render_config_name(&o, name, 10), -ENAMETOOLONG);
-	assert_string_equal(
-	    render_config_dir(FLAVOR_NEUTRON), "ns-metadata-proxy");
-	assert_string_equal(
-	    render_config_dir(FLAVOR_OVN), "ovn-metadata-proxy");
+	assert_int_equal(render_config_name(&o.proxy, name, 10), -ENAMETOOLONG);
+	assert_string_equal(md_config_dir(FLAVOR_NEUTRON), "ns-metadata-proxy");
+	assert_string_equal(md_config_dir(FLAVOR_OVN), "ovn-metadata-proxy");
 }
 
 int

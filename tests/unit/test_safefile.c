@@ -541,12 +541,12 @@ test_open_dir_modes(void **state)
 	    {0705, 0},
 	    {0500, 0},
 	    {01755, 0},
-	    {0777, -SAFEFILE_EUNSAFE},
-	    {0770, -SAFEFILE_EUNSAFE},
-	    {0720, -SAFEFILE_EUNSAFE},
-	    {0702, -SAFEFILE_EUNSAFE},
-	    {0722, -SAFEFILE_EUNSAFE},
-	    {01777, -SAFEFILE_EUNSAFE},
+	    {0777, -NMP_EUNSAFE},
+	    {0770, -NMP_EUNSAFE},
+	    {0720, -NMP_EUNSAFE},
+	    {0702, -NMP_EUNSAFE},
+	    {0722, -NMP_EUNSAFE},
+	    {01777, -NMP_EUNSAFE},
 	};
 	struct fx *fx = *state;
 	char name[32];
@@ -626,7 +626,7 @@ test_open_dir_foreign_owner(void **state)
 	mkdir_in(fx, "cfg", 0700);
 	assert_int_equal(chown(path_in(fx, "cfg", p, sizeof(p)), 65534, 0), 0);
 	assert_int_equal(
-	    safefile_open_dir(fx->base, "cfg", true, &fd), -SAFEFILE_EUNSAFE);
+	    safefile_open_dir(fx->base, "cfg", true, &fd), -NMP_EUNSAFE);
 	assert_int_equal(fd, -42);
 }
 
@@ -655,8 +655,8 @@ test_open_dir_owner_nonroot(void **state)
 	close(fd);
 	assert_int_equal(safefile_open_dir(fx->base, "mine", false, &fd), 0);
 	close(fd);
-	assert_int_equal(safefile_open_dir(fx->base, "other", false, &fd),
-	    -SAFEFILE_EUNSAFE);
+	assert_int_equal(
+	    safefile_open_dir(fx->base, "other", false, &fd), -NMP_EUNSAFE);
 	assert_int_equal(seteuid(0), 0);
 }
 

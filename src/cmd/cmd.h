@@ -1,0 +1,34 @@
+/*
+ * The commands of DESIGN.md for one network (p) served by one process
+ * (d). Each logs its own failure once and returns the process exit code.
+ */
+#ifndef NMP_CMD_H
+#define NMP_CMD_H
+
+#include "daemon_conf.h"
+#include "proxy_conf.h"
+
+/* run: the engine of d, in the foreground or as a daemon. */
+int cmd_run(const struct proxy_conf *p, const struct daemon_conf *d);
+
+/*
+ * run with the built-in engine: the haproxy front starts here too, with
+ * what it read from a neutron config.
+ */
+int cmd_run_builtin(const struct proxy_conf *p, const struct daemon_conf *d);
+
+/* render: the haproxy config on standard output. */
+int cmd_render(const struct proxy_conf *p, const struct daemon_conf *d);
+
+/* check: haproxy -c on the rendered config. */
+int cmd_check(const struct proxy_conf *p, const struct daemon_conf *d);
+
+/* status: LSB's 0, 1, 3, 4. */
+int cmd_status(const struct proxy_conf *p, const struct daemon_conf *d);
+
+int cmd_stop(const struct proxy_conf *p, const struct daemon_conf *d);
+
+/* cleanup: the config of this id removed. */
+int cmd_cleanup(const struct proxy_conf *p, const struct daemon_conf *d);
+
+#endif

@@ -1,0 +1,393 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "cmd/common.h"
+#include "defaults.h"
+#include "engine/engine.h"
+#include "errors.h"
+#include "fd.h"
+#include "launch.h"
+#include "listener.h"
+#include "log.h"
+#include "metadata.h"
+#include "notify.h"
+#include "pidfile.h"
+#include "safefile.h"
+#include "strbuf.h"
+#include "banned.h"
+
+/* The listen() backlog: haproxy's maxconn, which it also uses. */
+static int
+backlog(const struct daemon_conf *d)
+{
+	return (int)defaults_maxconn(d->maxconn);
+}
+
+/*
+ * Open the config directory under the state path, making it when missing
+ * (*made says so); the caller owns *dfd. The state path must exist and the
+ * directory be safe (DESIGN.md, "Files on disk").
+ */
+static int
+open_config_dir(const struct proxy_conf *p, const struct daemon_conf *d,
+    int *dfd, bool *made)
+{
+	char dirpath[PATH_MAX], name[CONFIG_NAME_MAX], path[PATH_MAX];
+	struct stat st;
+	int base = -1, code = 0, r;
+
+	if (config_paths(p, d, dirpath, name, path) < 0) {
+		log_err("cannot write config under '%s': %s", d->state_path,
+		    strerror(ENAMETOOLONG));
+		return EX_DATAERR;
+	}
+	r = safefile_open_base(d->state_path, &base);
+	if (r < 0) {
+		log_err("cannot open --state-path '%s': %s", d->state_path,
+		    error_describe(r, OP_READ));
+		return error_exit_code(r, OP_CREATE);
+	}
+	*made = fstatat(base, md_config_dir(p->flavor), &st,
+	            AT_SYMLINK_NOFOLLOW) < 0 &&
+	        errno == ENOENT;
+	r = safefile_open_dir(base, md_config_dir(p->flavor), true, dfd);
+	if (r < 0) {
+		log_err("cannot use config directory '%s': %s", dirpath,
+		    error_describe(r, OP_READ));
+		code = error_exit_code(r, OP_CREATE);
+	}
+	(void)close(base);
+	return code;
+}
+
+/* Write the config into the open config directory; its path goes to path. */
+static int
+write_config(const struct proxy_conf *p, const struct daemon_conf *d, int dfd,
+    const struct strbuf *text, char *path)
+{
+	char dirpath[PATH_MAX], name[CONFIG_NAME_MAX];
+	int r;
+
+	if (config_paths(p, d, dirpath, name, path) < 0)
+		return EX_DATAERR;
+	r = safefile_replace(dfd, name, text->buf, text->len);
+	if (r < 0) {
+		log_err("cannot write config '%s': %s", path,
+		    error_describe(r, OP_CREATE));
+		return error_exit_code(r, OP_CREATE);
+	}
+	/*
+	 * Temporaries of this config that a run killed mid-write left: the
+	 * pidfile lock is ours, so no other run of this id is writing one.
+	 * Best effort: the config is in place either way.
+	 */
+	(void)safefile_remove_temps(dfd, name);
+	return 0;
+}
+
+/*
+ * Enter the namespace (when there is one) and bind the network's
+ * listeners there: 0, or -1 with *f set.
+ */
+static int
+listen_in(const struct proxy_conf *p, const struct daemon_conf *d,
+    const char *netns, int *fds, int *nfds, struct launch_failure *f)
+{
+	int r;
+
+	if (netns[0] != '\0' && launch_enter_netns(netns, f) < 0)
+		return -1;
+	r = listener_open_proxy(p, backlog(d), fds, nfds, &f->which);
+	if (r < 0) {
+		f->stage = LAUNCH_BIND;
+		f->err = -r;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * In the namespace, the network's listeners and an engine serving them;
+ * NULL with *f (and *what, for the engine's own steps) set.
+ */
+static struct engine *
+open_engine(const struct proxy_conf *p, const struct daemon_conf *d,
+    const char *netns, struct launch_failure *f, const char **what)
+{
+	int fds[LAUNCH_LISTEN_MAX] = {-1, -1};
+	struct engine *e;
+	int nfds = 0, r, i;
+
+	if (listen_in(p, d, netns, fds, &nfds, f) < 0)
+		return NULL;
+	/* Listening from here: connections wait in the backlog. */
+	e = engine_new(d, &r, what);
+	if (e == NULL) {
+		for (i = 0; i < nfds; i++)
+			(void)close(fds[i]);
+	} else if (engine_add_frontend(e, p, fds, nfds, &r, what) == NULL) {
+		engine_free(e);
+		e = NULL;
+	}
+	if (e == NULL) {
+		f->stage = LAUNCH_ENGINE;
+		f->err = -r;
+	}
+	return e;
+}
+
+/*
+ * The steps of the built-in engine's process, in the daemon when
+ * daemonized: namespace, bind, drop privileges, pid, serve. A clean stop
+ * removes the pidfile (when the dropped account may: else empties it).
+ */
+static int
+serve_builtin(const struct proxy_conf *p, const struct daemon_conf *d,
+    const struct names *nm, const char *netns, struct pidfile *pf, int report)
+{
+	struct launch_failure f = {0, 0, 0, false};
+	const char *what = "";
+	struct engine *e = NULL;
+	int r;
+
+	int keep[4] = {pf->fd, pf->dirfd, report, log_file_fd()};
+
+	/*
+	 * No exec here: what the caller left open must not stay with us. The
+	 * syslog socket is libc's: it is closed and connected again around
+	 * this, never closed behind libc's back.
+	 */
+	log_syslog_suspend();
+	fd_close_all_except(keep, 4);
+	log_syslog_resume();
+	e = open_engine(p, d, netns, &f, &what);
+	if (e == NULL)
+		goto fail;
+	what = ""; /* the engine's steps all passed: not theirs to name */
+	/*
+	 * Everything is open: the caller's working directory stays free (a
+	 * daemon is in "/" already).
+	 */
+	if (chdir("/") < 0) {
+		f.stage = LAUNCH_CHDIR;
+		f.err = errno;
+		goto fail;
+	}
+	r = engine_drop_privileges(nm->uid, nm->gid);
+	if (r < 0) {
+		f.stage = LAUNCH_PRIVILEGES;
+		f.err = -r;
+		goto fail;
+	}
+	if (pf->fd >= 0) {
+		r = pidfile_write(pf, getpid());
+		if (r < 0) {
+			f.stage = LAUNCH_PIDFILE;
+			f.err = -r;
+			goto fail;
+		}
+	}
+	if (report >= 0) {
+		launch_daemon_ready(report, NULL);
+		log_quiet_stderr(); /* stderr is the log file or /dev/null */
+	}
+	log_info("serving %s %s on %s port %u%s%s for %s",
+	    p->id_kind == ID_NETWORK ? "network" : "router", p->id,
+	    p->bind_address, p->port,
+	    p->bind_address_v6[0] != '\0' ? " and " : "", p->bind_address_v6,
+	    p->socket_path);
+	if (report < 0)
+		notify_ready("serving");
+	r = engine_run(e);
+	engine_free(e);
+	/*
+	 * Stopped: status says "not running", not "dead". An account that
+	 * may not write the pidfile's directory empties the file instead,
+	 * which status reads the same way.
+	 */
+	if (pf->fd >= 0 && pidfile_unlink(pf) < 0)
+		(void)pidfile_clear(pf);
+	return r < 0 ? EX_OSERR : 0;
+fail:
+	engine_free(e);
+	if (report >= 0) {
+		launch_daemon_ready(report, &f);
+		return launch_exit_code(&f);
+	}
+	log_start_failure(p, d, "the built-in engine", netns, &f, what);
+	return launch_exit_code(&f);
+}
+
+int
+cmd_run_builtin(const struct proxy_conf *p, const struct daemon_conf *d)
+{
+	struct start_state s = START_STATE_INIT;
+	struct launch_failure f = {0, 0, 0, false};
+	char netns[PATH_MAX] = "";
+	struct names nm;
+	int code, report = -1, r;
+
+	code = setup_logging(p, d);
+	if (code != 0)
+		return code;
+	if (d->netns[0] != '\0') {
+		code = netns_path(d, netns, sizeof(netns));
+		if (code != 0)
+			goto out;
+	}
+	code = resolve_names(d, &nm);
+	if (code != 0)
+		goto out;
+	/* After the drop the proxy's account must be able to reopen it. */
+	r = log_file_chown(nm.uid, nm.gid);
+	if (r < 0)
+		log_warn("cannot give the log file to user %s: %s; it cannot "
+		         "be reopened on SIGHUP after dropping privileges",
+		    nm.user,
+		    r == -EPERM ? "not a regular file of ours with one link"
+		                : strerror(-r));
+	/* A haproxy config may name no pidfile (the haproxy command). */
+	if (d->pid_file[0] != '\0') {
+		code = lock_pidfile(d, &s.pf);
+		if (code != 0)
+			goto out;
+		s.locked = true;
+	}
+	if (d->daemonize) {
+		r = launch_daemon(log_file_fd(), &report, &f);
+		if (r == 1) {
+			s.locked = false; /* the daemon's now */
+			goto out;
+		}
+		/* In the daemon: a failure is the waiting caller's to undo. */
+		if (report >= 0)
+			s.locked = false;
+		if (r < 0) {
+			log_start_failure(
+			    p, d, "the built-in engine", netns, &f, "");
+			code = launch_exit_code(&f);
+			goto out;
+		}
+	}
+	code = serve_builtin(p, d, &nm, netns, &s.pf, report);
+out:
+	return start_finish(p, d, &s, code);
+}
+
+/*
+ * haproxy on the written config, with the listeners and the lock: in place
+ * (returns only on failure) or as a daemon (0 once it runs). On failure
+ * the config goes; the descriptors haproxy was to take are where *spec,
+ * *s and *dfd say.
+ */
+static int
+exec_haproxy(const struct proxy_conf *p, const struct daemon_conf *d,
+    struct start_state *s, struct launch_spec *spec, const char *netns,
+    int *dfd)
+{
+	struct launch_failure f = {0, 0, 0, false};
+	int i, r;
+
+	log_info("starting %s -f %s%s%s%s", spec->haproxy, spec->config,
+	    d->netns[0] != '\0' ? " in network namespace " : "", d->netns,
+	    d->daemonize ? " as a daemon" : "");
+	/*
+	 * The listeners queue clients from here on, and haproxy takes our pid
+	 * in the foreground: READY=1 is true now (haproxy's own failure ends
+	 * the process, and a service with it).
+	 */
+	if (!d->daemonize)
+		notify_ready("starting haproxy");
+	/* haproxy gets no descriptor of ours but the listeners and the lock. */
+	log_syslog_suspend();
+	r = launch_haproxy(spec, &f);
+	log_syslog_resume();
+	if (r == 0)
+		return 0; /* the daemon is haproxy now */
+	if (!d->daemonize && f.moved) {
+		/* Rearranged for haproxy: only these are ours now. */
+		s->pf.fd = LAUNCH_LOCK_FD;
+		s->pf.dirfd = s->pf.dirfd >= 0 ? LAUNCH_CARRY_DIR_FD : -1;
+		if (spec->log_fd >= 0)
+			log_file_renumber(LAUNCH_CARRY_LOG_FD);
+		*dfd = -1;
+		for (i = 0; i < spec->nlisten; i++)
+			spec->listen_fds[i] = LAUNCH_LISTEN_FD + i;
+	}
+	log_start_failure(p, d, "haproxy", netns, &f, "");
+	/* Not started: the config of a proxy that does not run goes. */
+	(void)remove_config(p, d, false);
+	return launch_exit_code(&f);
+}
+
+int
+cmd_run(const struct proxy_conf *p, const struct daemon_conf *d)
+{
+	struct start_state s = START_STATE_INIT;
+	struct strbuf text = STRBUF_INIT;
+	struct launch_failure f = {0, 0, 0, false};
+	struct launch_spec spec;
+	char path[PATH_MAX], haproxy[PATH_MAX], netns[PATH_MAX] = "";
+	int dfd = -1, code, i;
+
+	if (d->engine == ENGINE_BUILTIN)
+		return cmd_run_builtin(p, d);
+	memset(&spec, 0, sizeof(spec));
+	code = setup_logging(p, d);
+	if (code != 0)
+		return code;
+	/*
+	 * Everything that can be checked without writing is checked first;
+	 * then the lock, before anything is written: a second start must
+	 * not touch the running one.
+	 */
+	code = find_haproxy(d, haproxy, sizeof(haproxy));
+	if (code != 0)
+		goto out;
+	if (d->netns[0] != '\0') {
+		code = netns_path(d, netns, sizeof(netns));
+		if (code != 0)
+			goto out;
+	}
+	code = render_text(p, d, &text);
+	if (code != 0)
+		goto out;
+	/* A missing state path or an unsafe config directory: nothing made. */
+	code = open_config_dir(p, d, &dfd, &s.made_dir);
+	if (code != 0)
+		goto out;
+	code = lock_pidfile(d, &s.pf);
+	if (code != 0)
+		goto out;
+	s.locked = true;
+	/*
+	 * haproxy serves the listeners we bind (bind fd@N): in the namespace,
+	 * before the config is written, so a busy address changes nothing.
+	 */
+	if (listen_in(p, d, netns, spec.listen_fds, &spec.nlisten, &f) < 0) {
+		log_start_failure(p, d, "haproxy", netns, &f, "");
+		code = launch_exit_code(&f);
+		goto out;
+	}
+	code = write_config(p, d, dfd, &text, path);
+	if (code != 0)
+		goto out;
+	spec.haproxy = haproxy;
+	spec.config = path;
+	spec.pidfile = &s.pf;
+	spec.daemonize = d->daemonize;
+	spec.log_fd = log_file_fd();
+	code = exec_haproxy(p, d, &s, &spec, netns, &dfd);
+out:
+	for (i = 0; i < spec.nlisten; i++)
+		(void)close(spec.listen_fds[i]);
+	dfd = safe_close(dfd);
+	strbuf_release(&text);
+	return start_finish(p, d, &s, code);
+}

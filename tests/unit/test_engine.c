@@ -1,0 +1,334 @@
+/*
+ * The engine with several networks in one process: each frontend answers
+ * with its own identity, to its own agent, under its own per-address cap,
+ * and one stop ends them all. The engine runs in a child (it serves until
+ * SIGTERM); this process is the client and the agents.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "listener.h"
+
+#define NET 3
+#define WAIT_MS 5000
+
+static const char *const ids[NET] = {
+    "11111111-1111-4111-8111-111111111111",
+    "22222222-2222-4222-8222-222222222222",
+    "33333333-3333-4333-8333-333333333333",
+};
+
+struct net {
+	struct proxy_conf p;
+	int listen_fd;
+	unsigned int port;
+	int agent_fd; /* the agent's listening unix socket, ours */
+};
+
+struct world {
+	char dir[64];
+	struct net n[NET];
+	pid_t child;
+};
+
+static unsigned int
+port_of(int fd)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+
+	memset(&sin, 0, sizeof(sin));
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	return ntohs(sin.sin_port);
+}
+
+static void
+conf_of(struct proxy_conf *p, const char *id, const char *sock)
+{
+	memset(p, 0, sizeof(*p));
+	p->flavor = FLAVOR_NEUTRON;
+	p->id_kind = ID_NETWORK;
+	(void)snprintf(p->id, sizeof(p->id), "%s", id);
+	(void)snprintf(p->socket_path, sizeof(p->socket_path), "%s", sock);
+	(void)snprintf(p->bind_address, sizeof(p->bind_address), "127.0.0.1");
+	p->timeouts.http_request = 5000;
+	p->timeouts.connect = 5000;
+	p->timeouts.client = 5000;
+	p->timeouts.server = 5000;
+	p->timeouts.http_keep_alive = 5000;
+	p->max_conns_per_source = 64;
+	p->max_body_size = 65536;
+}
+
+static int
+agent_listen(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_true(strlen(path) < sizeof(sun.sun_path));
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(fd, 16), 0);
+	return fd;
+}
+
+/* The engine, in the child: every network of w, until SIGTERM. */
+static void
+serve(struct world *w)
+{
+	struct daemon_conf d;
+	struct engine *e;
+	const char *what = "";
+	int err = 0, i;
+
+	memset(&d, 0, sizeof(d));
+	d.maxconn = 64;
+	e = engine_new(&d, &err, &what);
+	if (e == NULL)
+		_exit(2);
+	for (i = 0; i < NET; i++) {
+		(void)close(w->n[i].agent_fd);
+		if (engine_add_frontend(e, &w->n[i].p, &w->n[i].listen_fd, 1,
+		        &err, &what) == NULL)
+			_exit(3);
+	}
+	err = engine_run(e);
+	engine_free(e);
+	_exit(err == 0 ? 0 : 4);
+}
+
+static int
+setup(void **state)
+{
+	struct world *w = calloc(1, sizeof(*w));
+	char sock[128];
+	int i;
+
+	assert_non_null(w);
+	(void)snprintf(w->dir, sizeof(w->dir), "/tmp/nmp-engine-XXXXXX");
+	assert_non_null(mkdtemp(w->dir));
+	for (i = 0; i < NET; i++) {
+		/* Networks 0 and 1 share an agent; 2 has its own. */
+		(void)snprintf(sock, sizeof(sock), "%s/agent%d.sock", w->dir,
+		    i == 2 ? 2 : 0);
+		conf_of(&w->n[i].p, ids[i], sock);
+		w->n[i].agent_fd =
+		    i == 1 ? w->n[0].agent_fd : agent_listen(sock);
+		assert_int_equal(
+		    listener_open("127.0.0.1", 0, NULL, 16, &w->n[i].listen_fd),
+		    0);
+		w->n[i].port = port_of(w->n[i].listen_fd);
+	}
+	w->n[1].p.id_kind = ID_ROUTER;
+	w->n[2].p.flavor = FLAVOR_OVN;
+	w->n[2].p.max_conns_per_source = 1;
+	w->child = fork();
+	assert_true(w->child >= 0);
+	if (w->child == 0)
+		serve(w);
+	for (i = 0; i < NET; i++)
+		(void)close(w->n[i].listen_fd);
+	*state = w;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct world *w = *state;
+	char path[128];
+	int i, status = 0;
+
+	if (w->child > 0) {
+		(void)kill(w->child, SIGKILL);
+		(void)waitpid(w->child, &status, 0);
+	}
+	for (i = 0; i < NET; i++) {
+		if (i != 1)
+			(void)close(w->n[i].agent_fd);
+		(void)snprintf(
+		    path, sizeof(path), "%s/agent%d.sock", w->dir, i);
+		(void)unlink(path);
+	}
+	(void)rmdir(w->dir);
+	free(w);
+	return 0;
+}
+
+static int
+client_to(unsigned int port)
+{
+	struct sockaddr_in sin;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	return fd;
+}
+
+static bool
+readable(int fd)
+{
+	struct pollfd pfd = {fd, POLLIN, 0};
+
+	return poll(&pfd, 1, WAIT_MS) == 1;
+}
+
+/* Read until the peer closes or a blank line ends a head (want_head). */
+static size_t
+read_some(int fd, char *buf, size_t size, bool want_head)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while (len + 1 < size && readable(fd)) {
+		n = read(fd, buf + len, size - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (want_head && strstr(buf, "\r\n\r\n") != NULL)
+			break;
+	}
+	buf[len] = '\0';
+	return len;
+}
+
+/* A request to network i, answered by its agent; what the agent read. */
+static void
+ask(struct world *w, int i, const char *want_header)
+{
+	static const char req[] =
+	    "GET /latest/meta-data/ HTTP/1.1\r\nHost: 169.254.169.254\r\n"
+	    "X-Neutron-Network-ID: spoofed\r\nConnection: close\r\n\r\n";
+	static const char answer[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+	                             "Connection: close\r\n\r\nok";
+	char head[4096], resp[4096], line[128];
+	int c = client_to(w->n[i].port), a;
+
+	assert_int_equal(
+	    write(c, req, sizeof(req) - 1), (ssize_t)sizeof(req) - 1);
+	assert_true(readable(w->n[i].agent_fd));
+	a = accept(w->n[i].agent_fd, NULL, NULL);
+	assert_true(a >= 0);
+	assert_true(read_some(a, head, sizeof(head), true) > 0);
+	(void)snprintf(
+	    line, sizeof(line), "\r\n%s: %s\r\n", want_header, ids[i]);
+	assert_non_null(strstr(head, line));
+	assert_null(strstr(head, "spoofed"));
+	assert_non_null(strstr(head, "\r\nX-Forwarded-For: 127.0.0.1\r\n"));
+	assert_int_equal(
+	    write(a, answer, sizeof(answer) - 1), (ssize_t)sizeof(answer) - 1);
+	(void)close(a);
+	assert_true(read_some(c, resp, sizeof(resp), false) > 0);
+	assert_int_equal(strncmp(resp, "HTTP/1.1 200 ", 13), 0);
+	assert_non_null(strstr(resp, "\r\n\r\nok"));
+	(void)close(c);
+}
+
+static void
+test_each_network_its_identity(void **state)
+{
+	struct world *w = *state;
+
+	/* Twice round, in another order: no frontend answers for another. */
+	ask(w, 2, "X-OVN-Network-ID");
+	ask(w, 0, "X-Neutron-Network-ID");
+	ask(w, 1, "X-Neutron-Router-ID");
+	ask(w, 1, "X-Neutron-Router-ID");
+	ask(w, 0, "X-Neutron-Network-ID");
+	ask(w, 2, "X-OVN-Network-ID");
+}
+
+/*
+ * Network 2 lets an address hold one connection: the second is closed
+ * unanswered, while network 0 still serves the same address.
+ */
+static void
+test_caps_are_per_network(void **state)
+{
+	struct world *w = *state;
+	char buf[256];
+	int held = client_to(w->n[2].port), over, i;
+
+	/* The held one is accepted (its request is answered 408 later). */
+	over = client_to(w->n[2].port);
+	assert_true(readable(over));
+	assert_int_equal(read(over, buf, sizeof(buf)), 0);
+	(void)close(over);
+	for (i = 0; i < 3; i++)
+		ask(w, 0, "X-Neutron-Network-ID");
+	(void)close(held);
+}
+
+/* One SIGTERM stops every network, and the engine exits 0. */
+static void
+test_one_stop(void **state)
+{
+	struct world *w = *state;
+	int status = -1, i;
+
+	ask(w, 1, "X-Neutron-Router-ID");
+	assert_int_equal(kill(w->child, SIGTERM), 0);
+	for (i = 0; i < WAIT_MS / 10; i++) {
+		if (waitpid(w->child, &status, WNOHANG) == w->child)
+			break;
+		(void)usleep(10000);
+	}
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	w->child = 0;
+	/* No listener of any network is left. */
+	for (i = 0; i < NET; i++) {
+		struct sockaddr_in sin;
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons((uint16_t)w->n[i].port);
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		assert_int_equal(
+		    connect(fd, (struct sockaddr *)&sin, sizeof(sin)), -1);
+		assert_int_equal(errno, ECONNREFUSED);
+		(void)close(fd);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+	        test_each_network_its_identity, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_caps_are_per_network, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_one_stop, setup, teardown),
+	};
+
+	(void)signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
