@@ -118,7 +118,6 @@ int launch_daemon(int log_fd, int *report, struct launch_failure *f);
 /* Tell the waiting caller: ready (f == NULL) or failed; closes report. */
 void launch_daemon_ready(int report, const struct launch_failure *f);
 
-
 /*
  * Enter the network namespace at path (setns); -errno, *f set. The path is
  * opened without blocking (a FIFO planted there must not hang us) and must

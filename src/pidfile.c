@@ -354,8 +354,8 @@ pidfile_check(const char *path, uid_t owner, const char **why)
 	if (owner != (uid_t)-1 && st2.st_nlink != 1)
 		goto out;
 	r = check_content(fd);
-	*why = r == -NMP_ENOTPID ? error_describe(r, OP_READ)
-	                         : "cannot read it";
+	*why =
+	    r == -NMP_ENOTPID ? error_describe(r, OP_READ) : "cannot read it";
 out:
 	(void)safe_close(fd);
 	(void)close(dfd);
