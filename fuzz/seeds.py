@@ -283,14 +283,88 @@ def http_response():
         write("http_response", name, bytes([b0, b1]) + s.encode())
 
 
+def haproxy_cfg():
+    # byte 0: 0 one file, else two cut at (size - 1) * byte / 256
+    net = "3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
+    head = ("global\n"
+            "    log         /dev/log local0 info\n"
+            "    log-tag     haproxy-metadata-proxy-" + net + "\n"
+            "    user        root\n"
+            "    group       root\n"
+            "    maxconn     1024\n"
+            "    pidfile     /var/lib/neutron/external/pids/" + net + ".pid\n"
+            "    daemon\n\n"
+            "defaults\n"
+            "    log global\n"
+            "    mode http\n"
+            "    option httplog\n"
+            "    option dontlognull\n"
+            "    option http-server-close\n"
+            "    option forwardfor\n"
+            "    retries                 3\n"
+            "    timeout http-request    30s\n"
+            "    timeout connect         30s\n"
+            "    timeout client          32s\n"
+            "    timeout server          32s\n"
+            "    timeout http-keep-alive 30s\n\n")
+    network = ("listen listener\n"
+               "    bind 169.254.169.254:80\n"
+               "    server metadata /var/lib/neutron/metadata_proxy\n"
+               "    http-request del-header X-Neutron-Router-ID\n"
+               "    http-request set-header X-Neutron-Network-ID " + net + "\n")
+    router = ("listen listener\n"
+              "    bind 0.0.0.0:9697\n"
+              "    bind fe80::a9fe:a9fe:9697 interface qr-1a2b3c4d-5e\n"
+              "    server metadata /var/lib/neutron/metadata_proxy\n"
+              "    http-request del-header X-Neutron-Network-ID\n"
+              "    http-request set-header X-Neutron-Router-ID " + net + "\n")
+    ovn = ("listen listener\n"
+           "    bind 169.254.169.254:80\n"
+           "    server metadata /var/lib/neutron/metadata_proxy\n"
+           "    http-request add-header X-OVN-Network-ID " + net + "\n")
+    rate = ("backend base_rate_limiter\n"
+            "    stick-table type ip size 10k expire 10s store http_req_rate(10s)\n\n"
+            "backend burst_rate_limiter\n"
+            "    stick-table type ip size 10k expire 10s store http_req_rate(10s)\n\n"
+            "listen listener\n"
+            "    bind 169.254.169.254:80\n"
+            "    http-request track-sc0 src table base_rate_limiter\n"
+            "    http-request track-sc1 src table burst_rate_limiter\n"
+            "    http-request deny deny_status 429 if { src_http_req_rate(base_rate_limiter) gt 10 }\n"
+            "    http-request deny deny_status 429 if { src_http_req_rate(burst_rate_limiter) gt 10 }\n"
+            "    server metadata /var/lib/neutron/metadata_proxy\n"
+            "    http-request set-header X-Neutron-Network-ID " + net + "\n")
+    ours = ("listen listener\n"
+            "    bind 169.254.169.254:80\n"
+            "    server metadata /var/lib/neutron/metadata_proxy\n"
+            "    http-request del-header '(?i)^x[-_](neutron|ovn)[-_]' -m reg\n"
+            "    http-request del-header '(?i)^x[-_]forwarded[-_]for$' -m reg\n"
+            "    http-request set-header X-Neutron-Network-ID " + net + "\n")
+    seeds = {
+        "network": (0, head + network),
+        "router-v6": (0, head + router),
+        "ovn": (0, head + ovn),
+        "rate-limited": (0, head + rate),
+        "our-deletions": (0, head + ours),
+        "two-files": (128, head + network),
+        "injected-line": (0, head + network.replace(
+            "metadata_proxy\n", "metadata_proxy\n    server evil /tmp/x\n")),
+        "nul": (0, head + "\0" + network),
+    }
+    for name, (b0, text) in seeds.items():
+        write("haproxy_cfg", name, bytes([b0]) + text.encode())
+
+
 def main():
-    for t in ("validate", "cli", "render", "http_request", "http_response"):
+    for t in ("validate", "cli", "render", "http_request", "http_response",
+              "haproxy_cfg"):
         shutil.rmtree(os.path.join(ROOT, t), ignore_errors=True)
     validate()
     cli()
     render()
     http_request()
     http_response()
+    haproxy_cfg()
 
 
 if __name__ == "__main__":
