@@ -131,10 +131,10 @@ wait_gone() {
 	wait_until "${2:-50}" gone "$1"
 }
 
-# reap PID [TENTHS]: for a child of this script: wait_gone, then collect its
-# status into REAPED (empty when it did not end). Unlike lib.sh's reap, it
-# never kills: an unkillable proxy is what some cases look for.
-reap() {
+# collect PID [TENTHS]: for a child of this script: wait_gone, then collect
+# its status into REAPED (empty when it did not end). Unlike lib.sh's reap,
+# it never kills: an unkillable proxy is what some cases look for.
+collect() {
 	REAPED=
 	# (bash's "Killed" job notices are noise here: the status is checked)
 	{ wait_gone "$@"; } 2>/dev/null || return 1
@@ -388,7 +388,7 @@ if start_agent && start_fg; then
 	code_is "$C: running" 0 "$RC" "$(err_note)"
 	assert "$C: stdout names the pid" "stdout: $(cat "$D/out")" grep -q "pid $FG\b" "$D/out"
 	kill -KILL "$FG"
-	reap "$FG" 50
+	collect "$FG" 50
 	nmp status "${SA[@]}"
 	code_is "$C: stale after kill -9" 1 "$RC" "stdout: $(cat "$D/out")"
 	nmp stop "${SA[@]}"
@@ -407,7 +407,7 @@ newcase stop
 if start_agent && start_fg; then
 	nmp stop "${SA[@]}"
 	code_is "$C: exits 0" 0 "$RC" "$(err_note)"
-	assert "$C: process gone" "pid $FG still alive" reap "$FG" 50
+	assert "$C: process gone" "pid $FG still alive" collect "$FG" 50
 	if [ "$ENGINE" = builtin ]; then
 		# The built-in engine handles SIGTERM: it drains and exits 0.
 		assert "$C: exits 0 on SIGTERM" "wait status '$REAPED', want 0" [ "$REAPED" = 0 ]
@@ -432,7 +432,7 @@ end_case
 newcase sigterm
 if start_agent && start_fg; then
 	kill -TERM "$FG"
-	assert "$C: process gone" "pid $FG still alive" reap "$FG" 50
+	assert "$C: process gone" "pid $FG still alive" collect "$FG" 50
 	nmp status "${SA[@]}"
 	if [ "$ENGINE" = builtin ]; then
 		assert "$C: pidfile removed by the proxy" "$PIDF: '$(cat "$PIDF" 2>/dev/null)'" absent "$PIDF"
@@ -460,7 +460,7 @@ if [ "$ENGINE" = builtin ] && [ "$IS_ROOT" = 1 ]; then
 		--metadata-proxy-user nobody --metadata-proxy-group "$(id -gn nobody)")
 	if start_agent && chmod 0777 "$SOCK" && start_fg; then
 		kill -TERM "$FG"
-		assert "$C: process gone" "pid $FG still alive" reap "$FG" 50
+		assert "$C: process gone" "pid $FG still alive" collect "$FG" 50
 		assert "$C: pidfile emptied" "$PIDF: '$(cat "$PIDF" 2>/dev/null)'" no_pid_in "$PIDF"
 		nmp status "${SA[@]}"
 		code_is "$C: status says not running" 3 "$RC" "stdout: $(cat "$D/out")"
@@ -510,7 +510,7 @@ if start_agent && start_fg; then
 	code_is "$C: exits 0" 0 "$RC" "$(err_note)"
 	assert "$C: waited the timeout, then killed" "took ${el} ms, want 1000-7000" \
 		eval '[ "$el" -ge 950 ] && [ "$el" -le 7000 ]'
-	assert "$C: process gone" "pid $FG still alive" reap "$FG" 50
+	assert "$C: process gone" "pid $FG still alive" collect "$FG" 50
 	assert "$C: ended by SIGKILL" "wait status '$REAPED', want 137" [ "$REAPED" = 137 ]
 	assert "$C: says SIGKILL" "$(err_note)" grep -q 'with SIGKILL' "$D/err"
 	assert "$C: pidfile removed" "$PIDF still there" absent "$PIDF"
@@ -560,7 +560,7 @@ if start_agent && start_fg; then
 	echo "$FG" >"$PIDF"
 	nmp stop "${SA[@]}"
 	code_is "$C: stop with the right pid" 0 "$RC" "$(err_note)"
-	assert "$C: proxy gone" "pid $FG still alive" reap "$FG" 50
+	assert "$C: proxy gone" "pid $FG still alive" collect "$FG" 50
 	assert "$C: sleep survives it all" "sleep $SPID is gone" alive "$SPID"
 else
 	fail "$C: start" "the proxy did not come up: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
@@ -682,7 +682,7 @@ if start_agent; then
 	hostile --daemonize
 	RP=$!
 	PIDS+=("$RP")
-	reap "$RP" 100
+	collect "$RP" 100
 	code_is "$C: run --daemonize exits 0" 0 "$REAPED" "run stderr: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
 	PIDS=("$AGENT_PID")
 	HP=$(cat "$PIDF" 2>/dev/null)
@@ -724,7 +724,7 @@ if start_agent; then
 		</dev/null >"$D/out" 2>"$D/err" &
 	RP=$!
 	PIDS+=("$RP")
-	reap "$RP" 120
+	collect "$RP" 120
 	el=$(($(now_ms) - t0))
 	code_is "$C: returns 0" 0 "$REAPED" "$(err_note)"
 	assert "$C: promptly" "took ${el} ms" [ "$el" -lt 5000 ]
@@ -880,7 +880,7 @@ if start_agent && start_fg; then
 		eval 'agent_saw X-Neutron-Network-ID "$U1" && ! grep -qiF -- "$U" "$D/rec"'
 	nmp stop "${SA1[@]}"
 	code_is "$C: stop the first" 0 "$RC" "$(err_note)"
-	assert "$C: first proxy gone" "pid $FG1 still alive" reap "$FG1" 50
+	assert "$C: first proxy gone" "pid $FG1 still alive" collect "$FG1" 50
 else
 	fail "$C: first start" "the proxy did not come up: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
 fi
@@ -916,7 +916,7 @@ else
 			assert "$C: pidfile holds the started pid" "pidfile '$(cat "$PIDF" 2>/dev/null)'" file_has "$PIDF" "$FG"
 			nmp stop "${SA[@]}"
 			code_is "$C: stop" 0 "$RC" "$(err_note)"
-			assert "$C: process gone" "pid $FG still alive" reap "$FG" 50
+			assert "$C: process gone" "pid $FG still alive" collect "$FG" 50
 		else
 			fail "$C: port accepts inside the namespace" "port $P never accepted: $(head -c 300 "$D/run.err" | tr '\n' ' ')"
 		fi
@@ -968,7 +968,7 @@ if [ "$ENGINE" = builtin ]; then
 			code_is "$C: status running" 0 "$RC" "stdout: $(cat "$D/out")"
 			nmp stop "${SA[@]}"
 			code_is "$C: stop" 0 "$RC" "$(err_note)"
-			assert "$C: process gone" "pid $FG still alive" reap "$FG" 50
+			assert "$C: process gone" "pid $FG still alive" collect "$FG" 50
 			assert "$C: pidfile removed" "$PIDF still there" absent "$PIDF"
 		else
 			fail "$C: started" "the proxy did not come up: $(head -c 300 "$D/run.err" | tr '\n' ' ')"

@@ -45,8 +45,9 @@ done
 # agent, stopped at exit by pid.
 case_begin "memcheck" || finish
 
-# http NAME WANT CURLARGS...: one request to URL/memcheck, status WANT.
-http() {
+# expect_status NAME WANT CURLARGS...: one request to URL/memcheck, status
+# WANT (a longer time-out than lib.sh's http: valgrind is slow).
+expect_status() {
 	local name=$1 want=$2 code
 	shift 2
 	code=$(curl -sS -g --noproxy '*' --max-time 20 -o "$D/body" \
@@ -135,12 +136,12 @@ if ! wait_until -p "$PROXY_PID" "$WAIT_MAX" proxy_up; then
 fi
 ok "engine starts under valgrind"
 
-http "agent absent: 503" 503
+expect_status "agent absent: 503" 503
 
 if ! agent_start normal; then
 	finish
 fi
-http "agent present: 200" 200
+expect_status "agent present: 200" 200
 if [ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("path"))' "$D/body" 2>/dev/null)" = /memcheck ]; then
 	ok "the agent's body came through"
 else
@@ -149,7 +150,7 @@ fi
 
 # --- refusals -----------------------------------------------------------------
 
-http "a 20 KB header: 431" 431 -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' a)"
+expect_status "a 20 KB header: 431" 431 -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' a)"
 printf 'POST /memcheck HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n' >"$D/ambiguous"
 timeout 60 python3 "$CLIENT" send 127.0.0.1 "$PORT" "$D/ambiguous" --timeout 20 \
 	>"$D/c.json" 2>"$D/c.err"
@@ -160,13 +161,13 @@ else
 	fail "Content-Length with Transfer-Encoding: 400" "status '$st': $(escape_file "$D/c.err" 200)"
 fi
 head -c 65536 /dev/zero | tr '\0' b >"$D/post"
-http "a POST with a 64 KiB body: 200" 200 --data-binary "@$D/post"
+expect_status "a POST with a 64 KiB body: 200" 200 --data-binary "@$D/post"
 
 # --- load ---------------------------------------------------------------------
 
 wrk_run keep-alive
 wrk_run close -H "Connection: close"
-http "served after the load: 200" 200
+expect_status "served after the load: 200" 200
 
 # --- SIGTERM, then what memcheck saw ------------------------------------------
 
