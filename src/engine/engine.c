@@ -43,7 +43,7 @@
 
 /* Refusal lines logged for an address this second, and the ones dropped. */
 struct logcap_slot {
-	unsigned char addr[16];
+	unsigned char addr[ADDRKEY_LEN];
 	time_t sec;
 	unsigned int n;
 	unsigned long dropped;
@@ -85,11 +85,8 @@ struct frontend {
 	struct sockaddr_un agent;
 	socklen_t agent_len;
 	struct timeval t_request, t_connect, t_client, t_server, t_keepalive;
-	unsigned long max_body_size;
-	bool rate_limited;
-	struct ratelimit rate;
-	struct srccount src; /* per client address; cap 0: none */
-	unsigned int conns;
+	struct ratelimit rate; /* its conf says whether it is on */
+	struct srccount src;   /* per client address; cap 0: none */
 };
 
 struct conn {
@@ -103,7 +100,7 @@ struct conn {
 	/* the whole request, held until it is complete (body cap set) */
 	struct evbuffer *pending;
 	char peer[OPT_ADDR_MAX];
-	unsigned char peer_key[16];
+	unsigned char peer_key[ADDRKEY_LEN];
 	bool src_counted; /* counted in f->src */
 	bool in_request;  /* bytes of a request head have arrived */
 	bool forwarding;  /* a request went to the agent, its answer pending */
@@ -177,9 +174,9 @@ logcap_allow(struct engine *e, const unsigned char *key)
 			return true;
 	}
 	s = &e->logcap[addrkey_hash(key) % LOGCAP_SLOTS];
-	if (memcmp(s->addr, key, 16) != 0) {
+	if (memcmp(s->addr, key, ADDRKEY_LEN) != 0) {
 		logcap_report(s); /* another address had the slot */
-		memcpy(s->addr, key, 16);
+		memcpy(s->addr, key, ADDRKEY_LEN);
 		s->n = 0;
 		s->sec = now;
 	}
@@ -298,7 +295,6 @@ conn_free(struct conn *c)
 		evbuffer_free(c->pending);
 	if (c->src_counted)
 		srccount_put(&c->f->src, c->peer_key);
-	c->f->conns--;
 	free(c);
 	e->conns--;
 	maybe_resume(e);
@@ -592,12 +588,12 @@ start_request(struct conn *c, struct http_out *out)
 	c->keep_alive = out->keep_alive;
 	c->head_request = strcmp(out->method, "HEAD") == 0;
 	log_removed(c, out);
-	if (f->rate_limited &&
+	if (f->rate.conf.enabled &&
 	    ratelimit_over(&f->rate, c->peer_key, time(NULL))) {
 		conn_fail(c, 429, "rate limited");
 		return;
 	}
-	if (f->max_body_size == 0) {
+	if (f->hcfg.max_body == 0) {
 		(void)forward(c, out->head.buf, out->head.len);
 		return;
 	}
@@ -787,7 +783,6 @@ accept_conn(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	c->e = e;
 	c->f = f;
 	e->conns++;
-	f->conns++;
 	memcpy(c->peer_key, key, sizeof(key));
 	c->src_counted = counted;
 	addrkey_text(key, c->peer, sizeof(c->peer));
@@ -1014,7 +1009,6 @@ frontend_setup(struct frontend *f, const struct proxy_conf *p)
 	f->hcfg.client_head_max = CLIENT_HEAD_MAX;
 	f->hcfg.agent_head_max = MD_AGENT_READ;
 	f->hcfg.max_body = p->max_body_size;
-	f->max_body_size = p->max_body_size;
 	ms_to_tv(p->timeouts.http_request, &f->t_request);
 	ms_to_tv(p->timeouts.connect, &f->t_connect);
 	ms_to_tv(p->timeouts.client, &f->t_client);
@@ -1026,7 +1020,6 @@ frontend_setup(struct frontend *f, const struct proxy_conf *p)
 	memcpy(f->agent.sun_path, p->socket_path, n + 1);
 	f->agent_len =
 	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
-	f->rate_limited = p->rate_limit.enabled;
 	ratelimit_init(&f->rate, &p->rate_limit);
 	srccount_init(&f->src, p->max_conns_per_source, f->e->maxconn);
 	return 0;
