@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -410,6 +411,38 @@ launch_enter_netns(const char *path, struct launch_failure *f)
 	return 0;
 }
 
+/*
+ * How long the caller waits, after a failure report, for the daemon to be
+ * gone (its end of the pipe closed as it exits). Exiting takes
+ * microseconds; a leak check at exit under a sanitizer, a little longer.
+ */
+#define DAEMON_GONE_WAIT_MS 10000
+
+/*
+ * After a failure report: wait until the daemon's end of the pipe closes,
+ * so that a failed start leaves no process behind once the caller exits.
+ * The kernel closes it after the daemon's memory is gone.
+ */
+static void
+await_daemon_gone(int rfd)
+{
+	struct pollfd pfd = {.fd = rfd, .events = POLLIN, .revents = 0};
+	char sink[64];
+	ssize_t n;
+	int r;
+
+	for (;;) {
+		r = poll(&pfd, 1, DAEMON_GONE_WAIT_MS);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return; /* not gone in time: the caller exits anyway */
+		n = read(rfd, sink, sizeof(sink));
+		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+			return;
+	}
+}
+
 /* The caller's side: wait for the middle child, then for the report. */
 static int
 await_report(pid_t pid, int rfd, bool eof_is_ready, struct launch_failure *f)
@@ -424,6 +457,8 @@ await_report(pid_t pid, int rfd, bool eof_is_ready, struct launch_failure *f)
 		n = read(rfd, &got, sizeof(got));
 	} while (n < 0 && errno == EINTR);
 	err = n < 0 ? errno : EIO; /* a short report: EIO */
+	if (n > 0 && (n != (ssize_t)sizeof(got) || got.err != 0))
+		await_daemon_gone(rfd);
 	(void)close(rfd);
 	if (n == 0 && eof_is_ready)
 		return 0;
@@ -501,7 +536,12 @@ launch_daemon_ready(int report, const struct launch_failure *f)
 	struct launch_failure ok = {LAUNCH_FORK, 0, 0, false};
 
 	(void)!write(report, f != NULL ? f : &ok, sizeof(ok));
-	(void)close(report);
+	/*
+	 * A failure keeps the pipe open: it closes as the daemon exits, which
+	 * the caller waits for, so that no process outlives a failed start.
+	 */
+	if (f == NULL || f->err == 0)
+		(void)close(report);
 }
 
 int

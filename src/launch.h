@@ -115,7 +115,10 @@ int launch_haproxy(const struct launch_spec *s, struct launch_failure *f);
  */
 int launch_daemon(int log_fd, int *report, struct launch_failure *f);
 
-/* Tell the waiting caller: ready (f == NULL) or failed; closes report. */
+/*
+ * Tell the waiting caller: ready (f == NULL; closes report) or failed
+ * (report stays open until this process exits, which the caller awaits).
+ */
 void launch_daemon_ready(int report, const struct launch_failure *f);
 
 /*

@@ -232,6 +232,90 @@ test_enter_netns_not_netns(void **state)
 }
 
 /*
+ * Is pid gone: no such process, or one past the point of exiting where its
+ * memory is released (an empty command line: a zombie, or just before)?
+ */
+static bool
+process_gone(pid_t pid)
+{
+	char path[64], buf[64];
+	ssize_t n;
+	int fd;
+
+	assert_true(
+	    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid) > 0);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	n = read(fd, buf, sizeof(buf));
+	(void)close(fd);
+	return n <= 0;
+}
+
+/*
+ * In the daemon: send our pid on pids, report (ready, or failure err),
+ * then linger: after a failure 300 ms, after ready until the caller
+ * closes the other end of hold (or 5 s).
+ */
+static void
+daemon_side(int report, int pids, int hold, int err)
+{
+	struct launch_failure f = {LAUNCH_PIDFILE, err, 0, false};
+	pid_t me = getpid();
+	char c;
+
+	(void)!write(pids, &me, sizeof(me));
+	launch_daemon_ready(report, err != 0 ? &f : NULL);
+	if (err != 0) {
+		(void)usleep(300 * 1000);
+		_exit(1);
+	}
+	alarm(5);
+	(void)!read(hold, &c, 1);
+	_exit(0);
+}
+
+/*
+ * A failed daemonized start returns only once the daemon is gone (else a
+ * caller that retries at once races the old process); a good one returns
+ * as soon as the daemon says it is ready, and the daemon stays.
+ */
+static void
+test_daemon_report(void **state)
+{
+	static const int errs[] = {EACCES, 0};
+	struct launch_failure f = {-1, 0, 0, false};
+	int pids[2], hold[2], report = -1, r;
+	pid_t daemon_pid = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		assert_int_equal(pipe2(pids, O_CLOEXEC), 0);
+		assert_int_equal(pipe2(hold, O_CLOEXEC), 0);
+		r = launch_daemon(-1, &report, &f);
+		if (r == 0) {
+			(void)close(pids[0]);
+			(void)close(hold[1]);
+			daemon_side(report, pids[1], hold[0], errs[i]);
+		}
+		(void)close(pids[1]);
+		(void)close(hold[0]);
+		assert_int_equal(read(pids[0], &daemon_pid, sizeof(daemon_pid)),
+		    sizeof(daemon_pid));
+		if (errs[i] != 0) {
+			assert_int_equal(r, -errs[i]);
+			assert_int_equal(f.stage, LAUNCH_PIDFILE);
+			assert_true(process_gone(daemon_pid));
+		} else {
+			assert_int_equal(r, 1);
+			assert_false(process_gone(daemon_pid));
+		}
+		(void)close(hold[1]);
+		(void)close(pids[0]);
+	}
+}
+
+/*
  * A foreground launch_haproxy() becomes haproxy in "/", whatever the
  * caller's working directory: a stand-in records its own.
  */
@@ -296,6 +380,7 @@ main(void)
 	    cmocka_unit_test(test_run_default_signals),
 	    cmocka_unit_test(test_hold_signals),
 	    cmocka_unit_test(test_enter_netns_not_netns),
+	    cmocka_unit_test(test_daemon_report),
 	    cmocka_unit_test(test_haproxy_cwd),
 	};
 
