@@ -90,6 +90,17 @@ strbuf_appendf(struct strbuf *sb, const char *fmt, ...)
 	return 0;
 }
 
+int
+strbuf_append_all(struct strbuf *sb, const char *const parts[])
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; parts[i] != NULL && r == 0; i++)
+		r = strbuf_append(sb, parts[i]);
+	return r;
+}
+
 const char *
 strbuf_str(const struct strbuf *sb)
 {

@@ -26,6 +26,13 @@ int strbuf_append(struct strbuf *sb, const char *s);
 int strbuf_appendn(struct strbuf *sb, const char *s, size_t n);
 int strbuf_appendf(struct strbuf *sb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/*
+ * Append the NULL-terminated parts, in order: the head builders' way of
+ * joining known pieces without a format string.
+ */
+int strbuf_append_all(struct strbuf *sb, const char *const parts[]);
+#define STRBUF_APPEND(sb, ...)                                                 \
+	strbuf_append_all((sb), (const char *const[]){__VA_ARGS__, NULL})
 /* The text so far ("" when empty); valid until the next append. */
 const char *strbuf_str(const struct strbuf *sb);
 /* Empty again, keeping the allocation; a past failure is forgotten. */

@@ -12,12 +12,12 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 
@@ -27,6 +27,7 @@
 #include "engine/ratelimit.h"
 #include "engine/srccount.h"
 #include "defaults.h"
+#include "fd.h"
 #include "log.h"
 #include "metadata.h"
 #include "notify.h"
@@ -36,6 +37,8 @@
 /* Past this much queued for the slower side, stop reading the faster. */
 #define BACKLOG_BYTES (64 * 1024UL)
 #define CLIENT_HEAD_MAX (16 * 1024UL)
+/* One read takes at most this much; the engine reads into one buffer. */
+#define ENGINE_READ_MAX (16 * 1024UL)
 /* Refusal lines: at most this many a second per client address, and all. */
 #define LOGCAP_PER_SOURCE 10
 #define LOGCAP_TOTAL 100
@@ -68,6 +71,7 @@ struct engine {
 	time_t logcap_sec;
 	unsigned int logcap_total;
 	struct event *logcap_timer; /* reports the lines dropped */
+	char *scratch; /* ENGINE_READ_MAX bytes: each read, until processed */
 };
 
 /*
@@ -88,39 +92,6 @@ struct frontend {
 	struct ratelimit rate; /* its conf says whether it is on */
 	struct srccount src;   /* per client address; cap 0: none */
 };
-
-struct conn {
-	struct engine *e;
-	struct frontend *f;
-	struct bufferevent *client;
-	struct bufferevent *agent;
-	struct http_request *req;
-	struct http_response *resp;
-	struct event *timer; /* http-request and keep-alive timeouts */
-	/* the whole request, held until it is complete (body cap set) */
-	struct evbuffer *pending;
-	char peer[OPT_ADDR_MAX];
-	unsigned char peer_key[ADDRKEY_LEN];
-	bool src_counted; /* counted in f->src */
-	bool in_request;  /* bytes of a request head have arrived */
-	bool forwarding;  /* a request went to the agent, its answer pending */
-	bool req_done;    /* the whole request went to the agent */
-	bool resp_head;   /* the response head went to the client */
-	bool keep_alive;
-	bool head_request;
-	bool closing; /* flush, then free */
-	/* the access log line */
-	char method[16];
-	char path[128];
-	int status;
-	const char *reason; /* why we answered status ourselves; static */
-	size_t bytes;
-	struct timeval start;
-};
-
-static void conn_free(struct conn *c);
-static void client_read(struct bufferevent *bev, void *arg);
-static void finish_response(struct conn *c);
 
 static void
 ms_to_tv(unsigned long ms, struct timeval *tv)
@@ -213,6 +184,74 @@ reason_token(const char *reason, char *out, size_t outsz)
 
 /* ---- connections ---- */
 
+/*
+ * One socket of a connection: a persistent read event, added while we
+ * read; and what a short send left, with a write event added only while
+ * that queue holds bytes. rx and tx: when it last sent us bytes and when
+ * it last took ours (or began to owe us that).
+ */
+struct side {
+	int fd;
+	struct event *rev;
+	struct event *wev; /* made at the first short send */
+	struct evbuffer *outq;
+	bool reading;
+	struct timeval rx, tx;
+};
+
+/* What a connection timer found due. */
+enum due {
+	DUE_NONE,
+	DUE_CLOSE,       /* idle, or a client not taking our bytes: close */
+	DUE_408_REQUEST, /* http-request: the request is not in */
+	DUE_408_IDLE,    /* timeout client while the request comes */
+	DUE_504,         /* timeout server: the agent went quiet */
+};
+
+struct conn {
+	struct engine *e;
+	struct frontend *f;
+	struct side cl; /* the client */
+	struct side ag; /* the agent; fd -1 when none */
+	struct http_request *req;
+	struct http_response *resp; /* kept, reset for each request */
+	struct event *timer;        /* every timeout of the connection */
+	/* the whole request, held until it is complete (body cap set) */
+	struct evbuffer *pending;
+	/* client bytes read but not taken yet: a pipelined request, or a
+	 * body the agent is slow to take */
+	char *held;
+	size_t held_len;
+	struct timeval since; /* the request began, or the idle wait did */
+	char peer[OPT_ADDR_MAX];
+	unsigned char peer_key[ADDRKEY_LEN];
+	bool src_counted; /* counted in f->src */
+	bool fresh;       /* no request yet on this connection */
+	bool in_request;  /* bytes of a request head have arrived */
+	bool forwarding;  /* a request went to the agent, its answer pending */
+	bool req_done;    /* the whole request went to the agent */
+	bool resp_head;   /* the response head went to the client */
+	bool keep_alive;
+	bool head_request;
+	bool closing;    /* flush, then free */
+	bool half_close; /* the client shut its side after a whole request */
+	/* the access log line */
+	char method[16];
+	char path[128];
+	int status;
+	const char *reason; /* why we answered status ourselves; static */
+	size_t bytes;
+	struct timeval start;
+};
+
+/* At most this many pieces gathered for one writev to the client. */
+#define CONN_IOV 8
+
+static void conn_free(struct conn *c);
+static int client_process(struct conn *c, const char *data, size_t len);
+static int finish_response(struct conn *c);
+static void conn_arm(struct conn *c);
+
 /* Accept on every listener of every network again, or stop. */
 static void
 set_accepting(struct engine *e, bool on)
@@ -270,13 +309,192 @@ access_log(struct conn *c)
 }
 
 static void
+now_mono(struct timeval *tv)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	tv->tv_sec = ts.tv_sec;
+	tv->tv_usec = (suseconds_t)(ts.tv_nsec / 1000);
+}
+
+/*
+ * An iovec of bytes we only read: writev takes them as const, the struct
+ * cannot say so.
+ */
+static void
+iov_set(struct iovec *v, const void *p, size_t n)
+{
+	memcpy(&v->iov_base, &p, sizeof(p));
+	v->iov_len = n;
+}
+
+static size_t
+side_pending(const struct side *s)
+{
+	return s->outq != NULL ? evbuffer_get_length(s->outq) : 0;
+}
+
+static void
+side_reading(struct side *s, bool on)
+{
+	if (s->rev == NULL || s->reading == on)
+		return;
+	if (on)
+		(void)event_add(s->rev, NULL);
+	else
+		(void)event_del(s->rev);
+	s->reading = on;
+}
+
+static int
+side_open(
+    struct engine *e, struct side *s, int fd, event_callback_fn rcb, void *arg)
+{
+	s->fd = fd;
+	s->rev = event_new(e->base, fd, EV_READ | EV_PERSIST, rcb, arg);
+	if (s->rev == NULL)
+		return -ENOMEM;
+	s->reading = false;
+	side_reading(s, true);
+	now_mono(&s->rx);
+	s->tx = s->rx;
+	return 0;
+}
+
+static void
+side_close(struct side *s)
+{
+	if (s->rev != NULL)
+		event_free(s->rev);
+	if (s->wev != NULL)
+		event_free(s->wev);
+	if (s->outq != NULL)
+		evbuffer_free(s->outq);
+	s->rev = NULL;
+	s->wev = NULL;
+	s->outq = NULL;
+	s->reading = false;
+	s->fd = safe_close(s->fd);
+}
+
+/* Queue bytes behind what waits already, and wait for room. */
+static int
+side_queue(struct engine *e, struct side *s, const char *data, size_t len,
+    event_callback_fn wcb, void *arg)
+{
+	if (len == 0)
+		return 0;
+	if (s->outq == NULL) {
+		s->outq = evbuffer_new();
+		if (s->outq == NULL)
+			return -ENOMEM;
+	}
+	if (s->wev == NULL) {
+		s->wev =
+		    event_new(e->base, s->fd, EV_WRITE | EV_PERSIST, wcb, arg);
+		if (s->wev == NULL)
+			return -ENOMEM;
+	}
+	if (evbuffer_get_length(s->outq) == 0)
+		now_mono(&s->tx); /* a stall is counted from here */
+	if (evbuffer_add(s->outq, data, len) < 0)
+		return -ENOMEM;
+	if (!event_pending(s->wev, EV_WRITE, NULL))
+		(void)event_add(s->wev, NULL);
+	return 0;
+}
+
+/*
+ * Send iov at once with one writev; what the socket does not take is
+ * queued and sent when it has room. 0, or -errno (the peer is gone).
+ */
+static int
+side_send(struct engine *e, struct side *s, const struct iovec *iov, int n,
+    event_callback_fn wcb, void *arg)
+{
+	ssize_t w = 0;
+	size_t done;
+	int i, r;
+
+	if (side_pending(s) == 0) {
+		do {
+			w = writev(s->fd, iov, n);
+		} while (w < 0 && errno == EINTR);
+		if (w < 0 && errno != EAGAIN)
+			return -errno;
+		if (w > 0)
+			now_mono(&s->tx);
+		if (w < 0)
+			w = 0;
+	}
+	done = (size_t)w;
+	for (i = 0; i < n; i++) {
+		if (done >= iov[i].iov_len) {
+			done -= iov[i].iov_len;
+			continue;
+		}
+		r = side_queue(e, s, (const char *)iov[i].iov_base + done,
+		    iov[i].iov_len - done, wcb, arg);
+		if (r < 0)
+			return r;
+		done = 0;
+	}
+	return 0;
+}
+
+/* Send what is queued; 1 when the queue is empty, 0 if not, or -errno. */
+static int
+side_flush(struct side *s)
+{
+	int n;
+
+	n = evbuffer_write(s->outq, s->fd);
+	if (n < 0 && errno != EAGAIN && errno != EINTR)
+		return -errno;
+	if (n > 0)
+		now_mono(&s->tx);
+	if (evbuffer_get_length(s->outq) > 0)
+		return 0;
+	(void)event_del(s->wev);
+	return 1;
+}
+
+/* Send q (which becomes the side's) behind what waits already. */
+static int
+side_adopt(struct engine *e, struct side *s, struct evbuffer *q,
+    event_callback_fn wcb, void *arg)
+{
+	int r;
+
+	if (s->outq != NULL) {
+		r = evbuffer_add_buffer(s->outq, q);
+		evbuffer_free(q);
+		if (r < 0)
+			return -ENOMEM;
+	} else {
+		s->outq = q;
+	}
+	if (s->wev == NULL) {
+		s->wev =
+		    event_new(e->base, s->fd, EV_WRITE | EV_PERSIST, wcb, arg);
+		if (s->wev == NULL)
+			return -ENOMEM;
+	}
+	now_mono(&s->tx);
+	r = side_flush(s);
+	if (r == 0)
+		(void)event_add(s->wev, NULL);
+	return r < 0 ? r : 0;
+}
+
+/* Send what is queued, then close. */
+static void conn_close(struct conn *c);
+
+static void
 drop_agent(struct conn *c)
 {
-	if (c->agent != NULL)
-		bufferevent_free(c->agent);
-	c->agent = NULL;
-	http_response_free(c->resp);
-	c->resp = NULL;
+	side_close(&c->ag);
 }
 
 static void
@@ -288,11 +506,12 @@ conn_free(struct conn *c)
 	drop_agent(c);
 	if (c->timer != NULL)
 		event_free(c->timer);
-	if (c->client != NULL)
-		bufferevent_free(c->client);
+	side_close(&c->cl);
 	http_request_free(c->req);
+	http_response_free(c->resp);
 	if (c->pending != NULL)
 		evbuffer_free(c->pending);
+	free(c->held);
 	if (c->src_counted)
 		srccount_put(&c->f->src, c->peer_key);
 	free(c);
@@ -307,26 +526,87 @@ conn_free(struct conn *c)
 		event_base_loopbreak(e->base);
 }
 
-static void
-client_flushed(struct bufferevent *bev, void *arg)
+/* Keep the client bytes not taken yet; stop reading until they are. */
+static int
+hold_rest(struct conn *c, const char *data, size_t len)
 {
-	struct conn *c = arg;
+	char *copy = malloc(len);
 
-	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		conn_free(c);
+	if (copy == NULL)
+		return -ENOMEM;
+	memcpy(copy, data, len);
+	free(c->held);
+	c->held = copy;
+	c->held_len = len;
+	side_reading(&c->cl, false);
+	return 0;
 }
 
-/* Send what is queued, then close. */
+/*
+ * Take the held client bytes, then read the client again if nothing is
+ * held any more. -1: c is gone.
+ */
+static int
+client_resume(struct conn *c)
+{
+	char *data = c->held;
+	size_t len = c->held_len;
+	int r;
+
+	c->held = NULL;
+	c->held_len = 0;
+	if (data != NULL) {
+		r = client_process(c, data, len);
+		free(data);
+		if (r < 0)
+			return -1;
+	}
+	if (c->held == NULL && !c->closing && !c->half_close && !c->req_done &&
+	    side_pending(&c->ag) <= BACKLOG_BYTES)
+		side_reading(&c->cl, true);
+	return 0;
+}
+
+static void
+client_writable(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	int r;
+
+	(void)fd;
+	(void)what;
+	r = side_flush(&c->cl);
+	if (r < 0) {
+		conn_free(c);
+		return;
+	}
+	if (c->closing) {
+		if (r == 1)
+			conn_free(c);
+		return;
+	}
+	/* The client took what was queued: read the agent again. */
+	if (c->ag.fd >= 0 && side_pending(&c->cl) <= BACKLOG_BYTES / 2)
+		side_reading(&c->ag, true);
+}
+
+static int
+client_send(struct conn *c, const struct iovec *iov, int n)
+{
+	return side_send(c->e, &c->cl, iov, n, client_writable, c);
+}
+
 static void
 conn_close(struct conn *c)
 {
 	c->closing = true;
 	drop_agent(c);
-	if (c->timer != NULL)
-		event_del(c->timer);
-	bufferevent_disable(c->client, EV_READ);
-	bufferevent_setcb(c->client, NULL, client_flushed, NULL, c);
-	client_flushed(c->client, c);
+	side_reading(&c->cl, false);
+	if (side_pending(&c->cl) == 0) {
+		conn_free(c);
+		return;
+	}
+	conn_arm(c);
 }
 
 /* Answer with an error of ours and close; reason goes to the log. */
@@ -334,6 +614,7 @@ static void
 conn_fail(struct conn *c, int status, const char *reason)
 {
 	struct strbuf sb = STRBUF_INIT;
+	struct iovec iov;
 
 	c->reason = reason;
 	if (c->resp_head) {
@@ -344,131 +625,21 @@ conn_fail(struct conn *c, int status, const char *reason)
 	c->status = status;
 	if (http_error_response(status, true, &sb) == 0) {
 		c->bytes += sb.len;
-		bufferevent_write(c->client, sb.buf, sb.len);
+		iov_set(&iov, sb.buf, sb.len);
+		if (client_send(c, &iov, 1) < 0) {
+			strbuf_release(&sb);
+			conn_free(c);
+			return;
+		}
 	}
 	strbuf_release(&sb);
 	conn_close(c);
 }
 
+/* The agent is gone or failed before the answer was whole. */
 static void
-agent_read(struct bufferevent *bev, void *arg)
+agent_lost(struct conn *c)
 {
-	struct conn *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	struct http_out out;
-	enum http_event ev;
-	size_t len, used;
-	const char *data;
-
-	while ((len = evbuffer_get_length(in)) > 0 && c->resp != NULL) {
-		data = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
-		memset(&out, 0, sizeof(out));
-		used = 0;
-		ev = http_response_feed(c->resp, data, len, &used, &out);
-		switch (ev) {
-		case HTTP_HEADERS:
-			c->resp_head = true;
-			c->status = out.status;
-			c->keep_alive = c->keep_alive && out.keep_alive;
-			c->bytes += out.head.len;
-			bufferevent_write(
-			    c->client, out.head.buf, out.head.len);
-			break;
-		case HTTP_BODY:
-		case HTTP_DONE:
-			c->bytes += out.len;
-			bufferevent_write(c->client, out.data, out.len);
-			break;
-		case HTTP_ERROR:
-			evbuffer_drain(in, used);
-			conn_fail(c, 502, out.reason);
-			return;
-		case HTTP_NEED_MORE:
-			break;
-		}
-		evbuffer_drain(in, used);
-		if (ev == HTTP_DONE) {
-			finish_response(c);
-			return;
-		}
-		if (ev == HTTP_NEED_MORE)
-			break;
-	}
-	/* Back-pressure: a slow client slows the agent, not our memory. */
-	if (c->agent != NULL && evbuffer_get_length(bufferevent_get_output(
-	                            c->client)) > BACKLOG_BYTES)
-		bufferevent_disable(c->agent, EV_READ);
-}
-
-/* Arm the connection timer: http-request while a head is awaited. */
-static void
-arm_timer(struct conn *c, const struct timeval *tv)
-{
-	event_del(c->timer);
-	event_add(c->timer, tv);
-}
-
-static void
-finish_response(struct conn *c)
-{
-	struct frontend *f = c->f;
-
-	drop_agent(c);
-	access_log(c);
-	c->forwarding = false;
-	c->req_done = false;
-	c->resp_head = false;
-	c->in_request = false;
-	if (!c->keep_alive || f->e->draining) {
-		conn_close(c);
-		return;
-	}
-	/* Keep-alive: wait for the next request, maybe already buffered. */
-	bufferevent_set_timeouts(c->client, &f->t_client, &f->t_client);
-	arm_timer(c, &f->t_keepalive);
-	bufferevent_enable(c->client, EV_READ);
-	client_read(c->client, c);
-}
-
-static void
-agent_written(struct bufferevent *bev, void *arg)
-{
-	struct conn *c = arg;
-
-	(void)bev;
-	/* The agent took what was queued: read the client again. */
-	if (!c->closing && !c->req_done)
-		bufferevent_enable(c->client, EV_READ);
-}
-
-static void
-agent_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct conn *c = arg;
-	struct http_out out;
-	struct frontend *f = c->f;
-
-	(void)bev;
-	if (what & BEV_EVENT_CONNECTED) {
-		bufferevent_set_timeouts(c->agent, &f->t_server, &f->t_server);
-		return;
-	}
-	if (what & BEV_EVENT_EOF) {
-		memset(&out, 0, sizeof(out));
-		if (c->resp != NULL &&
-		    http_response_eof(c->resp, &out) == HTTP_DONE) {
-			finish_response(c);
-			return;
-		}
-		conn_fail(c, 502,
-		    out.reason != NULL ? out.reason : "agent closed early");
-		return;
-	}
-	if (what & BEV_EVENT_TIMEOUT) {
-		conn_fail(c, 504, "agent timeout");
-		return;
-	}
-	/* Refused, missing socket, reset: the agent is not there. */
 	if (c->resp_head)
 		conn_fail(c, 502, "agent connection lost");
 	else
@@ -476,52 +647,276 @@ agent_event(struct bufferevent *bev, short what, void *arg)
 }
 
 /*
- * Request bytes the agent takes are activity on its side: timeout server is
- * the agent's inactivity in either direction, as in haproxy, so an agent
- * still reading a long body is not cut for not having answered yet.
+ * Feed agent bytes; relay the answer with one writev. -1: c is gone (or
+ * closing).
  */
+static int
+agent_process(struct conn *c, const char *data, size_t len)
+{
+	struct iovec iov[CONN_IOV];
+	struct http_out out;
+	enum http_event ev;
+	size_t used;
+	int n = 0;
+
+	while (len > 0) {
+		memset(&out, 0, sizeof(out));
+		used = 0;
+		ev = http_response_feed(c->resp, data, len, &used, &out);
+		if (ev == HTTP_ERROR) {
+			conn_fail(c, 502, out.reason);
+			return -1;
+		}
+		if (ev == HTTP_HEADERS) {
+			c->resp_head = true;
+			c->status = out.status;
+			c->keep_alive = c->keep_alive && out.keep_alive;
+			iov_set(&iov[n++], out.head.buf, out.head.len);
+		} else if (out.len > 0) {
+			iov_set(&iov[n++], out.data, out.len);
+		}
+		c->bytes += ev == HTTP_HEADERS ? out.head.len : out.len;
+		data += used;
+		len -= used;
+		if (ev == HTTP_DONE || ev == HTTP_NEED_MORE || n == CONN_IOV) {
+			if (n > 0 && client_send(c, iov, n) < 0) {
+				conn_free(c);
+				return -1;
+			}
+			n = 0;
+		}
+		if (ev == HTTP_DONE)
+			return finish_response(c) < 0 ? -1 : 0;
+		if (ev == HTTP_NEED_MORE)
+			break;
+	}
+	if (n > 0 && client_send(c, iov, n) < 0) {
+		conn_free(c);
+		return -1;
+	}
+	/* Back-pressure: a slow client slows the agent, not our memory. */
+	if (side_pending(&c->cl) > BACKLOG_BYTES)
+		side_reading(&c->ag, false);
+	return 0;
+}
+
 static void
-agent_drained(
-    struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+agent_eof(struct conn *c)
+{
+	struct http_out out;
+
+	memset(&out, 0, sizeof(out));
+	if (http_response_eof(c->resp, &out) == HTTP_DONE) {
+		(void)finish_response(c);
+		return;
+	}
+	conn_fail(
+	    c, 502, out.reason != NULL ? out.reason : "agent closed early");
+}
+
+static void
+agent_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
+	char *buf = c->e->scratch;
+	ssize_t n;
 
-	(void)buf;
-	if (info->n_deleted > 0 && c->agent != NULL)
-		bufferevent_set_timeouts(
-		    c->agent, &c->f->t_server, &c->f->t_server);
+	(void)what;
+	do {
+		n = read(fd, buf, ENGINE_READ_MAX);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		if (errno != EAGAIN)
+			agent_lost(c);
+		return;
+	}
+	if (n == 0) {
+		agent_eof(c);
+		return;
+	}
+	now_mono(&c->ag.rx);
+	(void)agent_process(c, buf, (size_t)n);
+}
+
+static void
+agent_writable(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	int r;
+
+	(void)fd;
+	(void)what;
+	r = side_flush(&c->ag);
+	if (r < 0) {
+		agent_lost(c);
+		return;
+	}
+	/* The agent took what was queued: take more of the client's. */
+	if (side_pending(&c->ag) <= BACKLOG_BYTES / 2 && !c->req_done)
+		(void)client_resume(c);
+}
+
+static int
+agent_send(struct conn *c, const struct iovec *iov, int n)
+{
+	return side_send(c->e, &c->ag, iov, n, agent_writable, c);
+}
+
+/* The earlier of *when and at + d, with what falls due then. */
+/* a < b */
+static bool
+tv_less(const struct timeval *a, const struct timeval *b)
+{
+	return a->tv_sec < b->tv_sec ||
+	       (a->tv_sec == b->tv_sec && a->tv_usec < b->tv_usec);
+}
+
+static void
+consider(struct timeval *when, enum due *due, const struct timeval *at,
+    const struct timeval *d, enum due what)
+{
+	struct timeval t;
+
+	timeradd(at, d, &t);
+	if (*due == DUE_NONE || tv_less(&t, when)) {
+		*when = t;
+		*due = what;
+	}
+}
+
+/* The connection's next deadline (monotonic) and what falls due then. */
+static enum due
+conn_deadline(const struct conn *c, struct timeval *when)
+{
+	const struct frontend *f = c->f;
+	const struct timeval *last;
+	enum due due = DUE_NONE;
+
+	if (side_pending(&c->cl) > 0)
+		consider(when, &due, &c->cl.tx, &f->t_client, DUE_CLOSE);
+	if (c->closing)
+		return due;
+	if (c->ag.fd >= 0) {
+		last = tv_less(&c->ag.tx, &c->ag.rx) ? &c->ag.rx : &c->ag.tx;
+		consider(when, &due, last, &f->t_server, DUE_504);
+	}
+	if (c->in_request && !c->req_done) {
+		consider(when, &due, &c->since, &f->t_request, DUE_408_REQUEST);
+		if (!c->forwarding)
+			consider(
+			    when, &due, &c->cl.rx, &f->t_client, DUE_408_IDLE);
+	} else if (!c->forwarding) {
+		consider(when, &due, &c->since,
+		    c->fresh ? &f->t_request : &f->t_keepalive, DUE_CLOSE);
+		consider(when, &due, &c->cl.rx, &f->t_client, DUE_CLOSE);
+	}
+	return due;
+}
+
+/* Arm the one timer of the connection for its next deadline. */
+static void
+conn_arm(struct conn *c)
+{
+	struct timeval when, now, in;
+
+	if (conn_deadline(c, &when) == DUE_NONE) {
+		(void)event_del(c->timer);
+		return;
+	}
+	now_mono(&now);
+	if (tv_less(&now, &when))
+		timersub(&when, &now, &in);
+	else
+		timerclear(&in);
+	(void)event_add(c->timer, &in);
+}
+
+/*
+ * Activity moves deadlines later without touching the timer: when it
+ * fires, what is due is acted on, else it is armed again.
+ */
+static void
+conn_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct timeval when, now;
+	enum due due;
+
+	(void)fd;
+	(void)what;
+	due = conn_deadline(c, &when);
+	now_mono(&now);
+	if (due != DUE_NONE && !tv_less(&now, &when)) {
+		switch (due) {
+		case DUE_408_REQUEST:
+			conn_fail(c, 408, "request timeout");
+			return;
+		case DUE_408_IDLE:
+			conn_fail(c, 408, "client idle");
+			return;
+		case DUE_504:
+			conn_fail(c, 504, "agent timeout");
+			return;
+		case DUE_CLOSE:
+		case DUE_NONE:
+			conn_free(c);
+			return;
+		}
+	}
+	conn_arm(c);
+}
+
+/* The answer is whole: log it, then the next request or the close. */
+static int
+finish_response(struct conn *c)
+{
+	drop_agent(c);
+	access_log(c);
+	c->forwarding = false;
+	c->req_done = false;
+	c->resp_head = false;
+	c->in_request = false;
+	c->fresh = false;
+	if (!c->keep_alive || c->e->draining) {
+		conn_close(c);
+		return -1;
+	}
+	/* Keep-alive: wait for the next request, maybe held already. */
+	now_mono(&c->since);
+	c->cl.rx = c->since;
+	conn_arm(c);
+	return client_resume(c);
 }
 
 static int
 open_agent(struct conn *c)
 {
 	struct frontend *f = c->f;
-	int fd;
+	int fd, r;
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	c->agent =
-	    bufferevent_socket_new(c->e->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->agent == NULL) {
+	/*
+	 * A unix socket connects at once or fails (a full backlog: EAGAIN).
+	 * Should it ever pend, the first send queues and waits for room.
+	 */
+	if (connect(fd, (const struct sockaddr *)&f->agent, f->agent_len) < 0 &&
+	    errno != EINPROGRESS) {
+		r = -errno;
 		(void)close(fd);
-		return -ENOMEM;
+		return r;
 	}
-	c->resp = http_response_new(c->head_request, c->keep_alive);
-	if (c->resp == NULL)
-		return -ENOMEM;
-	bufferevent_setcb(c->agent, agent_read, agent_written, agent_event, c);
-	if (evbuffer_add_cb(
-	        bufferevent_get_output(c->agent), agent_drained, c) == NULL)
-		return -ENOMEM;
-	bufferevent_set_timeouts(c->agent, &f->t_server, &f->t_connect);
-	bufferevent_setwatermark(c->agent, EV_WRITE, BACKLOG_BYTES / 2, 0);
-	bufferevent_enable(c->agent, EV_READ | EV_WRITE);
-	errno = 0;
-	if (bufferevent_socket_connect(
-	        c->agent, (struct sockaddr *)&f->agent, (int)f->agent_len) < 0)
-		return errno != 0 ? -errno : -ECONNREFUSED;
-	return 0;
+	r = side_open(c->e, &c->ag, fd, agent_readable, c);
+	if (r < 0) {
+		side_close(&c->ag);
+		return r;
+	}
+	if (c->resp != NULL)
+		http_response_reset(c->resp, c->head_request, c->keep_alive);
+	else
+		c->resp = http_response_new(c->head_request, c->keep_alive);
+	return c->resp == NULL ? -ENOMEM : 0;
 }
 
 /* Client-sent identity headers removed: at debug, rate capped. */
@@ -542,10 +937,14 @@ log_removed(struct conn *c, const struct http_out *out)
 	}
 }
 
-/* Open the agent connection and send the request so far on. */
+/*
+ * Open the agent connection and send the request so far on: data, or
+ * what was held. -1: c is gone (or closing).
+ */
 static int
 forward(struct conn *c, const char *data, size_t len)
 {
+	struct iovec iov;
 	int r = open_agent(c);
 
 	if (r < 0) {
@@ -557,25 +956,30 @@ forward(struct conn *c, const char *data, size_t len)
 	c->forwarding = true;
 	/*
 	 * While the agent answers, the client owes us nothing: only a client
-	 * that stops reading what we send is cut (timeout client, as write).
+	 * that stops reading what we send is cut (timeout client).
 	 */
-	bufferevent_set_timeouts(c->client, NULL, &c->f->t_client);
 	if (c->pending != NULL) {
-		bufferevent_write_buffer(c->agent, c->pending);
-		evbuffer_free(c->pending);
+		/* The held request becomes the agent's queue as it is. */
+		r = side_adopt(c->e, &c->ag, c->pending, agent_writable, c);
 		c->pending = NULL;
 	} else {
-		bufferevent_write(c->agent, data, len);
+		iov_set(&iov, data, len);
+		r = agent_send(c, &iov, 1);
 	}
+	if (r < 0) {
+		agent_lost(c);
+		return -1;
+	}
+	conn_arm(c);
 	return 0;
 }
 
 /*
  * A head arrived. With a body cap the request is held until it is whole
  * (the cap bounds it), so a client that sends slowly never holds an agent
- * connection; without one it streams on at once.
+ * connection; without one it streams on at once. -1: c is gone.
  */
-static void
+static int
 start_request(struct conn *c, struct http_out *out)
 {
 	struct frontend *f = c->f;
@@ -591,74 +995,81 @@ start_request(struct conn *c, struct http_out *out)
 	if (f->rate.conf.enabled &&
 	    ratelimit_over(&f->rate, c->peer_key, time(NULL))) {
 		conn_fail(c, 429, "rate limited");
-		return;
+		return -1;
 	}
-	if (f->hcfg.max_body == 0) {
-		(void)forward(c, out->head.buf, out->head.len);
-		return;
-	}
+	if (f->hcfg.max_body == 0)
+		return forward(c, out->head.buf, out->head.len);
 	c->pending = evbuffer_new();
 	if (c->pending == NULL ||
-	    evbuffer_add(c->pending, out->head.buf, out->head.len) < 0)
+	    evbuffer_add(c->pending, out->head.buf, out->head.len) < 0) {
 		conn_fail(c, 503, "out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 /* Body bytes, and the end of the request: on to the agent, or held. */
-static void
+static int
 request_bytes(struct conn *c, const struct http_out *out, bool done)
 {
+	struct iovec iov;
+
 	if (out->len > 0) {
-		if (c->agent != NULL)
-			bufferevent_write(c->agent, out->data, out->len);
-		else if (c->pending != NULL &&
-		         evbuffer_add(c->pending, out->data, out->len) < 0) {
+		iov_set(&iov, out->data, out->len);
+		if (c->ag.fd >= 0) {
+			if (agent_send(c, &iov, 1) < 0) {
+				agent_lost(c);
+				return -1;
+			}
+		} else if (c->pending != NULL &&
+		           evbuffer_add(c->pending, out->data, out->len) < 0) {
 			conn_fail(c, 503, "out of memory");
-			return;
+			return -1;
 		}
 	}
 	if (!done)
-		return;
+		return 0;
 	/* The whole request is in: the http-request deadline is met. */
 	c->req_done = true;
-	event_del(c->timer);
 	if (c->pending != NULL)
-		(void)forward(c, NULL, 0);
+		return forward(c, NULL, 0);
+	conn_arm(c);
+	return 0;
 }
 
-static void
-client_read(struct bufferevent *bev, void *arg)
+/*
+ * Feed client bytes to the request parser; what cannot be taken now (a
+ * pipelined request, or more than the agent has room for) is held and
+ * reading stops. -1: c is gone (or closing).
+ */
+static int
+client_process(struct conn *c, const char *data, size_t len)
 {
-	struct conn *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
 	struct http_out out;
 	enum http_event ev;
-	size_t len, used;
-	const char *data;
+	size_t used;
+	int r = 0;
 
-	while (!c->closing && (len = evbuffer_get_length(in)) > 0) {
-		if (c->req_done) {
-			/* Pipelined: the next request waits for this answer. */
-			bufferevent_disable(bev, EV_READ);
-			return;
-		}
+	while (len > 0 && r == 0) {
+		if (c->req_done || side_pending(&c->ag) > BACKLOG_BYTES)
+			break; /* the next request waits for this answer */
 		if (!c->in_request && !c->forwarding) {
 			c->in_request = true;
-			arm_timer(c, &c->f->t_request);
+			now_mono(&c->since);
+			conn_arm(c);
 		}
-		data = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
 		memset(&out, 0, sizeof(out));
 		used = 0;
 		ev = http_request_feed(c->req, data, len, &used, &out);
 		switch (ev) {
 		case HTTP_HEADERS:
-			start_request(c, &out);
+			r = start_request(c, &out);
 			break;
 		case HTTP_BODY:
 		case HTTP_DONE:
-			request_bytes(c, &out, ev == HTTP_DONE);
+			r = request_bytes(c, &out, ev == HTTP_DONE);
 			break;
 		case HTTP_ERROR:
-			evbuffer_drain(in, used);
 			if (!c->forwarding && out.method[0] != '\0') {
 				/* The log line names what was refused. */
 				memcpy(
@@ -666,72 +1077,59 @@ client_read(struct bufferevent *bev, void *arg)
 				memcpy(c->path, out.path, sizeof(c->path));
 			}
 			conn_fail(c, out.status, out.reason);
-			return;
+			return -1;
 		case HTTP_NEED_MORE:
 			break;
 		}
-		evbuffer_drain(in, used);
-		if (c->closing || ev == HTTP_NEED_MORE)
-			return;
-		if (c->agent != NULL &&
-		    evbuffer_get_length(bufferevent_get_output(c->agent)) >
-		        BACKLOG_BYTES) {
-			bufferevent_disable(bev, EV_READ);
-			return;
-		}
+		data += used;
+		len -= used;
+		if (ev == HTTP_NEED_MORE)
+			break;
 	}
+	if (r < 0)
+		return -1;
+	if (len > 0 && hold_rest(c, data, len) < 0) {
+		conn_fail(c, 503, "out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 static void
-client_written(struct bufferevent *bev, void *arg)
+client_eof(struct conn *c)
 {
-	struct conn *c = arg;
-
-	(void)bev;
-	/* The client took what was queued: read the agent again. */
-	if (c->agent != NULL)
-		bufferevent_enable(c->agent, EV_READ);
-}
-
-static void
-client_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct conn *c = arg;
-
-	(void)bev;
-	if ((what & BEV_EVENT_EOF) && c->forwarding && c->req_done) {
+	if (c->forwarding && c->req_done) {
 		/* Half-closed after a whole request: the answer still goes. */
 		c->keep_alive = false;
-		bufferevent_disable(c->client, EV_READ);
-		return;
-	}
-	if ((what & BEV_EVENT_TIMEOUT) && c->in_request && !c->forwarding) {
-		conn_fail(c, 408, "client idle");
+		c->half_close = true;
+		side_reading(&c->cl, false);
 		return;
 	}
 	conn_free(c);
 }
 
-/*
- * http-request (the request, head and body, not in yet: 408) or keep-alive
- * (idle: close).
- */
 static void
-conn_timer(evutil_socket_t fd, short what, void *arg)
+client_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
+	char *buf = c->e->scratch;
+	ssize_t n;
 
-	(void)fd;
 	(void)what;
-	if (c->closing)
-		return;
-	if (c->in_request && !c->req_done) {
-		conn_fail(c, 408, "request timeout");
+	do {
+		n = read(fd, buf, ENGINE_READ_MAX);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		if (errno != EAGAIN)
+			conn_free(c);
 		return;
 	}
-	if (c->forwarding)
+	if (n == 0) {
+		client_eof(c);
 		return;
-	conn_free(c);
+	}
+	now_mono(&c->cl.rx);
+	(void)client_process(c, buf, (size_t)n);
 }
 
 /*
@@ -759,7 +1157,6 @@ accept_conn(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	struct frontend *f = arg;
 	struct engine *e = f->e;
 	struct conn *c;
-
 	unsigned char key[ADDRKEY_LEN];
 	bool counted = false;
 
@@ -782,25 +1179,24 @@ accept_conn(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	}
 	c->e = e;
 	c->f = f;
+	c->cl.fd = -1;
+	c->ag.fd = -1;
+	c->fresh = true;
 	e->conns++;
 	memcpy(c->peer_key, key, sizeof(key));
 	c->src_counted = counted;
 	addrkey_text(key, c->peer, sizeof(c->peer));
 	c->req = http_request_new(&f->hcfg, c->peer);
-	c->client = bufferevent_socket_new(e->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->timer = evtimer_new(e->base, conn_timer, c);
-	if (c->req == NULL || c->client == NULL || c->timer == NULL) {
-		if (c->client == NULL)
+	if (c->req == NULL || c->timer == NULL ||
+	    side_open(e, &c->cl, fd, client_readable, c) < 0) {
+		if (c->cl.fd < 0)
 			(void)close(fd);
 		conn_free(c);
 		return;
 	}
-	bufferevent_setcb(
-	    c->client, client_read, client_written, client_event, c);
-	bufferevent_set_timeouts(c->client, &f->t_client, &f->t_client);
-	bufferevent_setwatermark(c->client, EV_WRITE, BACKLOG_BYTES / 2, 0);
-	bufferevent_enable(c->client, EV_READ | EV_WRITE);
-	arm_timer(c, &f->t_request);
+	c->since = c->cl.rx;
+	conn_arm(c);
 	/* Further connections wait in the kernel's backlog. */
 	if (e->conns >= e->maxconn)
 		set_accepting(e, false);
@@ -975,6 +1371,9 @@ engine_new(const struct daemon_conf *d, int *err, const char **what)
 	if (e->base == NULL)
 		goto fail;
 	raise_fd_limit(e->maxconn);
+	e->scratch = malloc(ENGINE_READ_MAX);
+	if (e->scratch == NULL)
+		goto fail;
 	e->backoff_timer = evtimer_new(e->base, resume_accepting, e);
 	e->trim_timer = evtimer_new(e->base, trim_memory, e);
 	e->logcap_timer = evtimer_new(e->base, logcap_flush, e);
@@ -1131,5 +1530,6 @@ engine_free(struct engine *e)
 	if (e->base != NULL)
 		event_base_free(e->base);
 	free(e->logcap);
+	free(e->scratch);
 	free(e);
 }

@@ -318,7 +318,7 @@ msg_reset(struct hmsg *m)
 	m->head_lines = 0;
 	m->body_bytes = 0;
 	strbuf_clear(&m->removed);
-	strbuf_release(&m->head);
+	strbuf_clear(&m->head); /* the allocation serves the next message */
 	/* The line-end check runs on across messages: not reset. */
 	m->chunked = false;
 	m->chunk_lines = false;
@@ -514,7 +514,7 @@ append_headers(struct hmsg *m, const char *id_header)
 			    &m->removed, name, strlen(name) + 1);
 			continue;
 		}
-		(void)strbuf_appendf(&m->head, "%s: %s\r\n", name, value);
+		(void)STRBUF_APPEND(&m->head, name, ": ", value, "\r\n");
 	}
 }
 
@@ -524,12 +524,11 @@ build_request_head(struct http_request *r)
 	struct hmsg *m = &r->m;
 	struct strbuf *h = &m->head;
 
-	(void)strbuf_appendf(h, "%s %s HTTP/%u.%u\r\n",
-	    http_method_str((enum http_method)m->p.method),
-	    strbuf_str(&m->line), (unsigned)m->p.http_major,
-	    (unsigned)m->p.http_minor);
-	(void)strbuf_appendf(h, "X-Forwarded-For: %s\r\n%s: %s\r\n", r->peer,
-	    r->id_header, r->id);
+	(void)STRBUF_APPEND(h, http_method_str((enum http_method)m->p.method),
+	    " ", strbuf_str(&m->line),
+	    m->p.http_minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n",
+	    MD_HEADER_XFF, ": ", r->peer, "\r\n", r->id_header, ": ", r->id,
+	    "\r\n");
 	append_headers(m, r->id_header);
 	if (strbuf_append(h, "Connection: close\r\n\r\n") < 0)
 		return fail(m, 500, "out of memory");
@@ -605,12 +604,18 @@ build_response_head(struct http_response *r)
 {
 	struct hmsg *m = &r->m;
 	struct strbuf *h = &m->head;
+	char code[4];
 
-	(void)strbuf_appendf(h, "HTTP/1.1 %03u %s\r\n",
-	    (unsigned)m->p.status_code, strbuf_str(&m->line));
+	/* http_parser takes three digits only: 100-999. */
+	code[0] = (char)('0' + m->p.status_code / 100 % 10);
+	code[1] = (char)('0' + m->p.status_code / 10 % 10);
+	code[2] = (char)('0' + m->p.status_code % 10);
+	code[3] = '\0';
+	(void)STRBUF_APPEND(
+	    h, "HTTP/1.1 ", code, " ", strbuf_str(&m->line), "\r\n");
 	append_headers(m, NULL);
-	if (strbuf_appendf(h, "Connection: %s\r\n\r\n",
-	        r->keep_alive ? "keep-alive" : "close") < 0)
+	if (strbuf_append(h, r->keep_alive ? "Connection: keep-alive\r\n\r\n"
+	                                   : "Connection: close\r\n\r\n") < 0)
 		return fail(m, 500, "out of memory");
 	return 0;
 }
@@ -1001,6 +1006,29 @@ http_response_new(bool head_request, bool keep_alive)
 	r->head_request = head_request;
 	r->want_keep_alive = keep_alive;
 	return r;
+}
+
+void
+http_response_reset(struct http_response *r, bool head_request, bool keep_alive)
+{
+	struct hmsg *m = &r->m;
+
+	msg_reset(m);
+	http_parser_init(&m->p, HTTP_RESPONSE);
+	m->p.data = m;
+	m->status = 0;
+	m->reason = NULL;
+	m->scan_pos = NULL;
+	m->prev = 0;
+	m->need_cr = false;
+	m->head_lines_run = false;
+	r->head_bytes = 0;
+	r->head_request = head_request;
+	r->want_keep_alive = keep_alive;
+	r->interim = false;
+	r->keep_alive = false;
+	r->has_body = false;
+	r->done = false;
 }
 
 void

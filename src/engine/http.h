@@ -123,6 +123,9 @@ struct http_response;
  * stays open if the response allows it.
  */
 struct http_response *http_response_new(bool head_request, bool keep_alive);
+/* Ready for the next response, as if new, keeping its allocations. */
+void http_response_reset(
+    struct http_response *r, bool head_request, bool keep_alive);
 void http_response_free(struct http_response *r);
 
 /*
