@@ -47,6 +47,8 @@ enum opt_id {
 	O_STOP_TIMEOUT,
 	O_MAX_SRC,
 	O_MAX_BODY,
+	O_AGENT_IDLE_MAX,
+	O_T_AGENT_IDLE,
 	O_LOG_FILE,
 	O_LOG_DIR,
 	O_FACILITY,
@@ -106,6 +108,8 @@ static const struct option longopts[] = {
     VAL2("stop-timeout", "stop_timeout", O_STOP_TIMEOUT),
     VAL2("max-conns-per-source", "max_conns_per_source", O_MAX_SRC),
     VAL2("max-body-size", "max_body_size", O_MAX_BODY),
+    VAL2("max-idle-agent-conns", "max_idle_agent_conns", O_AGENT_IDLE_MAX),
+    VAL2("timeout-agent-idle", "timeout_agent_idle", O_T_AGENT_IDLE),
     VAL2("log-file", "log_file", O_LOG_FILE),
     VAL2("log-dir", "log_dir", O_LOG_DIR),
     VAL2("syslog-log-facility", "syslog_log_facility", O_FACILITY),
@@ -218,6 +222,12 @@ static const struct opt_doc docs[] = {
     {"max-body-size", "BYTES", NULL,
         "largest request body (413 past it; 0: no cap)",
         AT(DOC_ULONG, proxy.max_body_size)},
+    {"max-idle-agent-conns", "N", NULL,
+        "built-in: idle agent connections kept per agent socket (0: none)",
+        AT(DOC_ULONG, daemon.agent_idle_max)},
+    {"timeout-agent-idle", "TIME", NULL,
+        "built-in: close an idle agent connection after this",
+        AT(DOC_MS, daemon.agent_idle_timeout)},
     {"stop-timeout", "SECONDS", NULL, "stop: wait before SIGKILL",
         AT(DOC_ULONG, daemon.stop_timeout)},
     {"[no]daemonize", NULL, "off; on as neutron-ns-metadata-proxy",
@@ -650,6 +660,10 @@ apply_process(
 	}
 	TRY(ulong_opt(
 	    err, ps, O_STOP_TIMEOUT, 0, 3600, &o->daemon.stop_timeout));
+	TRY(ulong_opt(err, ps, O_AGENT_IDLE_MAX, 0, DEF_AGENT_IDLE_MAX_MAX,
+	    &o->daemon.agent_idle_max));
+	TRY(timeout_opt(
+	    err, ps, O_T_AGENT_IDLE, &o->daemon.agent_idle_timeout));
 	if (VAL(O_FACILITY) != NULL) {
 		if (validate_facility(VAL(O_FACILITY), &why) < 0)
 			return invalid(

@@ -35,6 +35,9 @@ struct daemon_conf {
 	bool watch_log;             /* accepted for neutron; has no effect */
 	unsigned long stop_timeout; /* seconds */
 	unsigned long maxconn;      /* the built-in engine's connection limit */
+	/* built-in engine: idle agent connections per agent socket (0: none) */
+	unsigned long agent_idle_max;
+	unsigned long agent_idle_timeout; /* ms an idle one is kept */
 };
 
 #endif

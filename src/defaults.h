@@ -19,6 +19,14 @@
 #define DEF_MAXCONN_MAX 65535
 #define DEF_MAX_CONNS_PER_SOURCE 64
 #define DEF_MAX_BODY_SIZE 65536
+/*
+ * Idle agent connections kept per agent socket, and for how long: each
+ * holds one of the agent's green threads (neutron: 100 per worker, shared
+ * by every proxy of the host), so few, and briefly.
+ */
+#define DEF_AGENT_IDLE_MAX 32
+#define DEF_AGENT_IDLE_MAX_MAX 1024
+#define DEF_TIMEOUT_AGENT_IDLE 2000
 /* neutron's values; haproxy would wait forever without them. In ms. */
 #define DEF_TIMEOUT_HTTP_REQUEST 30000
 #define DEF_TIMEOUT_CONNECT 30000

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -72,6 +73,9 @@ struct engine {
 	unsigned int logcap_total;
 	struct event *logcap_timer; /* reports the lines dropped */
 	char *scratch; /* ENGINE_READ_MAX bytes: each read, until processed */
+	struct pool *pools;     /* idle agent connections, per agent socket */
+	unsigned long idle_max; /* per pool; 0: no reuse */
+	struct timeval t_idle;
 };
 
 /*
@@ -88,6 +92,7 @@ struct frontend {
 	struct http_config hcfg; /* points into this frontend */
 	struct sockaddr_un agent;
 	socklen_t agent_len;
+	struct pool *pool; /* of its agent socket: the engine's */
 	struct timeval t_request, t_connect, t_client, t_server, t_keepalive;
 	struct ratelimit rate; /* its conf says whether it is on */
 	struct srccount src;   /* per client address; cap 0: none */
@@ -208,11 +213,38 @@ enum due {
 	DUE_504,         /* timeout server: the agent went quiet */
 };
 
+/*
+ * A connection to an agent. Its events carry it, not the client's
+ * connection: it outlives its owner when it goes idle into the pool of its
+ * agent socket, and serves the owner of the next request from there.
+ */
+struct agent_conn {
+	struct side s;
+	struct conn *owner; /* NULL while idle */
+	struct pool *pool;
+	TAILQ_ENTRY(agent_conn) link; /* in pool->idle while idle */
+	struct timeval idle_since;
+	bool reused; /* it carried a request before this one */
+};
+
+TAILQ_HEAD(agent_idle, agent_conn);
+
+/* The idle connections to one agent socket, most recently used first. */
+struct pool {
+	struct pool *next;
+	struct engine *e;
+	struct sockaddr_un addr;
+	socklen_t addr_len;
+	struct agent_idle idle;
+	unsigned long n;
+	struct event *timer; /* the oldest one's idle timeout */
+};
+
 struct conn {
 	struct engine *e;
 	struct frontend *f;
-	struct side cl; /* the client */
-	struct side ag; /* the agent; fd -1 when none */
+	struct side cl;        /* the client */
+	struct agent_conn *ag; /* NULL when none */
 	struct http_request *req;
 	struct http_response *resp; /* kept, reset for each request */
 	struct event *timer;        /* every timeout of the connection */
@@ -223,6 +255,8 @@ struct conn {
 	char *held;
 	size_t held_len;
 	struct timeval since; /* the request began, or the idle wait did */
+	/* a request sent on a reused agent connection, for the one retry */
+	struct strbuf resend;
 	char peer[OPT_ADDR_MAX];
 	unsigned char peer_key[ADDRKEY_LEN];
 	bool src_counted; /* counted in f->src */
@@ -233,8 +267,11 @@ struct conn {
 	bool resp_head;   /* the response head went to the client */
 	bool keep_alive;
 	bool head_request;
-	bool closing;    /* flush, then free */
-	bool half_close; /* the client shut its side after a whole request */
+	bool closing;     /* flush, then free */
+	bool half_close;  /* the client shut its side after a whole request */
+	bool agent_reuse; /* sent in the form that keeps the agent connection */
+	bool resp_started; /* a byte of the answer came */
+	bool retried;      /* sent once more after a reused one failed */
 	/* the access log line */
 	char method[16];
 	char path[128];
@@ -249,7 +286,7 @@ struct conn {
 
 static void conn_free(struct conn *c);
 static int client_process(struct conn *c, const char *data, size_t len);
-static int finish_response(struct conn *c);
+static int finish_response(struct conn *c, bool reuse);
 static void conn_arm(struct conn *c);
 
 /* Accept on every listener of every network again, or stop. */
@@ -316,6 +353,15 @@ now_mono(struct timeval *tv)
 	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
 	tv->tv_sec = ts.tv_sec;
 	tv->tv_usec = (suseconds_t)(ts.tv_nsec / 1000);
+}
+
+/* The earlier of *when and at + d, with what falls due then. */
+/* a < b */
+static bool
+tv_less(const struct timeval *a, const struct timeval *b)
+{
+	return a->tv_sec < b->tv_sec ||
+	       (a->tv_sec == b->tv_sec && a->tv_usec < b->tv_usec);
 }
 
 /*
@@ -492,9 +538,123 @@ side_adopt(struct engine *e, struct side *s, struct evbuffer *q,
 static void conn_close(struct conn *c);
 
 static void
+agent_conn_free(struct agent_conn *ac)
+{
+	if (ac == NULL)
+		return;
+	side_close(&ac->s);
+	free(ac);
+}
+
+static void
 drop_agent(struct conn *c)
 {
-	side_close(&c->ag);
+	agent_conn_free(c->ag);
+	c->ag = NULL;
+}
+
+static size_t
+agent_pending(const struct conn *c)
+{
+	return c->ag != NULL ? side_pending(&c->ag->s) : 0;
+}
+
+/* Out of its pool, and closed. */
+static void
+pool_drop(struct agent_conn *ac)
+{
+	struct pool *p = ac->pool;
+
+	TAILQ_REMOVE(&p->idle, ac, link);
+	p->n--;
+	agent_conn_free(ac);
+}
+
+/* The timer, for the oldest idle connection's timeout. */
+static void
+pool_arm(struct pool *p)
+{
+	struct agent_conn *old = TAILQ_LAST(&p->idle, agent_idle);
+	struct timeval when, now, in;
+
+	if (old == NULL) {
+		(void)event_del(p->timer);
+		return;
+	}
+	if (event_pending(p->timer, EV_TIMEOUT, NULL))
+		return; /* due earlier: it arms again when it fires */
+	timeradd(&old->idle_since, &p->e->t_idle, &when);
+	now_mono(&now);
+	timerclear(&in);
+	if (tv_less(&now, &when))
+		timersub(&when, &now, &in);
+	(void)event_add(p->timer, &in);
+}
+
+static void
+pool_expire(evutil_socket_t fd, short what, void *arg)
+{
+	struct pool *p = arg;
+	struct agent_conn *old;
+	struct timeval now, when;
+
+	(void)fd;
+	(void)what;
+	now_mono(&now);
+	while ((old = TAILQ_LAST(&p->idle, agent_idle)) != NULL) {
+		/* The analyzer loses TAILQ_REMOVE's tqh_last: old is live. */
+		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
+		timeradd(&old->idle_since, &p->e->t_idle, &when);
+		if (tv_less(&now, &when))
+			break;
+		pool_drop(old);
+	}
+	pool_arm(p);
+}
+
+/* The most recently idle connection to this agent socket, or NULL. */
+static struct agent_conn *
+pool_take(struct pool *p)
+{
+	struct agent_conn *ac = TAILQ_FIRST(&p->idle);
+
+	if (ac == NULL)
+		return NULL;
+	TAILQ_REMOVE(&p->idle, ac, link);
+	p->n--;
+	ac->reused = true;
+	return ac;
+}
+
+/* Its answer is whole: kept for the next request, or closed. */
+static void
+pool_put(struct agent_conn *ac)
+{
+	struct pool *p = ac->pool;
+
+	ac->owner = NULL;
+	if (p->e->draining || p->n >= p->e->idle_max ||
+	    side_pending(&ac->s) > 0) {
+		agent_conn_free(ac);
+		return;
+	}
+	/* Idle, it reads only to see the agent close it. */
+	side_reading(&ac->s, true);
+	now_mono(&ac->idle_since);
+	TAILQ_INSERT_HEAD(&p->idle, ac, link);
+	p->n++;
+	pool_arm(p);
+}
+
+static void
+pool_close_all(struct pool *p)
+{
+	/* As in pool_expire, the analyzer loses the list's update. */
+	while (!TAILQ_EMPTY(&p->idle)) {
+		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
+		pool_drop(TAILQ_FIRST(&p->idle));
+	}
+	(void)event_del(p->timer);
 }
 
 static void
@@ -512,6 +672,7 @@ conn_free(struct conn *c)
 	if (c->pending != NULL)
 		evbuffer_free(c->pending);
 	free(c->held);
+	strbuf_release(&c->resend);
 	if (c->src_counted)
 		srccount_put(&c->f->src, c->peer_key);
 	free(c);
@@ -562,7 +723,7 @@ client_resume(struct conn *c)
 			return -1;
 	}
 	if (c->held == NULL && !c->closing && !c->half_close && !c->req_done &&
-	    side_pending(&c->ag) <= BACKLOG_BYTES)
+	    agent_pending(c) <= BACKLOG_BYTES)
 		side_reading(&c->cl, true);
 	return 0;
 }
@@ -586,8 +747,8 @@ client_writable(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	/* The client took what was queued: read the agent again. */
-	if (c->ag.fd >= 0 && side_pending(&c->cl) <= BACKLOG_BYTES / 2)
-		side_reading(&c->ag, true);
+	if (c->ag != NULL && side_pending(&c->cl) <= BACKLOG_BYTES / 2)
+		side_reading(&c->ag->s, true);
 }
 
 static int
@@ -636,10 +797,14 @@ conn_fail(struct conn *c, int status, const char *reason)
 	conn_close(c);
 }
 
+static int agent_retry(struct conn *c);
+
 /* The agent is gone or failed before the answer was whole. */
 static void
 agent_lost(struct conn *c)
 {
+	if (agent_retry(c) <= 0)
+		return;
 	if (c->resp_head)
 		conn_fail(c, 502, "agent connection lost");
 	else
@@ -686,7 +851,12 @@ agent_process(struct conn *c, const char *data, size_t len)
 			n = 0;
 		}
 		if (ev == HTTP_DONE)
-			return finish_response(c) < 0 ? -1 : 0;
+			/* Kept only if nothing came after the answer. */
+			return finish_response(
+			           c, c->agent_reuse && len == 0 &&
+			                  http_response_reusable(c->resp)) < 0
+			           ? -1
+			           : 0;
 		if (ev == HTTP_NEED_MORE)
 			break;
 	}
@@ -696,7 +866,7 @@ agent_process(struct conn *c, const char *data, size_t len)
 	}
 	/* Back-pressure: a slow client slows the agent, not our memory. */
 	if (side_pending(&c->cl) > BACKLOG_BYTES)
-		side_reading(&c->ag, false);
+		side_reading(&c->ag->s, false);
 	return 0;
 }
 
@@ -705,9 +875,11 @@ agent_eof(struct conn *c)
 {
 	struct http_out out;
 
+	if (!c->resp_started && agent_retry(c) <= 0)
+		return;
 	memset(&out, 0, sizeof(out));
 	if (http_response_eof(c->resp, &out) == HTTP_DONE) {
-		(void)finish_response(c);
+		(void)finish_response(c, false);
 		return;
 	}
 	conn_fail(
@@ -717,13 +889,18 @@ agent_eof(struct conn *c)
 static void
 agent_readable(evutil_socket_t fd, short what, void *arg)
 {
-	struct conn *c = arg;
-	char *buf = c->e->scratch;
+	struct agent_conn *ac = arg;
+	struct conn *c = ac->owner;
 	ssize_t n;
 
 	(void)what;
+	if (c == NULL) {
+		/* Idle: the agent closed it, or sent what nobody asked for. */
+		pool_drop(ac);
+		return;
+	}
 	do {
-		n = read(fd, buf, ENGINE_READ_MAX);
+		n = read(fd, c->e->scratch, ENGINE_READ_MAX);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		if (errno != EAGAIN)
@@ -734,41 +911,40 @@ agent_readable(evutil_socket_t fd, short what, void *arg)
 		agent_eof(c);
 		return;
 	}
-	now_mono(&c->ag.rx);
-	(void)agent_process(c, buf, (size_t)n);
+	c->resp_started = true;
+	now_mono(&ac->s.rx);
+	(void)agent_process(c, c->e->scratch, (size_t)n);
 }
 
 static void
 agent_writable(evutil_socket_t fd, short what, void *arg)
 {
-	struct conn *c = arg;
+	struct agent_conn *ac = arg;
+	struct conn *c = ac->owner;
 	int r;
 
 	(void)fd;
 	(void)what;
-	r = side_flush(&c->ag);
+	r = side_flush(&ac->s);
+	if (c == NULL) {
+		/* Never pooled with bytes queued; should it be: close it. */
+		if (r != 1)
+			pool_drop(ac);
+		return;
+	}
 	if (r < 0) {
 		agent_lost(c);
 		return;
 	}
 	/* The agent took what was queued: take more of the client's. */
-	if (side_pending(&c->ag) <= BACKLOG_BYTES / 2 && !c->req_done)
+	if (side_pending(&ac->s) <= BACKLOG_BYTES / 2 && !c->req_done)
 		(void)client_resume(c);
 }
 
 static int
 agent_send(struct conn *c, const struct iovec *iov, int n)
 {
-	return side_send(c->e, &c->ag, iov, n, agent_writable, c);
-}
-
-/* The earlier of *when and at + d, with what falls due then. */
-/* a < b */
-static bool
-tv_less(const struct timeval *a, const struct timeval *b)
-{
-	return a->tv_sec < b->tv_sec ||
-	       (a->tv_sec == b->tv_sec && a->tv_usec < b->tv_usec);
+	return side_send(c->e, &c->ag->s, iov, n, agent_writable, c->ag);
 }
 
 static void
@@ -796,8 +972,9 @@ conn_deadline(const struct conn *c, struct timeval *when)
 		consider(when, &due, &c->cl.tx, &f->t_client, DUE_CLOSE);
 	if (c->closing)
 		return due;
-	if (c->ag.fd >= 0) {
-		last = tv_less(&c->ag.tx, &c->ag.rx) ? &c->ag.rx : &c->ag.tx;
+	if (c->ag != NULL) {
+		last = tv_less(&c->ag->s.tx, &c->ag->s.rx) ? &c->ag->s.rx
+		                                           : &c->ag->s.tx;
 		consider(when, &due, last, &f->t_server, DUE_504);
 	}
 	if (c->in_request && !c->req_done) {
@@ -866,11 +1043,20 @@ conn_timer(evutil_socket_t fd, short what, void *arg)
 	conn_arm(c);
 }
 
-/* The answer is whole: log it, then the next request or the close. */
+/*
+ * The answer is whole: the agent connection goes back to its pool (reuse)
+ * or is closed; then the next request, or the close.
+ */
 static int
-finish_response(struct conn *c)
+finish_response(struct conn *c, bool reuse)
 {
-	drop_agent(c);
+	struct agent_conn *ac = c->ag;
+
+	c->ag = NULL;
+	if (ac != NULL && reuse)
+		pool_put(ac);
+	else
+		agent_conn_free(ac);
 	access_log(c);
 	c->forwarding = false;
 	c->req_done = false;
@@ -888,35 +1074,81 @@ finish_response(struct conn *c)
 	return client_resume(c);
 }
 
+/* A connection to the frontend's agent: an idle one when allowed, else new. */
 static int
 open_agent(struct conn *c)
 {
 	struct frontend *f = c->f;
+	struct agent_conn *ac = NULL;
 	int fd, r;
 
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	/*
-	 * A unix socket connects at once or fails (a full backlog: EAGAIN).
-	 * Should it ever pend, the first send queues and waits for room.
-	 */
-	if (connect(fd, (const struct sockaddr *)&f->agent, f->agent_len) < 0 &&
-	    errno != EINPROGRESS) {
-		r = -errno;
-		(void)close(fd);
-		return r;
+	if (c->agent_reuse && !c->retried)
+		ac = pool_take(f->pool);
+	if (ac == NULL) {
+		fd = socket(
+		    AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		/*
+		 * A unix socket connects at once or fails (a full backlog:
+		 * EAGAIN). Should it ever pend, the first send queues and
+		 * waits for room.
+		 */
+		if (connect(fd, (const struct sockaddr *)&f->agent,
+		        f->agent_len) < 0 &&
+		    errno != EINPROGRESS) {
+			r = -errno;
+			(void)close(fd);
+			return r;
+		}
+		ac = calloc(1, sizeof(*ac));
+		if (ac == NULL) {
+			(void)close(fd);
+			return -ENOMEM;
+		}
+		ac->pool = f->pool;
+		r = side_open(c->e, &ac->s, fd, agent_readable, ac);
+		if (r < 0) {
+			agent_conn_free(ac);
+			return r;
+		}
 	}
-	r = side_open(c->e, &c->ag, fd, agent_readable, c);
-	if (r < 0) {
-		side_close(&c->ag);
-		return r;
-	}
+	ac->owner = c;
+	c->ag = ac;
+	now_mono(&ac->s.rx);
+	ac->s.tx = ac->s.rx;
 	if (c->resp != NULL)
 		http_response_reset(c->resp, c->head_request, c->keep_alive);
 	else
 		c->resp = http_response_new(c->head_request, c->keep_alive);
 	return c->resp == NULL ? -ENOMEM : 0;
+}
+
+/*
+ * A reused connection failed before any byte of the answer (the agent
+ * closed it as the request went: its own idle timeout). The request, whole
+ * in c->resend, goes once more on a new connection. 1: not a case for it;
+ * 0: sent again; -1: c is gone.
+ */
+static int
+agent_retry(struct conn *c)
+{
+	struct iovec iov;
+
+	if (c->ag == NULL || !c->ag->reused || c->resp_started || c->retried)
+		return 1;
+	c->retried = true;
+	drop_agent(c);
+	log_debug("%s \"%s %s\": a reused agent connection closed; sending "
+	          "again on a new one",
+	    c->peer, c->method, c->path);
+	iov_set(&iov, c->resend.buf, c->resend.len);
+	if (open_agent(c) < 0 || agent_send(c, &iov, 1) < 0) {
+		conn_fail(c, 503, "agent unavailable");
+		return -1;
+	}
+	conn_arm(c);
+	return 0;
 }
 
 /* Client-sent identity headers removed: at debug, rate capped. */
@@ -938,13 +1170,12 @@ log_removed(struct conn *c, const struct http_out *out)
 }
 
 /*
- * Open the agent connection and send the request so far on: data, or
- * what was held. -1: c is gone (or closing).
+ * Open the agent connection and send the request so far on: iov, or what
+ * was held. -1: c is gone (or closing).
  */
 static int
-forward(struct conn *c, const char *data, size_t len)
+forward(struct conn *c, const struct iovec *iov, int n)
 {
-	struct iovec iov;
 	int r = open_agent(c);
 
 	if (r < 0) {
@@ -960,11 +1191,11 @@ forward(struct conn *c, const char *data, size_t len)
 	 */
 	if (c->pending != NULL) {
 		/* The held request becomes the agent's queue as it is. */
-		r = side_adopt(c->e, &c->ag, c->pending, agent_writable, c);
+		r = side_adopt(
+		    c->e, &c->ag->s, c->pending, agent_writable, c->ag);
 		c->pending = NULL;
 	} else {
-		iov_set(&iov, data, len);
-		r = agent_send(c, &iov, 1);
+		r = agent_send(c, iov, n);
 	}
 	if (r < 0) {
 		agent_lost(c);
@@ -977,12 +1208,16 @@ forward(struct conn *c, const char *data, size_t len)
 /*
  * A head arrived. With a body cap the request is held until it is whole
  * (the cap bounds it), so a client that sends slowly never holds an agent
- * connection; without one it streams on at once. -1: c is gone.
+ * connection; without one it streams on at once. A request that may keep
+ * the agent connection (bodiless; pipelined: nothing behind it yet) goes at
+ * once, in the form that keeps it. -1: c is gone.
  */
 static int
-start_request(struct conn *c, struct http_out *out)
+start_request(struct conn *c, struct http_out *out, bool pipelined)
 {
 	struct frontend *f = c->f;
+	struct iovec iov[2];
+	int n, i;
 
 	gettimeofday(&c->start, NULL);
 	memcpy(c->method, out->method, sizeof(c->method));
@@ -991,14 +1226,28 @@ start_request(struct conn *c, struct http_out *out)
 	c->bytes = 0;
 	c->keep_alive = out->keep_alive;
 	c->head_request = strcmp(out->method, "HEAD") == 0;
+	c->agent_reuse = c->e->idle_max > 0 && out->reusable && !pipelined;
+	c->resp_started = false;
+	c->retried = false;
 	log_removed(c, out);
 	if (f->rate.conf.enabled &&
 	    ratelimit_over(&f->rate, c->peer_key, time(NULL))) {
 		conn_fail(c, 429, "rate limited");
 		return -1;
 	}
-	if (f->hcfg.max_body == 0)
-		return forward(c, out->head.buf, out->head.len);
+	n = http_agent_head(out, c->agent_reuse, iov);
+	if (c->agent_reuse) {
+		strbuf_clear(&c->resend);
+		for (i = 0; i < n; i++)
+			(void)strbuf_appendn(
+			    &c->resend, iov[i].iov_base, iov[i].iov_len);
+		if (c->resend.failed) {
+			conn_fail(c, 503, "out of memory");
+			return -1;
+		}
+	}
+	if (f->hcfg.max_body == 0 || c->agent_reuse)
+		return forward(c, iov, n);
 	c->pending = evbuffer_new();
 	if (c->pending == NULL ||
 	    evbuffer_add(c->pending, out->head.buf, out->head.len) < 0) {
@@ -1016,7 +1265,7 @@ request_bytes(struct conn *c, const struct http_out *out, bool done)
 
 	if (out->len > 0) {
 		iov_set(&iov, out->data, out->len);
-		if (c->ag.fd >= 0) {
+		if (c->ag != NULL) {
 			if (agent_send(c, &iov, 1) < 0) {
 				agent_lost(c);
 				return -1;
@@ -1051,7 +1300,7 @@ client_process(struct conn *c, const char *data, size_t len)
 	int r = 0;
 
 	while (len > 0 && r == 0) {
-		if (c->req_done || side_pending(&c->ag) > BACKLOG_BYTES)
+		if (c->req_done || agent_pending(c) > BACKLOG_BYTES)
 			break; /* the next request waits for this answer */
 		if (!c->in_request && !c->forwarding) {
 			c->in_request = true;
@@ -1063,7 +1312,8 @@ client_process(struct conn *c, const char *data, size_t len)
 		ev = http_request_feed(c->req, data, len, &used, &out);
 		switch (ev) {
 		case HTTP_HEADERS:
-			r = start_request(c, &out);
+			/* Past the head's last byte (fed again): the next. */
+			r = start_request(c, &out, len - used > 1);
 			break;
 		case HTTP_BODY:
 		case HTTP_DONE:
@@ -1180,7 +1430,6 @@ accept_conn(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	c->e = e;
 	c->f = f;
 	c->cl.fd = -1;
-	c->ag.fd = -1;
 	c->fresh = true;
 	e->conns++;
 	memcpy(c->peer_key, key, sizeof(key));
@@ -1316,6 +1565,7 @@ on_stop(evutil_socket_t sig, short what, void *arg)
 {
 	struct engine *e = arg;
 	struct frontend *f;
+	struct pool *p;
 
 	(void)what;
 	if (e->draining)
@@ -1326,6 +1576,8 @@ on_stop(evutil_socket_t sig, short what, void *arg)
 	e->draining = true;
 	for (f = e->frontends; f != NULL; f = f->next)
 		close_listeners(f);
+	for (p = e->pools; p != NULL; p = p->next)
+		pool_close_all(p);
 	if (e->conns == 0) {
 		event_base_loopbreak(e->base);
 		return;
@@ -1365,6 +1617,8 @@ engine_new(const struct daemon_conf *d, int *err, const char **what)
 	/* haproxy's maxconn, 1024 unless the options say otherwise. */
 	e->maxconn = defaults_maxconn(d->maxconn);
 	e->debug = d->debug;
+	e->idle_max = d->agent_idle_max;
+	ms_to_tv(d->agent_idle_timeout, &e->t_idle);
 	event_set_log_callback(event_log);
 	*what = "creating the event loop";
 	e->base = event_base_new();
@@ -1396,6 +1650,40 @@ fail:
 	return NULL;
 }
 
+/* The pool of idle connections to this agent socket, made when first met. */
+static struct pool *
+pool_for(struct engine *e, const struct sockaddr_un *addr, socklen_t len)
+{
+	struct pool *p;
+
+	for (p = e->pools; p != NULL; p = p->next)
+		if (p->addr_len == len && memcmp(&p->addr, addr, len) == 0)
+			return p;
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return NULL;
+	p->e = e;
+	memcpy(&p->addr, addr, len);
+	p->addr_len = len;
+	TAILQ_INIT(&p->idle);
+	p->timer = evtimer_new(e->base, pool_expire, p);
+	if (p->timer == NULL) {
+		free(p);
+		return NULL;
+	}
+	p->next = e->pools;
+	e->pools = p;
+	return p;
+}
+
+static void
+pool_free(struct pool *p)
+{
+	pool_close_all(p);
+	event_free(p->timer);
+	free(p);
+}
+
 /* Who the frontend is to the agent, and where the agent is. */
 static int
 frontend_setup(struct frontend *f, const struct proxy_conf *p)
@@ -1419,6 +1707,9 @@ frontend_setup(struct frontend *f, const struct proxy_conf *p)
 	memcpy(f->agent.sun_path, p->socket_path, n + 1);
 	f->agent_len =
 	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+	f->pool = pool_for(f->e, &f->agent, f->agent_len);
+	if (f->pool == NULL)
+		return -ENOMEM;
 	ratelimit_init(&f->rate, &p->rate_limit);
 	srccount_init(&f->src, p->max_conns_per_source, f->e->maxconn);
 	return 0;
@@ -1449,7 +1740,8 @@ engine_add_frontend(struct engine *e, const struct proxy_conf *p,
 	f->e = e;
 	r = frontend_setup(f, p);
 	if (r < 0) {
-		*what = "the agent socket path";
+		*what = r == -ENOMEM ? "allocating the agent connection pool"
+		                     : "the agent socket path";
 		goto fail;
 	}
 	*what = "serving the listeners";
@@ -1505,6 +1797,7 @@ void
 engine_free(struct engine *e)
 {
 	struct frontend *f;
+	struct pool *p;
 
 	if (e == NULL)
 		return;
@@ -1512,6 +1805,11 @@ engine_free(struct engine *e)
 		f = e->frontends;
 		e->frontends = f->next;
 		frontend_free(f);
+	}
+	while (e->pools != NULL) {
+		p = e->pools;
+		e->pools = p->next;
+		pool_free(p);
 	}
 	if (e->sig_term != NULL)
 		event_free(e->sig_term);

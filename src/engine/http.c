@@ -83,6 +83,7 @@ struct http_request {
 	size_t head_bytes; /* of the current head, as received */
 	bool keep_alive;
 	bool has_body;
+	bool reusable; /* the agent connection may carry the next request */
 };
 
 struct http_response {
@@ -94,6 +95,7 @@ struct http_response {
 	bool keep_alive;
 	bool has_body;
 	bool done;
+	bool reusable; /* framed by Content-Length, the agent keeps it open */
 };
 
 #define CONTAINER_OF(ptr, type, member)                                        \
@@ -530,11 +532,40 @@ build_request_head(struct http_request *r)
 	    MD_HEADER_XFF, ": ", r->peer, "\r\n", r->id_header, ": ", r->id,
 	    "\r\n");
 	append_headers(m, r->id_header);
-	if (strbuf_append(h, "Connection: close\r\n\r\n") < 0)
+	if (strbuf_append(h, HTTP_AGENT_CLOSE) < 0)
 		return fail(m, 500, "out of memory");
 	if (h->len > r->agent_head_max)
 		return fail(m, 431, "request head too large for the agent");
 	return 0;
+}
+
+/*
+ * Whether the agent connection may carry another request after this one:
+ * only a bodiless HTTP/1.1 GET or HEAD that carries no header a WSGI agent
+ * could read as a length, a transfer coding or an expectation, under any
+ * spelling it folds together. Anything else asks the agent to close.
+ */
+static bool
+request_reusable(const struct http_request *r)
+{
+	static const char *const framing[] = {
+	    "Content-Length", "Transfer-Encoding", "Expect", NULL};
+	const struct hmsg *m = &r->m;
+	const char *s = strbuf_str(&m->hdrs), *name;
+	size_t i, k;
+
+	if (m->p.http_major != 1 || m->p.http_minor != 1 || r->has_body ||
+	    m->te_seen || (m->p.method != HTTP_GET && m->p.method != HTTP_HEAD))
+		return false;
+	for (i = 0; i < m->hdrs.len;) {
+		name = s + i;
+		for (k = 0; framing[k] != NULL; k++)
+			if (wsgi_match(name, framing[k], false))
+				return false;
+		i += strlen(name) + 1;
+		i += strlen(s + i) + 1; /* the value */
+	}
+	return true;
 }
 
 static int
@@ -584,6 +615,7 @@ req_headers_complete(http_parser *p)
 	r->keep_alive = http_should_keep_alive(p) != 0;
 	r->has_body = m->chunked || (p->content_length > 0 &&
 	                                p->content_length != ULLONG_MAX);
+	r->reusable = request_reusable(r);
 	m->ev = EV_HEAD;
 	http_parser_pause(p, 1);
 	return 0;
@@ -693,6 +725,11 @@ resp_headers_complete(http_parser *p)
 	    !skip &&
 	    (m->chunked || needs_eof ||
 	        (p->content_length > 0 && p->content_length != ULLONG_MAX));
+	/* One framing only: a Content-Length, read to its end. */
+	r->reusable = p->http_minor == 1 && code != 204 && code != 304 &&
+	              !m->te_seen && (p->flags & F_CHUNKED) == 0 &&
+	              p->content_length != ULLONG_MAX && !needs_eof &&
+	              http_should_keep_alive(p) != 0;
 	if (build_response_head(r) < 0)
 		return -1;
 	m->ev = EV_HEAD;
@@ -949,6 +986,7 @@ http_request_feed(struct http_request *r, const char *data, size_t len,
 		out->head = m->head;
 		out->keep_alive = r->keep_alive;
 		out->has_body = r->has_body;
+		out->reusable = r->reusable;
 		out->removed = strbuf_str(&m->removed);
 		out->removed_len = m->removed.len;
 		fill_request_line(m, out);
@@ -1029,6 +1067,33 @@ http_response_reset(struct http_response *r, bool head_request, bool keep_alive)
 	r->keep_alive = false;
 	r->has_body = false;
 	r->done = false;
+	r->reusable = false;
+}
+
+bool
+http_response_reusable(const struct http_response *r)
+{
+	return r->done && r->reusable && r->m.status == 0;
+}
+
+int
+http_agent_head(const struct http_out *out, bool reuse, struct iovec iov[2])
+{
+	static const char crlf[] = "\r\n";
+	size_t close_len = strlen(HTTP_AGENT_CLOSE);
+	const void *end = crlf;
+
+	iov[0].iov_base = out->head.buf;
+	iov[0].iov_len = out->head.len;
+	if (!reuse || !out->reusable || out->head.len < close_len ||
+	    memcmp(out->head.buf + out->head.len - close_len, HTTP_AGENT_CLOSE,
+	        close_len) != 0)
+		return 1;
+	/* The same head, its last line ("Connection: close") left out. */
+	iov[0].iov_len = out->head.len - close_len;
+	memcpy(&iov[1].iov_base, &end, sizeof(end)); /* writev takes it const */
+	iov[1].iov_len = 2;
+	return 2;
 }
 
 void

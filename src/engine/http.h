@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/uio.h>
 
 #include "metadata.h"
 #include "strbuf.h"
@@ -60,6 +61,11 @@ struct http_out {
 	struct strbuf head; /* owned by the parser, valid until next feed */
 	bool keep_alive; /* the client connection may carry another request */
 	bool has_body;   /* body bytes follow (HTTP_BODY/HTTP_DONE) */
+	/*
+	 * HTTP_HEADERS of a request: the agent connection may carry another
+	 * request after this one (see http_agent_head()).
+	 */
+	bool reusable;
 	/* request heads, for the access log */
 	char method[16];
 	char path[128]; /* escaped and cut */
@@ -115,6 +121,21 @@ enum http_event http_request_feed(struct http_request *r, const char *data,
  */
 enum http_event http_request_eof(struct http_request *r, struct http_out *out);
 
+/* The last line of every request head built for the agent. */
+#define HTTP_AGENT_CLOSE "Connection: close\r\n\r\n"
+
+/*
+ * The head to send the agent for a request whose HTTP_HEADERS gave out:
+ * out->head as built, which asks the agent to close after answering; or,
+ * when reuse is asked and out->reusable, the same head without its
+ * Connection line, so that an HTTP/1.1 agent keeps the connection. Only a
+ * bodiless HTTP/1.1 GET or HEAD carrying no header a WSGI agent could read
+ * as Content-Length, Transfer-Encoding or Expect (any case, '-' and '_'
+ * alike) is reusable. Fills iov[0] and maybe iov[1]; returns how many.
+ */
+int http_agent_head(
+    const struct http_out *out, bool reuse, struct iovec iov[2]);
+
 struct http_response;
 
 /*
@@ -138,6 +159,14 @@ void http_response_free(struct http_response *r);
  */
 enum http_event http_response_feed(struct http_response *r, const char *data,
     size_t len, size_t *used, struct http_out *out);
+
+/*
+ * After HTTP_DONE: whether the agent connection may carry the next request.
+ * Only when the response was HTTP/1.1, framed by a Content-Length alone
+ * (not chunked, not read to the close, not 204 or 304) and the agent did
+ * not ask to close. The caller must also have seen no byte after it.
+ */
+bool http_response_reusable(const struct http_response *r);
 
 /* The agent closed: HTTP_DONE if that ends the response, else HTTP_ERROR. */
 enum http_event http_response_eof(

@@ -244,7 +244,9 @@ case_end
 # --- 5: the request head limit ---------------------------------------------
 
 case_begin "head limit" && {
-	if agent_start normal && engine_start; then
+	# The limit is on the head as built, which asks the agent to close;
+	# with reuse off the agent gets exactly that head.
+	if agent_start normal && engine_start --max-idle-agent-conns 0; then
 		# What the agent gets: request line, our two headers first, the
 		# client's, Connection: close. Size it to exactly 4096 bytes.
 		fixed="GET /h HTTP/1.1\r\nX-Forwarded-For: 127.0.0.1\r\nX-Neutron-Network-ID: $ID\r\nHost: x\r\nX-Big: \r\nConnection: close\r\n\r\n"
@@ -589,6 +591,47 @@ case_begin "log reopen" && {
 			"$(grep -c '"GET /after" 200' "$D/engine.log" 2>/dev/null) $(grep -c '/after' "$D/engine.log.1" 2>/dev/null)" "1 0"
 		check "$CASE: lines carry the id" "$(grep -c "\[$ID\]" "$D/engine.log" 2>/dev/null)" 1
 		engine_alive "$CASE: still serving after SIGHUP"
+		engine_stop
+	fi
+}
+case_end
+
+# --- 12: agent connections reused, narrowly --------------------------------
+
+# reuse_seen: each request the agent read as path:connection:order, and
+# whether its head asked the agent to close (c) or not (k).
+reuse_seen() {
+	rec '" ".join("%s:%d:%d:%s" % (x["path"], x["conn"], x["seq"], "c" if x["head_raw"].endswith("Connection: close") else "k") for x in r)'
+}
+
+case_begin "agent reuse" && {
+	if agent_start attack --idle 10 && engine_start --timeout-agent-idle 400; then
+		for p in r1 r2 r3; do
+			curl -s -o /dev/null -m 5 "http://127.0.0.1:$PORT/$p"
+		done
+		curl -s -o /dev/null -m 5 --data-binary hello "http://127.0.0.1:$PORT/p1"
+		curl -s -o /dev/null -m 5 -H 'Content_Length: 0' "http://127.0.0.1:$PORT/u1"
+		curl -s -o /dev/null -m 5 "http://127.0.0.1:$PORT/r4"
+		sleep 1 # past --timeout-agent-idle: the idle connection is closed
+		curl -s -o /dev/null -m 5 "http://127.0.0.1:$PORT/r5"
+		# GETs share one connection, kept open; the POST and the GET with
+		# a header the agent folds into Content-Length each get their own,
+		# asked to close; after the idle timeout a new one.
+		check "$CASE: which requests shared an agent connection" "$(reuse_seen)" \
+			"/r1:1:0:k /r2:1:1:k /r3:1:2:k /p1:2:0:c /u1:3:0:c /r4:1:3:k /r5:4:0:k"
+		engine_alive "$CASE: engine alive"
+		engine_stop
+	fi
+}
+case_end
+
+case_begin "agent reuse off" && {
+	if agent_start attack --idle 10 && engine_start --max-idle-agent-conns 0; then
+		for p in r1 r2; do
+			curl -s -o /dev/null -m 5 "http://127.0.0.1:$PORT/$p"
+		done
+		check "$CASE: one connection per request, each asked to close" \
+			"$(reuse_seen)" "/r1:1:0:c /r2:2:0:c"
 		engine_stop
 	fi
 }

@@ -132,9 +132,39 @@ kib() {
 
 # $T/netcheck.py, for the checkers the scripts write beside it in $T:
 # load(CASES, RESULTS, RECORDS) gives the cases, the client's results ({}
-# when unreadable) and the agent's records ([] when there are none).
+# when unreadable) and the agent's records ([] when there are none);
+# identity_problem(RECORD, ID) says why a request the agent read does not
+# carry our identity headers alone (None when it does).
 cat >"$T/netcheck.py" <<'EOF'
 import json
+
+SPOOFABLE = ("X_FORWARDED_FOR", "FORWARDED", "X_REAL_IP", "X_INSTANCE_ID",
+             "X_INSTANCE_ID_SIGNATURE", "X_TENANT_ID")
+
+
+def wsgi(name):
+    """A header name as a WSGI agent keys it."""
+    return name.strip().upper().replace("-", "_")
+
+
+def identity_problem(rec, net_id):
+    """Why the request's identity headers are not ours alone, or None:
+    X-Forwarded-For the client's address (127.0.0.1) and
+    X-Neutron-Network-ID ours, once each, no other of that kind."""
+    names = [(wsgi(n), v.strip()) for n, v in rec["headers"]]
+    xff = [v for n, v in names if n == "X_FORWARDED_FOR"]
+    ids = [v for n, v in names if n == "X_NEUTRON_NETWORK_ID"]
+    other = [n for n, v in names
+             if n not in ("X_FORWARDED_FOR", "X_NEUTRON_NETWORK_ID") and
+             (n in SPOOFABLE or n.startswith("X_NEUTRON_") or
+              n.startswith("X_OVN_"))]
+    if xff != ["127.0.0.1"]:
+        return "X-Forwarded-For %s, not ours alone" % json.dumps(xff)
+    if ids != [net_id]:
+        return "X-Neutron-Network-ID %s, not ours alone" % json.dumps(ids)
+    if other:
+        return "identity headers the client wrote: %s" % ", ".join(other)
+    return None
 
 
 def load(cases_f, res_f, rec_f):

@@ -17,14 +17,19 @@
 # ambiguous and must be refused.
 #
 # haproxy runs the same cases and its outcome is recorded (printed, and
-# written to $NMP_BUILD_DIR/security/net_smuggling.{tsv,md}); with either
-# engine it is a failure when the agent sees a request the client did not
-# send: a second request (or any bytes) after the first on one agent
-# connection (each engine sends one request per agent connection), or a
-# request line the client never wrote. The request a case hides (/hidden)
-# may still reach the agent on a connection of its own: the proxy then
-# framed the bytes before it one way, consistently, and took it for the
-# pipelined request that it is under that framing.
+# written to $NMP_BUILD_DIR/security/net_smuggling.{tsv,md}). With either
+# engine the rule is: every request the agent reads is one the client sent
+# (a path the case wrote), with our identity headers (X-Forwarded-For: the
+# client's address, X-Neutron-Network-ID: ours, once each) and nothing
+# else of that kind, and no bytes the agent cannot read as a request. An
+# agent connection may carry several requests (the built-in engine reuses
+# them for bodiless GETs), so the rule looks at each request, not at how
+# many share a connection: a request hidden in another's bytes reaches the
+# agent without our headers, or with the client's. The request a case
+# hides (/hidden) may still reach the agent as a request of its own: the
+# proxy then framed the bytes before it one way, consistently, took it for
+# the pipelined request that it is under that framing, and sent it on with
+# our headers.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/net_lib.sh"
 net_prereqs
@@ -237,9 +242,9 @@ import json
 import re
 import sys
 
-from netcheck import load
+from netcheck import identity_problem, load
 
-cases_f, res_f, rec_f, engine = sys.argv[1:5]
+cases_f, res_f, rec_f, engine, NET_ID = sys.argv[1:6]
 cases, res, recs = load(cases_f, res_f, rec_f)
 
 # Attribute every record (requests, leftovers, bad bytes) to its case by
@@ -305,14 +310,13 @@ for c in cases:
     why = None
     prefix = c["name"].replace("m", "/m", 1) + "/"
     lines = {prefix + x for x in ("a", "b", "hidden")}
-    # One request per agent connection is all either engine ever sends (the
-    # built-in one opens a connection per request, haproxy runs with
-    # http-server-close): a request after the first on a connection, or
-    # bytes after it, came out of the framing of the one before.
-    smuggled = ["%s (request %d on its agent connection)" % (g["path"],
-                g["seq"] + 1) for g in reqs if g["seq"] > 0]
-    smuggled += ["%s, a request line the client never sent" % g["path"]
-                 for g in reqs if g["path"] not in lines]
+    # Each request the agent read: one the client wrote, with our
+    # identity headers only (see the top of this file).
+    smuggled = ["%s, a request line the client never sent" % g["path"]
+                for g in reqs if g["path"] not in lines]
+    smuggled += ["%s (request %d on its agent connection): %s" % (
+                 g["path"], g["seq"] + 1, identity_problem(g, NET_ID))
+                 for g in reqs if identity_problem(g, NET_ID)]
     if smuggled:
         why = "SMUGGLED: %s" % "; ".join(smuggled)
     elif junk:
@@ -350,6 +354,23 @@ for c in cases:
                                      "" if why is None else "FAIL"))
 EOF
 
+# The sequential GETs: how many, on how many agent connections, and
+# whatever is wrong with their identity headers.
+cat >"$T/seqcheck.py" <<'EOF'
+import json
+import sys
+
+sys.path.insert(0, sys.argv[1])
+from netcheck import identity_problem  # noqa: E402
+
+recs = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+seq = [r for r in recs if (r.get("path") or "").startswith("/seq")]
+bad = [identity_problem(r, sys.argv[3]) for r in seq]
+print("%d requests on %d connection(s)%s" % (
+    len(seq), len({r["conn"] for r in seq}),
+    "".join("; " + b for b in bad if b)))
+EOF
+
 TSV=$OUT_DIR/net_smuggling.tsv
 printf 'engine\tcase\tstatuses\tagent saw\tverdict\n' >"$TSV"
 python3 "$T/gen.py" "$T/cases.json"
@@ -361,7 +382,7 @@ for engine in "${ENGINES[@]}"; do
 	if attack_agent_start && proxy_start "$engine"; then
 		client cases "$T/cases.json" --idle 1.5 --timeout 20
 		agent_settle
-		python3 "$T/check.py" "$T/cases.json" "$D/c.json" "$REC" "$engine" \
+		python3 "$T/check.py" "$T/cases.json" "$D/c.json" "$REC" "$engine" "$ID" \
 			>"$D/verdicts" 2>"$D/check.err"
 		if [ -s "$D/check.err" ]; then
 			fail "$CASE: checker" "$(escape_file "$D/check.err" 300)"
@@ -375,6 +396,16 @@ for engine in "${ENGINES[@]}"; do
 		printf 'GET /after HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >"$D/plain"
 		client send "$D/plain"
 		check "$CASE: a plain request afterwards: 200" "$(j "$D/c.json" 'd.get("status")')" 200
+		if [ "$engine" = builtin ]; then
+			# Reuse for certain: three GETs one after another go on
+			# one agent connection, each with our headers alone.
+			for k in 1 2 3; do
+				printf 'GET /seq%s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$k" >"$D/seq"
+				client send "$D/seq"
+			done
+			check "$CASE: three GETs in a row: one agent connection, our headers alone" \
+				"$(python3 "$T/seqcheck.py" "$T" "$REC" "$ID")" "3 requests on 1 connection(s)"
+		fi
 		proxy_stop "$D/proxy.err"
 	fi
 	case_end
@@ -401,7 +432,7 @@ for c in cases:
         label += " (built-in must refuse)"
     print("| %s | %s | %s |" % (label, cell[0], cell[1]))
 EOF
-echo "== request smuggling: status(es) the client got / what the agent saw, one request per agent connection (its path: a, b, or hidden, the request the case hides; [framing headers]; body as sent or re-framed)"
+echo "== request smuggling: status(es) the client got / what the agent saw, request by request (its path: a, b, or hidden, the request the case hides; [framing headers]; body as sent or re-framed)"
 cat "$MD"
 echo "(every case: $TSV; $(($(ms) - T0)) ms)"
 finish

@@ -103,6 +103,8 @@ serve(struct world *w)
 
 	memset(&d, 0, sizeof(d));
 	d.maxconn = 64;
+	d.agent_idle_max = 8;
+	d.agent_idle_timeout = 5000;
 	e = engine_new(&d, &err, &what);
 	if (e == NULL)
 		_exit(2);
@@ -285,6 +287,132 @@ test_caps_are_per_network(void **state)
 	(void)close(held);
 }
 
+/* A GET to network i from a new client; the client's socket. */
+static int
+get(struct world *w, int i)
+{
+	static const char req[] = "GET /r HTTP/1.1\r\nHost: 169.254.169.254\r\n"
+	                          "Connection: close\r\n\r\n";
+	int c = client_to(w->n[i].port);
+
+	assert_int_equal(
+	    write(c, req, sizeof(req) - 1), (ssize_t)sizeof(req) - 1);
+	return c;
+}
+
+/*
+ * The agent reads a head on a: network i's identity, and not asked to
+ * close (a GET: the connection may be reused).
+ */
+static void
+agent_head(int a, int i, const char *id_header)
+{
+	char head[4096], line[128];
+
+	assert_true(read_some(a, head, sizeof(head), true) > 0);
+	(void)snprintf(line, sizeof(line), "\r\n%s: %s\r\n", id_header, ids[i]);
+	assert_non_null(strstr(head, line));
+	assert_non_null(strstr(head, "\r\nX-Forwarded-For: 127.0.0.1\r\n"));
+	assert_null(strstr(head, "Connection: close"));
+}
+
+static void
+say(int fd, const char *s)
+{
+	assert_int_equal(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+}
+
+/* The client got a 200 whose body starts with body; then closed. */
+static void
+client_ok(int c, const char *body)
+{
+	char want[64];
+
+	char resp[4096];
+
+	assert_true(read_some(c, resp, sizeof(resp), false) > 0);
+	assert_int_equal(strncmp(resp, "HTTP/1.1 200 ", 13), 0);
+	(void)snprintf(want, sizeof(want), "\r\n\r\n%s", body);
+	assert_non_null(strstr(resp, want));
+	(void)close(c);
+}
+
+/* The engine closed the agent connection a (EOF within WAIT_MS). */
+static void
+agent_closed(int a)
+{
+	char buf[64];
+
+	assert_true(readable(a));
+	assert_int_equal(read(a, buf, sizeof(buf)), 0);
+	(void)close(a);
+}
+
+static int
+agent_accept(struct world *w, int i)
+{
+	int a;
+
+	assert_true(readable(w->n[i].agent_fd));
+	a = accept(w->n[i].agent_fd, NULL, NULL);
+	assert_true(a >= 0);
+	return a;
+}
+
+/*
+ * Agent connections are reused per agent socket, across the networks that
+ * share it, each request with its own network's identity; a reused one
+ * the agent closes before answering is retried once on a new one; an
+ * answer framed otherwise than by Content-Length, or with bytes after it,
+ * closes the connection.
+ */
+static void
+test_agent_reuse(void **state)
+{
+	static const char ok[] =
+	    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	struct world *w = *state;
+	int c, a1, a2, a3;
+	struct pollfd pfd;
+
+	c = get(w, 0);
+	a1 = agent_accept(w, 0);
+	agent_head(a1, 0, "X-Neutron-Network-ID");
+	say(a1, ok);
+	client_ok(c, "ok");
+	/* Network 1 shares the socket: the same connection, its identity. */
+	c = get(w, 1);
+	agent_head(a1, 1, "X-Neutron-Router-ID");
+	pfd.fd = w->n[0].agent_fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	assert_int_equal(poll(&pfd, 1, 0), 0); /* no new connection */
+	say(a1, ok);
+	client_ok(c, "ok");
+	/* The agent closes the reused one unanswered: sent again, anew. */
+	c = get(w, 0);
+	agent_head(a1, 0, "X-Neutron-Network-ID");
+	(void)close(a1);
+	a2 = agent_accept(w, 0);
+	agent_head(a2, 0, "X-Neutron-Network-ID");
+	say(a2, ok);
+	client_ok(c, "ok");
+	/* A chunked answer: relayed, and the connection closed. */
+	c = get(w, 0);
+	agent_head(a2, 0, "X-Neutron-Network-ID");
+	say(a2, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	        "2\r\nok\r\n0\r\n\r\n");
+	agent_closed(a2);
+	client_ok(c, "2\r\nok\r\n0\r\n");
+	/* Bytes after the answer: the connection is closed, not kept. */
+	c = get(w, 0);
+	a3 = agent_accept(w, 0);
+	agent_head(a3, 0, "X-Neutron-Network-ID");
+	say(a3, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200");
+	agent_closed(a3);
+	client_ok(c, "ok");
+}
+
 /* One SIGTERM stops every network, and the engine exits 0. */
 static void
 test_one_stop(void **state)
@@ -326,6 +454,7 @@ main(void)
 	        test_each_network_its_identity, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_caps_are_per_network, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_agent_reuse, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_one_stop, setup, teardown),
 	};
 
