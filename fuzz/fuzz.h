@@ -60,6 +60,8 @@ void fuzz_check_feed(const struct http_out *out, enum http_event ev,
 bool fuzz_is_token(const char *s, size_t n);
 /* The name a WSGI agent sees: upper case, '-' as '_'. */
 void fuzz_wsgi_name(const char *name, char *out, size_t outsz);
+/* Whether a WSGI agent sees name as wsgi (upper case, '_' for '-'). */
+bool fuzz_wsgi_is(const char *name, const char *wsgi);
 
 /* One message as a fresh http_parser saw it. */
 struct ref_msg {
@@ -100,6 +102,8 @@ void ref_free(struct ref_parse *rp);
 
 /* The value of the first header called name (any case), or NULL. */
 const char *ref_header(const struct ref_msg *m, const char *name);
+/* How many headers of m are called name (any case). */
+size_t ref_count_header(const struct ref_msg *m, const char *name);
 /* Whether a and b have the same first value of header h, or both none. */
 bool ref_same_header(
     const struct ref_msg *a, const struct ref_msg *b, const char *h);

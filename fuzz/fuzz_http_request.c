@@ -20,7 +20,27 @@
  *   hop-by-hop header, nothing the client's Connection named, no control
  *   character, and fits the agent's read; an HTTP/1.1 request has one
  *   Host, the target is a path, a whole body is within the body cap;
- * - a request cut off by an error reached the agent as a prefix of itself.
+ * - a request cut off by an error reached the agent as a prefix of itself;
+ * - agent connection reuse: http_agent_head(out, false) is out->head, which
+ *   ends in "Connection: close"; http_agent_head(out, true) is the same or,
+ *   when out->reusable, the same without that line; out->reusable only for
+ *   what the client's bytes (reference parse) show to be a bodiless
+ *   HTTP/1.1 GET or HEAD with no header a WSGI agent reads as
+ *   Content-Length, Transfer-Encoding or Expect;
+ * - the agent streams as the engine writes them with reuse on (each head
+ *   from http_agent_head(out, true), body bytes after it; a request joins
+ *   the previous one's stream when that one was reusable and, at its
+ *   HTTP_HEADERS, at most one byte of what was fed was left unconsumed, as
+ *   engine.c's client_process decides "pipelined"; else a new stream),
+ *   each re-parsed whole by a fresh http_parser as the agent would: as many
+ *   messages as requests went on it, each the client's request of that
+ *   place (method, target, version, framing, body, the head checks above,
+ *   its Connection line only when not reusable, keep-alive exactly when
+ *   reusable, no WSGI-read framing header when reusable), no byte left over.
+ *   (engine.c sends a reusable request that has a pipelined one behind it
+ *   in the closing form; here it goes in the reusing form, which ends its
+ *   stream all the same, so that the bytes of every request do not depend
+ *   on how the input was split.)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,14 +56,20 @@
 static const char *const id_headers[] = {"X-Neutron-Network-ID",
     "X-Neutron-Router-ID", "X-OVN-Network-ID", "X-Neutron-Network-ID"};
 
-/* What went to the agent: one stream per request. */
+/* What went to the agent, request by request. */
 struct sent {
+	/* out->head and the body: the request alone, closing form */
 	struct strbuf bytes[REF_MAX_MSGS];
+	/* http_agent_head(out, true) and the body: as sent with reuse on */
+	struct strbuf wire[REF_MAX_MSGS];
 	bool keep_alive[REF_MAX_MSGS]; /* as HTTP_HEADERS said */
-	size_t n;                      /* streams begun */
+	bool reusable[REF_MAX_MSGS];   /* as HTTP_HEADERS said */
+	size_t stream[REF_MAX_MSGS];   /* the agent stream it went on */
+	size_t n;                      /* requests begun */
 	size_t whole;                  /* of them, requests sent whole */
-	bool has_body; /* of the current one, as HTTP_HEADERS said */
-	int status;    /* the error answered, or 0 */
+	bool has_body;  /* of the current one, as HTTP_HEADERS said */
+	bool pipelined; /* of the current one: bytes behind its head */
+	int status;     /* the error answered, or 0 */
 };
 
 static bool
@@ -85,6 +111,42 @@ named_by_connection(const struct ref_msg *c, const char *name)
 	return ref_connection_names(c, name);
 }
 
+/*
+ * A header a WSGI agent reads as framing (Content-Length,
+ * Transfer-Encoding) or as an expectation, however it is spelt.
+ */
+static bool
+is_wsgi_framing(const char *name)
+{
+	return fuzz_wsgi_is(name, "CONTENT_LENGTH") ||
+	       fuzz_wsgi_is(name, "TRANSFER_ENCODING") ||
+	       fuzz_wsgi_is(name, "EXPECT");
+}
+
+/*
+ * Whether the client's request (its reference parse) may leave the agent
+ * connection open: a bodiless HTTP/1.1 GET or HEAD with no header a WSGI
+ * agent reads as framing.
+ */
+static bool
+ref_reusable(const struct ref_msg *c)
+{
+	const char *s = strbuf_str(&c->hdrs), *name, *value;
+	size_t i = 0;
+
+	if (c->major != 1 || c->minor != 1 || c->chunked || c->body.len > 0 ||
+	    (c->method != HTTP_GET && c->method != HTTP_HEAD))
+		return false;
+	while (i < c->hdrs.len) {
+		name = s + i;
+		value = name + strlen(name) + 1;
+		i = (size_t)(value - s) + strlen(value) + 1;
+		if (is_wsgi_framing(name))
+			return false;
+	}
+	return true;
+}
+
 static bool
 same(const struct strbuf *a, const struct strbuf *b)
 {
@@ -92,15 +154,19 @@ same(const struct strbuf *a, const struct strbuf *b)
 	       (a->len == 0 || memcmp(a->buf, b->buf, a->len) == 0);
 }
 
-/* The head the agent got: ours first and last, nothing spoofed. */
+/*
+ * The head the agent got: ours first, and last our "Connection: close"
+ * unless it went in the reusing form (then no Connection at all and no
+ * header the agent reads as framing); nothing spoofed.
+ */
 static void
 check_head(const struct ref_msg *f, const struct ref_msg *c,
-    const struct http_config *cfg, const char *peer)
+    const struct http_config *cfg, const char *peer, bool reuse)
 {
 	const char *s = strbuf_str(&f->hdrs), *name, *value;
 	size_t i = 0, k = 0, nhost = 0;
 
-	FUZZ_CHECK(f->nhdrs >= 3);
+	FUZZ_CHECK(f->nhdrs >= (reuse ? 2u : 3u));
 	while (i < f->hdrs.len) {
 		name = s + i;
 		value = name + strlen(name) + 1;
@@ -116,13 +182,14 @@ check_head(const struct ref_msg *f, const struct ref_msg *c,
 		} else if (k == 1) {
 			FUZZ_CHECK(strcmp(name, cfg->id_header) == 0);
 			FUZZ_CHECK(strcmp(value, cfg->id) == 0);
-		} else if (k == f->nhdrs - 1) {
+		} else if (k == f->nhdrs - 1 && !reuse) {
 			FUZZ_CHECK(strcmp(name, "Connection") == 0);
 			FUZZ_CHECK(strcmp(value, "close") == 0);
 		} else {
 			FUZZ_CHECK(!is_spoofable(name));
 			FUZZ_CHECK(!is_hop_by_hop(name));
 			FUZZ_CHECK(!named_by_connection(c, name));
+			FUZZ_CHECK(!reuse || !is_wsgi_framing(name));
 		}
 		if (strcasecmp(name, "Host") == 0)
 			nhost++;
@@ -141,6 +208,62 @@ check_head(const struct ref_msg *f, const struct ref_msg *c,
 	FUZZ_CHECK(f->method == c->method && f->major == c->major &&
 	           f->minor == c->minor && f->chunked == c->chunked);
 	FUZZ_CHECK(same(&f->url, &c->url));
+}
+
+/*
+ * The agent streams with reuse on, each parsed whole as the agent would:
+ * the requests that went on it, in order, and nothing else.
+ */
+static void
+check_streams(const struct sent *st, const struct ref_parse *cref,
+    const struct http_config *cfg, const char *peer)
+{
+	struct ref_parse *fref = malloc(sizeof(*fref));
+	struct strbuf w = STRBUF_INIT;
+	const struct ref_msg *c, *f;
+	size_t i, j, first, k;
+
+	FUZZ_CHECK(fref != NULL);
+	for (first = 0; first < st->n; first += k) {
+		/* The requests first..first+k-1 share a stream. */
+		strbuf_clear(&w);
+		for (k = 0; first + k < st->n &&
+		            st->stream[first + k] == st->stream[first];
+		     k++)
+			(void)strbuf_appendn(&w, st->wire[first + k].buf,
+			    st->wire[first + k].len);
+		FUZZ_CHECK(!w.failed);
+		/* A stream goes on only after a reusable request. */
+		for (j = 0; j + 1 < k; j++)
+			FUZZ_CHECK(st->reusable[first + j]);
+		ref_parse(fref, HTTP_REQUEST, false, w.buf, w.len, false);
+		/* No byte left over, no message the client did not send. */
+		FUZZ_CHECK(fref->err == HPE_OK && fref->used == w.len);
+		FUZZ_CHECK(fref->nmsgs == k);
+		for (j = 0; j < k; j++) {
+			i = first + j;
+			c = &cref->msgs[i];
+			f = &fref->msgs[j];
+			check_head(f, c, cfg, peer, st->reusable[i]);
+			/* Reusing form: the agent keeps the connection. */
+			FUZZ_CHECK(f->keep_alive == st->reusable[i]);
+			if (i < st->whole) {
+				FUZZ_CHECK(f->complete && c->complete);
+				FUZZ_CHECK(same(&f->body, &c->body));
+			} else {
+				/* Cut off by an error: the last, a prefix. */
+				FUZZ_CHECK(j + 1 == k && i + 1 == st->n);
+				FUZZ_CHECK(!f->complete);
+				FUZZ_CHECK(f->body.len <= c->body.len &&
+				           (f->body.len == 0 ||
+				               memcmp(f->body.buf, c->body.buf,
+				                   f->body.len) == 0));
+			}
+		}
+		ref_free(fref);
+	}
+	strbuf_release(&w);
+	free(fref);
 }
 
 static void
@@ -168,8 +291,10 @@ check_sent(const struct sent *st, const char *data, size_t size,
 		               strbuf_str(b)) +
 		      4;
 		FUZZ_CHECK(end <= cfg->agent_head_max);
-		check_head(f, c, cfg, peer);
+		check_head(f, c, cfg, peer, false);
 		FUZZ_CHECK(st->keep_alive[i] == c->keep_alive);
+		/* Reusable: what the client sent says so, not the seam. */
+		FUZZ_CHECK(!st->reusable[i] || ref_reusable(c));
 		if (i < st->whole) {
 			FUZZ_CHECK(c->complete && f->complete);
 			FUZZ_CHECK(same(&f->body, &c->body));
@@ -186,9 +311,57 @@ check_sent(const struct sent *st, const char *data, size_t size,
 		}
 		ref_free(fref);
 	}
+	check_streams(st, cref, cfg, peer);
 	ref_free(cref);
 	free(cref);
 	free(fref);
+}
+
+/* The head http_agent_head() gives, its pieces joined, onto sb. */
+static void
+agent_head(const struct http_out *out, bool reuse, struct strbuf *sb)
+{
+	struct iovec iov[2];
+	int k, i;
+
+	memset(iov, 0, sizeof(iov));
+	k = http_agent_head(out, reuse, iov);
+	FUZZ_CHECK(k == 1 || k == 2);
+	for (i = 0; i < k; i++) {
+		FUZZ_CHECK(iov[i].iov_len == 0 || iov[i].iov_base != NULL);
+		(void)strbuf_appendn(
+		    sb, (const char *)iov[i].iov_base, iov[i].iov_len);
+	}
+}
+
+/*
+ * The two forms of the head for the agent: without reuse out->head, which
+ * ends in our Connection line; with reuse the same, or, for a reusable
+ * request only, the same without that line.
+ */
+static void
+check_agent_heads(const struct http_out *out, struct strbuf *wire)
+{
+	static const char close_line[] = "Connection: close\r\n\r\n";
+	const size_t cl = sizeof(close_line) - 1;
+	struct strbuf h = STRBUF_INIT;
+
+	agent_head(out, false, &h);
+	FUZZ_CHECK(!h.failed && same(&h, &out->head));
+	FUZZ_CHECK(
+	    out->head.len > cl &&
+	    memcmp(out->head.buf + out->head.len - cl, close_line, cl) == 0);
+	strbuf_clear(&h);
+	agent_head(out, true, &h);
+	FUZZ_CHECK(!h.failed);
+	if (out->reusable)
+		FUZZ_CHECK(h.len == out->head.len - cl + 2 &&
+		           memcmp(h.buf, out->head.buf, h.len - 2) == 0 &&
+		           memcmp(h.buf + h.len - 2, "\r\n", 2) == 0);
+	else
+		FUZZ_CHECK(same(&h, &out->head));
+	(void)strbuf_appendn(wire, h.buf, h.len);
+	strbuf_release(&h);
 }
 
 /*
@@ -207,8 +380,10 @@ drive(const char *in, size_t n, uint8_t seed, const struct http_config *cfg,
 	bool in_msg = false, stop = false;
 
 	memset(st, 0, sizeof(*st));
-	for (i = 0; i < REF_MAX_MSGS; i++)
+	for (i = 0; i < REF_MAX_MSGS; i++) {
 		st->bytes[i] = (struct strbuf)STRBUF_INIT;
+		st->wire[i] = (struct strbuf)STRBUF_INIT;
+	}
 	fuzz_split_init(&split, seed);
 	r = http_request_new(cfg, peer);
 	FUZZ_CHECK(r != NULL);
@@ -231,10 +406,31 @@ drive(const char *in, size_t n, uint8_t seed, const struct http_config *cfg,
 			FUZZ_CHECK(!in_msg && st->n < REF_MAX_MSGS);
 			FUZZ_CHECK(out.head.len > 0 &&
 			           strlen(out.head.buf) == out.head.len);
+			FUZZ_CHECK(!out.reusable || !out.has_body);
 			(void)strbuf_appendn(
 			    &st->bytes[st->n], out.head.buf, out.head.len);
+			check_agent_heads(&out, &st->wire[st->n]);
+			/*
+			 * engine.c: the agent connection carries the next
+			 * request if this one was reusable and no more than
+			 * the head's last byte (fed again) was left.
+			 */
+			if (st->n > 0)
+				st->stream[st->n] =
+				    st->stream[st->n - 1] +
+				    (st->reusable[st->n - 1] && !st->pipelined
+				            ? 0
+				            : 1);
+			st->pipelined = a - c - used > 1;
 			st->has_body = out.has_body;
 			st->keep_alive[st->n] = out.keep_alive;
+			st->reusable[st->n] = out.reusable;
+			if (getenv("FUZZ_DEBUG") != NULL)
+				fprintf(stderr,
+				    "request %zu: stream %zu reusable %d "
+				    "pipelined %d\n",
+				    st->n, st->stream[st->n], (int)out.reusable,
+				    (int)st->pipelined);
 			st->n++;
 			in_msg = true;
 			break;
@@ -244,6 +440,8 @@ drive(const char *in, size_t n, uint8_t seed, const struct http_config *cfg,
 			FUZZ_CHECK(out.len == 0 || st->has_body);
 			(void)strbuf_appendn(
 			    &st->bytes[st->n - 1], out.data, out.len);
+			(void)strbuf_appendn(
+			    &st->wire[st->n - 1], out.data, out.len);
 			if (ev == HTTP_BODY)
 				break;
 			in_msg = false;
@@ -286,7 +484,7 @@ drive(const char *in, size_t n, uint8_t seed, const struct http_config *cfg,
 	}
 	http_request_free(r);
 	for (i = 0; i < st->n; i++)
-		FUZZ_CHECK(!st->bytes[i].failed);
+		FUZZ_CHECK(!st->bytes[i].failed && !st->wire[i].failed);
 }
 
 static void
@@ -294,8 +492,10 @@ sent_free(struct sent *st)
 {
 	size_t i;
 
-	for (i = 0; i < REF_MAX_MSGS; i++)
+	for (i = 0; i < REF_MAX_MSGS; i++) {
 		strbuf_release(&st->bytes[i]);
+		strbuf_release(&st->wire[i]);
+	}
 }
 
 int
@@ -330,10 +530,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		 * Requests sent whole are the same bytes; of one cut off by an
 		 * error, the agent may have got more of it in small reads.
 		 */
-		for (i = 0; i < st->whole; i++)
-			FUZZ_CHECK(st->bytes[i].len == whole->bytes[i].len &&
-			           memcmp(st->bytes[i].buf, whole->bytes[i].buf,
-			               st->bytes[i].len) == 0);
+		for (i = 0; i < st->whole; i++) {
+			FUZZ_CHECK(same(&st->bytes[i], &whole->bytes[i]));
+			FUZZ_CHECK(same(&st->wire[i], &whole->wire[i]));
+			FUZZ_CHECK(st->reusable[i] == whole->reusable[i]);
+		}
 		sent_free(whole);
 	}
 	sent_free(st);

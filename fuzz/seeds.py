@@ -117,6 +117,8 @@ def render():
 
 GET = ("GET /latest/meta-data/ HTTP/1.1\r\nHost: 169.254.169.254\r\n"
        "User-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n")
+HEAD = ("HEAD /latest/meta-data/instance-id HTTP/1.1\r\n"
+        "Host: 169.254.169.254\r\n\r\n")
 
 
 def http_request():
@@ -183,6 +185,31 @@ def http_request():
                         "c" * 480 + "\r\n\r\n"),
         "connect": (0, 0, "CONNECT 169.254.169.254:80 HTTP/1.1\r\n\r\n"),
         "http2-preface": (0, 0, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
+        # Agent connection reuse: read byte by byte (byte 1 = 8), so that a
+        # head's end is the end of what was read (nothing pipelined behind
+        # it) and the next request goes on the same agent stream; or in
+        # small pieces, so that it sometimes is.
+        "reuse-gets": (0, 8, GET * 3),
+        "reuse-gets-split": (2, 4, GET + GET.replace("meta-data/", "user-data")
+                             + HEAD + GET),
+        "reuse-head": (0, 8, HEAD + HEAD + "HEAD / HTTP/1.1\r\nHost: a\r\n"
+                       "Connection: close\r\n\r\n"),
+        "reuse-then-post": (0, 8, GET + "POST /openstack/latest/password "
+                            "HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n"
+                            "\r\nabc" + GET),
+        # A length, a coding or an expectation as a WSGI agent reads them,
+        # some spelt so that http_parser does not: never on a kept agent
+        # connection.
+        "reuse-content_length": (0, 8, "GET / HTTP/1.1\r\nHost: a\r\n"
+                                 "Content_Length: 0\r\n\r\n" + GET),
+        "reuse-cl-zero": (0, 8, "GET / HTTP/1.1\r\nHost: a\r\n"
+                          "content-length: 0\r\n\r\n" + GET),
+        "reuse-expect": (0, 8, "GET / HTTP/1.1\r\nHost: a\r\n"
+                         "expect: 100-continue\r\n\r\n" + GET),
+        "reuse-te-underscore": (0, 5, "GET / HTTP/1.1\r\nHost: a\r\n"
+                                "TRANSFER_ENCODING: chunked\r\n\r\n" + GET),
+        "reuse-10-keep-alive": (0, 8, "GET / HTTP/1.0\r\n"
+                                "Connection: keep-alive\r\n\r\n" + GET),
     }
     for name, (b0, b1, s) in seeds.items():
         write("http_request", name, bytes([b0, b1]) + s.encode())
@@ -245,8 +272,10 @@ def http_request():
 
 
 def http_response():
-    # byte 0: bit 0 the request was HEAD, bit 1 the client wants keep-alive;
-    # byte 1: how the bytes arrive (0: at once)
+    # byte 0: bit 0 the request was HEAD, bit 1 the client wants keep-alive,
+    # bits 2 and 3 the same for the second response (what follows the first,
+    # to the reset parser), bit 4 stop at the end of the first response as
+    # the engine does; byte 1: how the bytes arrive (0: at once)
     ok = ("HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=UTF-8\r\n"
           "Content-Length: 36\r\nDate: Sun, 29 Nov 2026 10:00:00 GMT\r\n\r\n"
           + UUID)
@@ -278,6 +307,31 @@ def http_response():
         # chunked and a tab: http_parser frames it to the close (502 now)
         "te-tab": (2, 4, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\t"
                    "\r\n\r\n2\r\n\nX-T:"),
+        # Agent connection reuse: one response, then the next on the same
+        # connection, to the reset parser. Only the first, framed by its
+        # Content-Length alone, keeps the connection.
+        "reuse-cl": (0x1a, 0, ok + ok),
+        "reuse-cl-bytewise": (0x1a, 8, ok + "HTTP/1.1 404 Not Found\r\n"
+                              "Content-Length: 9\r\n\r\nNot Found"),
+        "reuse-head-cl": (0x1f, 3, ok[:-36] + ok[:-36]),
+        "reuse-head-then-get": (0x1b, 0, ok[:-36] + ok),
+        "reuse-chunked": (0x1a, 2, "HTTP/1.1 200 OK\r\n"
+                          "Transfer-Encoding: chunked\r\n\r\n"
+                          "4\r\nami-\r\n0\r\n\r\n" + ok),
+        "reuse-no-length": (0x1a, 5, "HTTP/1.1 200 OK\r\n"
+                            "Content-Type: text/plain\r\n\r\n" + ok),
+        "reuse-close": (0x1a, 0, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+                        "Connection: close\r\n\r\nok" + ok),
+        "reuse-10": (0x1a, 0, "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n"
+                     "Connection: keep-alive\r\n\r\nok" + ok),
+        "reuse-304": (0x1a, 0, "HTTP/1.1 304 Not Modified\r\n"
+                      "Content-Length: 36\r\n\r\n" + ok),
+        "reuse-continue": (0x1a, 4, "HTTP/1.1 100 Continue\r\n\r\n" + ok
+                           + "HTTP/1.1 100 Continue\r\n\r\n" + ok),
+        # the same back to back, the first read on to the agent's close
+        "back-to-back": (0x0a, 0, ok + ok),
+        "back-to-back-error": (0x1a, 0, "HTTP/1.1 200 OK\r\n"
+                               "Content-Length: x\r\n\r\n" + ok),
     }
     for name, (b0, b1, s) in seeds.items():
         write("http_response", name, bytes([b0, b1]) + s.encode())

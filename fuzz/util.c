@@ -119,6 +119,18 @@ fuzz_wsgi_name(const char *name, char *out, size_t outsz)
 	out[i] = '\0';
 }
 
+bool
+fuzz_wsgi_is(const char *name, const char *wsgi)
+{
+	char w[128];
+
+	/* A longer name cannot fold to one of the short names compared. */
+	if (strlen(name) >= sizeof(w))
+		return false;
+	fuzz_wsgi_name(name, w, sizeof(w));
+	return strcmp(w, wsgi) == 0;
+}
+
 static struct ref_parse *
 ref_of(http_parser *p)
 {
@@ -320,6 +332,21 @@ ref_header(const struct ref_msg *m, const char *name)
 		i = (size_t)(v - s) + strlen(v) + 1;
 	}
 	return NULL;
+}
+
+size_t
+ref_count_header(const struct ref_msg *m, const char *name)
+{
+	const char *s = strbuf_str(&m->hdrs), *v;
+	size_t i = 0, k = 0;
+
+	while (i < m->hdrs.len) {
+		v = s + i + strlen(s + i) + 1;
+		if (strcasecmp(s + i, name) == 0)
+			k++;
+		i = (size_t)(v - s) + strlen(v) + 1;
+	}
+	return k;
 }
 
 bool
