@@ -3,8 +3,10 @@
  * every request with 200 and a small fixed JSON body, on a unix socket (what
  * the proxy forwards to) and optionally on 127.0.0.1:PORT (wrk straight at
  * the agent: the ceiling of the machine). Keep-alive is evhttp's. One thread.
- * SIGTERM or SIGINT: stop, remove the socket, print the request counts on
- * stderr, exit 0.
+ * It counts requests, those with an id header, and accepted connections (on
+ * both sockets). SIGUSR1: print the counts so far on stderr, one line
+ * "nmp-bench-agent-counts requests=N tagged=N connections=N". SIGTERM or
+ * SIGINT: stop, remove the socket, print the counts on stderr, exit 0.
  *
  * usage: nmp-bench-agent --socket PATH [--tcp PORT]
  */
@@ -21,6 +23,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/util.h>
@@ -34,7 +37,8 @@ struct agent {
 	struct event_base *base;
 	struct evbuffer *body;
 	unsigned long long requests;
-	unsigned long long tagged; /* carried X-Neutron-* or X-OVN-* id */
+	unsigned long long tagged;      /* carried X-Neutron-* or X-OVN-* id */
+	unsigned long long connections; /* accepted, both sockets */
 };
 
 static int
@@ -77,6 +81,17 @@ on_request(struct evhttp_request *req, void *arg)
 	evhttp_send_reply(req, 200, "OK", a->body);
 }
 
+/* evhttp asks for the bufferevent of each connection it accepts: the one
+ * it would make itself, counted. */
+static struct bufferevent *
+on_accept(struct event_base *base, void *arg)
+{
+	struct agent *a = arg;
+
+	a->connections++;
+	return bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+}
+
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -85,6 +100,19 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	(void)sig;
 	(void)what;
 	event_base_loopbreak(a->base);
+}
+
+static void
+on_counts(evutil_socket_t sig, short what, void *arg)
+{
+	struct agent *a = arg;
+
+	(void)sig;
+	(void)what;
+	fprintf(stderr,
+	    "nmp-bench-agent-counts requests=%llu tagged=%llu "
+	    "connections=%llu\n",
+	    a->requests, a->tagged, a->connections);
 }
 
 /* Bind and listen on a fresh unix socket at path; returns the fd or -errno.
@@ -133,7 +161,7 @@ main(int argc, char **argv)
 {
 	struct agent a = {0};
 	struct evhttp *http = NULL;
-	struct event *sigterm = NULL, *sigint = NULL;
+	struct event *sigterm = NULL, *sigint = NULL, *sigusr1 = NULL;
 	struct sigaction sa;
 	const char *path = NULL;
 	unsigned short port = 0;
@@ -176,6 +204,7 @@ main(int argc, char **argv)
 	if (http == NULL)
 		goto out;
 	evhttp_set_gencb(http, on_request, &a);
+	evhttp_set_bevcb(http, on_accept, &a);
 
 	fd = listen_unix(path);
 	if (fd < 0) {
@@ -201,21 +230,26 @@ main(int argc, char **argv)
 
 	sigterm = evsignal_new(a.base, SIGTERM, on_signal, &a);
 	sigint = evsignal_new(a.base, SIGINT, on_signal, &a);
-	if (sigterm == NULL || sigint == NULL || evsignal_add(sigterm, NULL) ||
-	    evsignal_add(sigint, NULL))
+	sigusr1 = evsignal_new(a.base, SIGUSR1, on_counts, &a);
+	if (sigterm == NULL || sigint == NULL || sigusr1 == NULL ||
+	    evsignal_add(sigterm, NULL) || evsignal_add(sigint, NULL) ||
+	    evsignal_add(sigusr1, NULL))
 		goto out;
 
 	if (event_base_dispatch(a.base) < 0)
 		goto out;
 	fprintf(stderr,
-	    "nmp-bench-agent: %llu requests, %llu with an id header\n",
-	    a.requests, a.tagged);
+	    "nmp-bench-agent: %llu requests, %llu with an id header, "
+	    "%llu connections\n",
+	    a.requests, a.tagged, a.connections);
 	ret = 0;
 out:
 	if (sigterm != NULL)
 		event_free(sigterm);
 	if (sigint != NULL)
 		event_free(sigint);
+	if (sigusr1 != NULL)
+		event_free(sigusr1);
 	if (http != NULL)
 		evhttp_free(http);
 	if (bound_unix)
