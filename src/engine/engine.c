@@ -799,16 +799,23 @@ conn_fail(struct conn *c, int status, const char *reason)
 
 static int agent_retry(struct conn *c);
 
-/* The agent is gone or failed before the answer was whole. */
-static void
+/*
+ * The agent is gone or failed before the answer was whole: the request
+ * once more on a new connection (agent_retry), or our answer. 0: sent
+ * again, c goes on; -1: c is gone (or closing).
+ */
+static int
 agent_lost(struct conn *c)
 {
-	if (agent_retry(c) <= 0)
-		return;
+	int r = agent_retry(c);
+
+	if (r <= 0)
+		return r;
 	if (c->resp_head)
 		conn_fail(c, 502, "agent connection lost");
 	else
 		conn_fail(c, 503, "agent unavailable");
+	return -1;
 }
 
 /*
@@ -904,7 +911,7 @@ agent_readable(evutil_socket_t fd, short what, void *arg)
 	} while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		if (errno != EAGAIN)
-			agent_lost(c);
+			(void)agent_lost(c);
 		return;
 	}
 	if (n == 0) {
@@ -933,7 +940,7 @@ agent_writable(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (r < 0) {
-		agent_lost(c);
+		(void)agent_lost(c);
 		return;
 	}
 	/* The agent took what was queued: take more of the client's. */
@@ -1197,10 +1204,8 @@ forward(struct conn *c, const struct iovec *iov, int n)
 	} else {
 		r = agent_send(c, iov, n);
 	}
-	if (r < 0) {
-		agent_lost(c);
-		return -1;
-	}
+	if (r < 0)
+		return agent_lost(c);
 	conn_arm(c);
 	return 0;
 }
@@ -1266,10 +1271,8 @@ request_bytes(struct conn *c, const struct http_out *out, bool done)
 	if (out->len > 0) {
 		iov_set(&iov, out->data, out->len);
 		if (c->ag != NULL) {
-			if (agent_send(c, &iov, 1) < 0) {
-				agent_lost(c);
+			if (agent_send(c, &iov, 1) < 0 && agent_lost(c) < 0)
 				return -1;
-			}
 		} else if (c->pending != NULL &&
 		           evbuffer_add(c->pending, out->data, out->len) < 0) {
 			conn_fail(c, 503, "out of memory");

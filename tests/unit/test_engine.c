@@ -337,6 +337,34 @@ client_ok(int c, const char *body)
 	(void)close(c);
 }
 
+/* A keep-alive GET on the client connection c. */
+static void
+keep_get(int c)
+{
+	say(c, "GET /k HTTP/1.1\r\nHost: 169.254.169.254\r\n\r\n");
+}
+
+/* A whole 200 with body "ok" on the client connection c, which stays. */
+static void
+keep_ok(int c)
+{
+	char resp[4096];
+	size_t len = 0;
+	ssize_t n;
+
+	resp[0] = '\0';
+	while (strstr(resp, "\r\n\r\nok") == NULL && len + 1 < sizeof(resp) &&
+	       readable(c)) {
+		n = read(c, resp + len, sizeof(resp) - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		resp[len] = '\0';
+	}
+	assert_int_equal(strncmp(resp, "HTTP/1.1 200 ", 13), 0);
+	assert_non_null(strstr(resp, "\r\n\r\nok"));
+}
+
 /* The engine closed the agent connection a (EOF within WAIT_MS). */
 static void
 agent_closed(int a)
@@ -372,7 +400,7 @@ test_agent_reuse(void **state)
 	static const char ok[] =
 	    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 	struct world *w = *state;
-	int c, a1, a2, a3;
+	int c, a1, a2, a3, a4, a5;
 	struct pollfd pfd;
 
 	c = get(w, 0);
@@ -411,6 +439,30 @@ test_agent_reuse(void **state)
 	say(a3, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200");
 	agent_closed(a3);
 	client_ok(c, "ok");
+	/*
+	 * The agent stops reading a kept connection (no event reaches us):
+	 * the send fails, the request goes anew, and the client's connection
+	 * reads its next request whole.
+	 */
+	c = client_to(w->n[0].port);
+	keep_get(c);
+	a4 = agent_accept(w, 0);
+	agent_head(a4, 0, "X-Neutron-Network-ID");
+	say(a4, ok);
+	keep_ok(c);
+	assert_int_equal(shutdown(a4, SHUT_RD), 0);
+	keep_get(c);
+	a5 = agent_accept(w, 0);
+	agent_head(a5, 0, "X-Neutron-Network-ID");
+	say(a5, ok);
+	keep_ok(c);
+	keep_get(c);
+	agent_head(a5, 0, "X-Neutron-Network-ID");
+	say(a5, ok);
+	keep_ok(c);
+	(void)close(c);
+	(void)close(a4);
+	(void)close(a5);
 }
 
 /* One SIGTERM stops every network, and the engine exits 0. */
