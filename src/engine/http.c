@@ -725,11 +725,16 @@ resp_headers_complete(http_parser *p)
 	    !skip &&
 	    (m->chunked || needs_eof ||
 	        (p->content_length > 0 && p->content_length != ULLONG_MAX));
-	/* One framing only: a Content-Length, read to its end. */
+	/*
+	 * One framing only: a Content-Length, read to its end; and no
+	 * "close" among the Connection tokens, as we read the list
+	 * (http_parser misses it behind an empty element: "a,, close").
+	 */
 	r->reusable = p->http_minor == 1 && code != 204 && code != 304 &&
 	              !m->te_seen && (p->flags & F_CHUNKED) == 0 &&
 	              p->content_length != ULLONG_MAX && !needs_eof &&
-	              http_should_keep_alive(p) != 0;
+	              http_should_keep_alive(p) != 0 &&
+	              !list_has(&m->conn, "close");
 	if (build_response_head(r) < 0)
 		return -1;
 	m->ev = EV_HEAD;

@@ -1254,6 +1254,98 @@ test_error_response(void **state)
 	}
 }
 
+/* Whether a whole response, fed in one piece, lets the connection be kept. */
+static bool
+resp_reusable(const char *resp, bool head_request)
+{
+	struct http_response *r = http_response_new(head_request, true);
+	size_t len = strlen(resp), off = 0, used;
+	enum http_event ev = HTTP_NEED_MORE;
+	struct http_out out;
+	bool keep;
+
+	assert_non_null(r);
+	while (off < len && ev != HTTP_DONE && ev != HTTP_ERROR) {
+		memset(&out, 0, sizeof(out));
+		ev = http_response_feed(r, resp + off, len - off, &used, &out);
+		off += used;
+	}
+	assert_int_equal(ev, HTTP_DONE);
+	keep = http_response_reusable(r);
+	http_response_free(r);
+	return keep;
+}
+
+/* Whether a request head may go in the form that keeps the connection. */
+static bool
+req_reusable(const char *req)
+{
+	struct http_request *r = http_request_new(&cfg_neutron, PEER);
+	struct http_out out;
+	struct iovec iov[2];
+	size_t used;
+	bool keep;
+
+	assert_non_null(r);
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(
+	    http_request_feed(r, req, strlen(req), &used, &out), HTTP_HEADERS);
+	keep = out.reusable;
+	/* The kept form is the head less its Connection line, else the head. */
+	assert_int_equal(http_agent_head(&out, true, iov), keep ? 2 : 1);
+	assert_int_equal(http_agent_head(&out, false, iov), 1);
+	assert_int_equal(iov[0].iov_len, out.head.len);
+	http_request_free(r);
+	return keep;
+}
+
+/*
+ * Agent connection reuse, narrowly: only bodiless HTTP/1.1 GET and HEAD
+ * with no length, coding or expectation header under any WSGI spelling;
+ * only answers framed by one Content-Length with no "close" among the
+ * Connection tokens, however the list is written.
+ */
+static void
+test_reusable(void **state)
+{
+	static const char ok[] =
+	    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+	(void)state;
+	assert_true(req_reusable("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+	assert_true(req_reusable("HEAD / HTTP/1.1\r\nHost: a\r\n\r\n"));
+	assert_true(req_reusable(
+	    "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
+	assert_false(req_reusable("GET / HTTP/1.0\r\n\r\n"));
+	assert_false(req_reusable(
+	    "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n"));
+	assert_false(req_reusable(
+	    "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n"));
+	assert_false(req_reusable(
+	    "GET / HTTP/1.1\r\nHost: a\r\ncontent_length: 0\r\n\r\n"));
+	assert_false(req_reusable(
+	    "GET / HTTP/1.1\r\nHost: a\r\nTransfer_Encoding: x\r\n\r\n"));
+	assert_false(req_reusable(
+	    "GET / HTTP/1.1\r\nHost: a\r\nexpect: 100-continue\r\n\r\n"));
+	assert_true(resp_reusable(ok, false));
+	assert_true(resp_reusable(
+	    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", true));
+	assert_false(resp_reusable("HTTP/1.1 200 OK\r\nContent-Length: "
+	                           "2\r\nConnection: close\r\n\r\nok",
+	    false));
+	assert_false(resp_reusable("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+	                           "Connection: x,, close\r\n\r\nok",
+	    false));
+	assert_false(resp_reusable("HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+	                           "chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+	    false));
+	assert_false(resp_reusable("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n"
+	                           "Connection: keep-alive\r\n\r\nok",
+	    false));
+	assert_false(resp_reusable(
+	    "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n", false));
+}
+
 int
 main(void)
 {
@@ -1273,6 +1365,7 @@ main(void)
 	    cmocka_unit_test(test_request_new_refuses),
 	    cmocka_unit_test(test_responses),
 	    cmocka_unit_test(test_error_response),
+	    cmocka_unit_test(test_reusable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
