@@ -214,6 +214,15 @@ check_head(const struct ref_msg *f, const struct ref_msg *c,
  * The agent streams with reuse on, each parsed whole as the agent would:
  * the requests that went on it, in order, and nothing else.
  */
+/* What reached the agent of a request cut off: a prefix of its body. */
+static bool
+body_prefix(const struct ref_msg *f, const struct ref_msg *c)
+{
+	return f->body.len <= c->body.len &&
+	       (f->body.len == 0 ||
+	           memcmp(f->body.buf, c->body.buf, f->body.len) == 0);
+}
+
 static void
 check_streams(const struct sent *st, const struct ref_parse *cref,
     const struct http_config *cfg, const char *peer)
@@ -254,10 +263,7 @@ check_streams(const struct sent *st, const struct ref_parse *cref,
 				/* Cut off by an error: the last, a prefix. */
 				FUZZ_CHECK(j + 1 == k && i + 1 == st->n);
 				FUZZ_CHECK(!f->complete);
-				FUZZ_CHECK(f->body.len <= c->body.len &&
-				           (f->body.len == 0 ||
-				               memcmp(f->body.buf, c->body.buf,
-				                   f->body.len) == 0));
+				FUZZ_CHECK(body_prefix(f, c));
 			}
 		}
 		ref_free(fref);
@@ -304,10 +310,7 @@ check_sent(const struct sent *st, const char *data, size_t size,
 		} else {
 			/* Cut off by an error: a prefix of the request. */
 			FUZZ_CHECK(!f->complete);
-			FUZZ_CHECK(f->body.len <= c->body.len &&
-			           (f->body.len == 0 ||
-			               memcmp(f->body.buf, c->body.buf,
-			                   f->body.len) == 0));
+			FUZZ_CHECK(body_prefix(f, c));
 		}
 		ref_free(fref);
 	}

@@ -364,6 +364,19 @@ tv_less(const struct timeval *a, const struct timeval *b)
 	       (a->tv_sec == b->tv_sec && a->tv_usec < b->tv_usec);
 }
 
+/* Arm timer for the monotonic time when (now, if that has passed). */
+static void
+add_at(struct event *timer, const struct timeval *when)
+{
+	struct timeval now, in;
+
+	now_mono(&now);
+	timerclear(&in);
+	if (tv_less(&now, when))
+		timersub(when, &now, &in);
+	(void)event_add(timer, &in);
+}
+
 /*
  * An iovec of bytes we only read: writev takes them as const, the struct
  * cannot say so.
@@ -424,6 +437,16 @@ side_close(struct side *s)
 	s->fd = safe_close(s->fd);
 }
 
+/* The write event, made at the first send that has to wait. */
+static int
+side_wev(struct engine *e, struct side *s, event_callback_fn wcb, void *arg)
+{
+	if (s->wev == NULL)
+		s->wev =
+		    event_new(e->base, s->fd, EV_WRITE | EV_PERSIST, wcb, arg);
+	return s->wev == NULL ? -ENOMEM : 0;
+}
+
 /* Queue bytes behind what waits already, and wait for room. */
 static int
 side_queue(struct engine *e, struct side *s, const char *data, size_t len,
@@ -436,12 +459,8 @@ side_queue(struct engine *e, struct side *s, const char *data, size_t len,
 		if (s->outq == NULL)
 			return -ENOMEM;
 	}
-	if (s->wev == NULL) {
-		s->wev =
-		    event_new(e->base, s->fd, EV_WRITE | EV_PERSIST, wcb, arg);
-		if (s->wev == NULL)
-			return -ENOMEM;
-	}
+	if (side_wev(e, s, wcb, arg) < 0)
+		return -ENOMEM;
 	if (evbuffer_get_length(s->outq) == 0)
 		now_mono(&s->tx); /* a stall is counted from here */
 	if (evbuffer_add(s->outq, data, len) < 0)
@@ -521,12 +540,8 @@ side_adopt(struct engine *e, struct side *s, struct evbuffer *q,
 	} else {
 		s->outq = q;
 	}
-	if (s->wev == NULL) {
-		s->wev =
-		    event_new(e->base, s->fd, EV_WRITE | EV_PERSIST, wcb, arg);
-		if (s->wev == NULL)
-			return -ENOMEM;
-	}
+	if (side_wev(e, s, wcb, arg) < 0)
+		return -ENOMEM;
 	now_mono(&s->tx);
 	r = side_flush(s);
 	if (r == 0)
@@ -575,7 +590,7 @@ static void
 pool_arm(struct pool *p)
 {
 	struct agent_conn *old = TAILQ_LAST(&p->idle, agent_idle);
-	struct timeval when, now, in;
+	struct timeval when;
 
 	if (old == NULL) {
 		(void)event_del(p->timer);
@@ -584,11 +599,7 @@ pool_arm(struct pool *p)
 	if (event_pending(p->timer, EV_TIMEOUT, NULL))
 		return; /* due earlier: it arms again when it fires */
 	timeradd(&old->idle_since, &p->e->t_idle, &when);
-	now_mono(&now);
-	timerclear(&in);
-	if (tv_less(&now, &when))
-		timersub(&when, &now, &in);
-	(void)event_add(p->timer, &in);
+	add_at(p->timer, &when);
 }
 
 static void
@@ -1001,18 +1012,13 @@ conn_deadline(const struct conn *c, struct timeval *when)
 static void
 conn_arm(struct conn *c)
 {
-	struct timeval when, now, in;
+	struct timeval when;
 
 	if (conn_deadline(c, &when) == DUE_NONE) {
 		(void)event_del(c->timer);
 		return;
 	}
-	now_mono(&now);
-	if (tv_less(&now, &when))
-		timersub(&when, &now, &in);
-	else
-		timerclear(&in);
-	(void)event_add(c->timer, &in);
+	add_at(c->timer, &when);
 }
 
 /*
