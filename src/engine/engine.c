@@ -56,8 +56,11 @@ struct logcap_slot {
 /* The process: the loop, signals, the global limit, accept backoff. */
 struct engine {
 	struct event_base *base;
-	struct frontend *frontends; /* a list, newest first */
+	LIST_HEAD(, frontend) frontends; /* newest first */
 	bool debug;
+	/* many networks: access lines name theirs, idle ones give back their
+	 * address tables */
+	bool fleet;
 	bool paused;         /* listeners disabled: maxconn or backoff */
 	bool accept_backoff; /* accept() failed a moment ago */
 	bool draining;
@@ -76,6 +79,7 @@ struct engine {
 	struct pool *pools;     /* idle agent connections, per agent socket */
 	unsigned long idle_max; /* per pool; 0: no reuse */
 	struct timeval t_idle;
+	unsigned int net_maxconn; /* per network; 0: only the engine's */
 };
 
 /*
@@ -85,9 +89,14 @@ struct engine {
  */
 struct frontend {
 	struct engine *e;
-	struct frontend *next;
+	LIST_ENTRY(frontend) link;
 	struct evconnlistener *ls[ENGINE_LISTENERS_MAX];
 	int nls;
+	unsigned int conns;   /* open client connections */
+	unsigned int maxconn; /* 0: none of its own */
+	bool paused;          /* at its own limit */
+	bool removed;         /* out of the engine; freed with its last conn */
+	struct frontend_stats stats;
 	char id[OPT_UUID_LEN + 1];
 	struct http_config hcfg; /* points into this frontend */
 	struct sockaddr_un agent;
@@ -285,6 +294,7 @@ struct conn {
 #define CONN_IOV 8
 
 static void conn_free(struct conn *c);
+static void frontend_put(struct frontend *f);
 static int client_process(struct conn *c, const char *data, size_t len);
 static int finish_response(struct conn *c, bool reuse);
 static void conn_arm(struct conn *c);
@@ -296,13 +306,34 @@ set_accepting(struct engine *e, bool on)
 	struct frontend *f;
 	int i;
 
-	for (f = e->frontends; f != NULL; f = f->next)
-		for (i = 0; i < f->nls; i++)
-			if (on)
-				evconnlistener_enable(f->ls[i]);
-			else
-				evconnlistener_disable(f->ls[i]);
+	LIST_FOREACH(f, &e->frontends, link)
+	for (i = 0; i < f->nls; i++)
+		if (on && !f->paused)
+			evconnlistener_enable(f->ls[i]);
+		else if (!on && !f->paused)
+			evconnlistener_disable(f->ls[i]);
 	e->paused = !on;
+}
+
+/*
+ * A network at its own limit stops accepting, alone: its clients wait in
+ * its backlog while the other networks are served (fleet isolation).
+ */
+static void
+frontend_pause(struct frontend *f, bool on)
+{
+	int i;
+
+	if (f->paused == on)
+		return;
+	f->paused = on;
+	if (f->e->paused)
+		return; /* all are off; set_accepting skips it while paused */
+	for (i = 0; i < f->nls; i++)
+		if (on)
+			evconnlistener_disable(f->ls[i]);
+		else
+			evconnlistener_enable(f->ls[i]);
 }
 
 static void
@@ -321,6 +352,8 @@ static void
 access_log(struct conn *c)
 {
 	struct timeval now, d;
+	struct frontend_stats *st;
+	const char *net = "", *sep = "";
 	char reason[64];
 	long ms;
 
@@ -331,15 +364,28 @@ access_log(struct conn *c)
 		c->start = now;
 	timersub(&now, &c->start, &d);
 	ms = (long)(d.tv_sec * 1000 + d.tv_usec / 1000);
+	st = &c->f->stats;
+	st->requests++;
+	/* In the fleet a line names its network; alone, the log prefix does. */
+	if (c->e->fleet) {
+		net = c->f->id;
+		sep = " ";
+	}
 	if (c->reason == NULL) {
-		log_info("%s \"%s %s\" %d %zu %ldms", c->peer, c->method,
-		    c->path, c->status, c->bytes, ms);
-	} else if (logcap_allow(c->e, c->peer_key)) {
-		reason_token(c->reason, reason, sizeof(reason));
-		log_info("%s \"%s %s\" %d %zu %ldms reason=%s", c->peer,
-		    c->method[0] != '\0' ? c->method : "-",
-		    c->path[0] != '\0' ? c->path : "-", c->status, c->bytes, ms,
-		    reason);
+		log_info("%s%s%s \"%s %s\" %d %zu %ldms", net, sep, c->peer,
+		    c->method, c->path, c->status, c->bytes, ms);
+	} else {
+		st->refused++;
+		st->last_error = c->reason;
+		st->last_error_at = now.tv_sec;
+		if (logcap_allow(c->e, c->peer_key)) {
+			reason_token(c->reason, reason, sizeof(reason));
+			log_info("%s%s%s \"%s %s\" %d %zu %ldms reason=%s", net,
+			    sep, c->peer,
+			    c->method[0] != '\0' ? c->method : "-",
+			    c->path[0] != '\0' ? c->path : "-", c->status,
+			    c->bytes, ms, reason);
+		}
 	}
 	c->method[0] = '\0';
 	c->reason = NULL;
@@ -686,6 +732,7 @@ conn_free(struct conn *c)
 	strbuf_release(&c->resend);
 	if (c->src_counted)
 		srccount_put(&c->f->src, c->peer_key);
+	frontend_put(c->f);
 	free(c);
 	e->conns--;
 	maybe_resume(e);
@@ -1441,6 +1488,9 @@ accept_conn(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	c->cl.fd = -1;
 	c->fresh = true;
 	e->conns++;
+	f->conns++;
+	if (f->maxconn > 0 && f->conns >= f->maxconn)
+		frontend_pause(f, true);
 	memcpy(c->peer_key, key, sizeof(key));
 	c->src_counted = counted;
 	addrkey_text(key, c->peer, sizeof(c->peer));
@@ -1583,8 +1633,8 @@ on_stop(evutil_socket_t sig, short what, void *arg)
 	    "signal %d: no new connections, finishing %u", (int)sig, e->conns);
 	notify_stopping();
 	e->draining = true;
-	for (f = e->frontends; f != NULL; f = f->next)
-		close_listeners(f);
+	LIST_FOREACH(f, &e->frontends, link)
+	close_listeners(f);
 	for (p = e->pools; p != NULL; p = p->next)
 		pool_close_all(p);
 	if (e->conns == 0) {
@@ -1627,6 +1677,9 @@ engine_new(const struct daemon_conf *d, int *err, const char **what)
 	e->maxconn = defaults_maxconn(d->maxconn);
 	e->debug = d->debug;
 	e->idle_max = d->agent_idle_max;
+	e->net_maxconn = (unsigned int)d->network_maxconn;
+	e->fleet = d->fleet;
+	LIST_INIT(&e->frontends);
 	ms_to_tv(d->agent_idle_timeout, &e->t_idle);
 	event_set_log_callback(event_log);
 	*what = "creating the event loop";
@@ -1720,7 +1773,10 @@ frontend_setup(struct frontend *f, const struct proxy_conf *p)
 	if (f->pool == NULL)
 		return -ENOMEM;
 	ratelimit_init(&f->rate, &p->rate_limit);
-	srccount_init(&f->src, p->max_conns_per_source, f->e->maxconn);
+	f->maxconn = f->e->net_maxconn;
+	srccount_init(&f->src, p->max_conns_per_source,
+	    f->maxconn > 0 && f->maxconn < f->e->maxconn ? f->maxconn
+	                                                 : f->e->maxconn);
 	return 0;
 }
 
@@ -1731,6 +1787,78 @@ frontend_free(struct frontend *f)
 	ratelimit_release(&f->rate);
 	srccount_release(&f->src);
 	free(f);
+}
+
+/* A connection of f ended: a removed network goes with its last one. */
+static void
+frontend_put(struct frontend *f)
+{
+	f->conns--;
+	if (f->removed) {
+		if (f->conns == 0)
+			frontend_free(f);
+		return;
+	}
+	if (f->conns == 0 && f->e->fleet)
+		srccount_release(&f->src);
+	if (f->paused && f->conns < f->maxconn)
+		frontend_pause(f, false);
+}
+
+struct frontend *
+engine_find_frontend(struct engine *e, const char *id)
+{
+	struct frontend *f;
+
+	LIST_FOREACH(f, &e->frontends, link)
+	if (strcmp(f->id, id) == 0)
+		return f;
+	return NULL;
+}
+
+void
+engine_remove_frontend(struct frontend *f)
+{
+	LIST_REMOVE(f, link);
+	close_listeners(f);
+	f->removed = true;
+	if (f->conns == 0)
+		frontend_free(f);
+}
+
+const char *
+engine_frontend_id(const struct frontend *f)
+{
+	return f->id;
+}
+
+void
+engine_frontend_stats(const struct frontend *f, struct frontend_stats *st)
+{
+	*st = f->stats;
+	st->conns = f->conns;
+}
+
+int
+engine_frontend_fds(const struct frontend *f, int *fds)
+{
+	int i;
+
+	for (i = 0; i < f->nls; i++)
+		fds[i] = evconnlistener_get_fd(f->ls[i]);
+	return f->nls;
+}
+
+struct event_base *
+engine_base(struct engine *e)
+{
+	return e->base;
+}
+
+bool
+engine_draining(const struct engine *e)
+{
+	return e->draining;
 }
 
 struct frontend *
@@ -1766,8 +1894,8 @@ engine_add_frontend(struct engine *e, const struct proxy_conf *p,
 	    (f->t_client.tv_sec == e->t_drain.tv_sec &&
 	        f->t_client.tv_usec > e->t_drain.tv_usec))
 		e->t_drain = f->t_client;
-	f->next = e->frontends;
-	e->frontends = f;
+	f->stats.since = time(NULL);
+	LIST_INSERT_HEAD(&e->frontends, f, link);
 	return f;
 fail:
 	/* The listeners not handed to libevent yet are still ours to close. */
@@ -1810,9 +1938,9 @@ engine_free(struct engine *e)
 
 	if (e == NULL)
 		return;
-	while (e->frontends != NULL) {
-		f = e->frontends;
-		e->frontends = f->next;
+	while (!LIST_EMPTY(&e->frontends)) {
+		f = LIST_FIRST(&e->frontends);
+		LIST_REMOVE(f, link);
 		frontend_free(f);
 	}
 	while (e->pools != NULL) {

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "daemon_conf.h"
 #include "proxy_conf.h"
@@ -22,6 +23,17 @@
 
 struct engine;
 struct frontend;
+struct event_base;
+
+/* What a network did since it was added. */
+struct frontend_stats {
+	unsigned long requests; /* answered, by the agent or by us */
+	unsigned long refused;  /* answered or closed by us, with a reason */
+	unsigned int conns;     /* client connections open now */
+	const char *last_error; /* the reason of the last refusal; static */
+	time_t last_error_at;
+	time_t since; /* added */
+};
 
 /*
  * An engine with the process settings of d (maxconn, debug) and no
@@ -41,6 +53,29 @@ struct engine *engine_new(
 struct frontend *engine_add_frontend(struct engine *e,
     const struct proxy_conf *p, const int *fds, int nfds, int *err,
     const char **what);
+
+/* The network of this id, or NULL. */
+struct frontend *engine_find_frontend(struct engine *e, const char *id);
+
+/*
+ * Stop serving f: its listeners are closed now, its requests in flight
+ * finish, and it is freed with its last connection. f is not to be used
+ * by the caller after this.
+ */
+void engine_remove_frontend(struct frontend *f);
+
+const char *engine_frontend_id(const struct frontend *f);
+
+void engine_frontend_stats(const struct frontend *f, struct frontend_stats *st);
+
+/* f's listening sockets (still f's) into fds; returns how many. */
+int engine_frontend_fds(const struct frontend *f, int *fds);
+
+/* The loop, for the events of a caller that serves beside the engine. */
+struct event_base *engine_base(struct engine *e);
+
+/* SIGTERM came: no new connections, nor networks. */
+bool engine_draining(const struct engine *e);
 
 /*
  * Drop privileges to uid/gid when running as root (setgroups, setgid,
