@@ -5,6 +5,7 @@ The seeds are committed; this script is how they were made, so they can
 be changed in one place. Each target's input format is described at the
 top of its fuzz_<target>.c.
 """
+import json
 import os
 import shutil
 
@@ -409,9 +410,72 @@ def haproxy_cfg():
         write("haproxy_cfg", name, bytes([b0]) + text.encode())
 
 
+def fleet_proto():
+    # one control message, as one datagram brings it: read as a request,
+    # as a reply, and by the server
+    net = {"id": UUID, "kind": "network", "flavor": "neutron",
+           "socket": "/var/lib/neutron/metadata_proxy",
+           "bind": "169.254.169.254", "port": 80}
+    full = {"id": UUID, "kind": "router", "flavor": "neutron",
+            "socket": "/var/lib/neutron/metadata_proxy", "bind": "0.0.0.0",
+            "bind_v6": "fe80::a9fe:a9fe", "interface": "qr-1a2b3c4d-5e",
+            "port": 9697, "max_conns_per_source": 64,
+            "max_body_size": 65536,
+            "timeouts": {"http_request": 30000, "connect": 30000,
+                         "client": 32000, "server": 32000,
+                         "http_keep_alive": 30000},
+            "rate_limit": {"enabled": True, "ip_version": 6,
+                           "base_window": 10, "base_limit": 10,
+                           "burst_window": 1, "burst_limit": 5}}
+    info = {"id": UUID, "kind": "router", "flavor": "neutron",
+            "netns": "qrouter-" + UUID, "netns_inode": 4026532000,
+            "binds": ["0.0.0.0:9697", "[fe80::a9fe:a9fe]:9697"],
+            "requests": 12, "refused": 1, "conns": 0,
+            "last_error": "agent refused", "last_error_at": 1700000000,
+            "since": 1690000000, "held": False}
+
+    def msg(o):
+        return json.dumps(o, separators=(",", ":"))
+    seeds = {
+        "add": msg({"v": 1, "op": "add", "network": net}),
+        "add-full": msg({"v": 1, "op": "add", "network": full,
+                         "netns": "qrouter-" + UUID, "hold": True}),
+        "add-ovn": msg({"v": 1, "op": "add", "network": dict(
+            net, flavor="ovn", bind="::", port=80)}),
+        "del": msg({"v": 1, "op": "del", "id": UUID}),
+        "show": msg({"v": 1, "op": "show", "id": UUID}),
+        "list": msg({"v": 1, "op": "list"}),
+        "list-after": msg({"v": 1, "op": "list", "after": UUID}),
+        "reply-ok": msg({"v": 1, "ok": True}),
+        "reply-error": msg({"v": 1, "ok": False,
+                            "error": "network " + UUID + " is not served"}),
+        "reply-list": msg({"v": 1, "ok": True, "more": True, "networks": [
+            info, dict(info, id=UUID.replace("6f", "7f"), kind="network",
+                       flavor="ovn", netns="", binds=["169.254.169.254:80"],
+                       last_error="", held=True)]}),
+        # refusals: a NUL, a newline in a value, depth, bytes after it
+        "bad-nul": msg({"v": 1, "op": "add", "network": dict(
+            net, socket="/run/a\0b")}),
+        "bad-newline": msg({"v": 1, "op": "add", "network": dict(
+            net, socket="/run/a\n    server evil /tmp/x")}),
+        "bad-ovn-router": msg({"v": 1, "op": "add", "network": dict(
+            net, flavor="ovn", kind="router")}),
+        "bad-v6-alone": msg({"v": 1, "op": "add", "network": dict(
+            net, bind_v6="fe80::a9fe:a9fe")}),
+        "bad-port": msg({"v": 1, "op": "add", "network": dict(
+            net, port=65536)}),
+        "bad-reply-binds": msg({"v": 1, "ok": True, "networks": [dict(
+            info, binds=["0.0.0.0:9697", "[::]:9697", "[::1]:9697"])]}),
+        "bad-deep": "[" * 64,
+        "bad-trailing": msg({"v": 1, "op": "list"}) + "{}",
+    }
+    for name, text in seeds.items():
+        write("fleet_proto", name, text)
+
+
 def main():
     for t in ("validate", "cli", "render", "http_request", "http_response",
-              "haproxy_cfg"):
+              "haproxy_cfg", "fleet_proto"):
         shutil.rmtree(os.path.join(ROOT, t), ignore_errors=True)
     validate()
     cli()
@@ -419,6 +483,7 @@ def main():
     http_request()
     http_response()
     haproxy_cfg()
+    fleet_proto()
 
 
 if __name__ == "__main__":

@@ -16,6 +16,10 @@
 
 #define PROGNAME_NEUTRON "neutron-ns-metadata-proxy"
 #define SHOWN_VALUE_MAX 64
+#define NUM_TEXT_(x) #x
+#define NUM_TEXT(x) NUM_TEXT_(x)
+#define FLEET_MAXCONN_TEXT NUM_TEXT(DEF_FLEET_MAXCONN)
+#define FLEET_NET_MAXCONN_TEXT NUM_TEXT(DEF_NETWORK_MAXCONN)
 
 enum opt_id {
 	O_FIRST = 256,
@@ -52,7 +56,11 @@ enum opt_id {
 	O_LOG_FILE,
 	O_LOG_DIR,
 	O_FACILITY,
-	O_LAST_VALUE = O_FACILITY,
+	O_CONTROL_SOCKET,
+	O_CONTROL_GROUP,
+	O_MAXCONN,
+	O_NET_MAXCONN,
+	O_LAST_VALUE = O_NET_MAXCONN,
 	/* Flags: no value, last one given wins. */
 	O_DAEMONIZE,
 	O_NODAEMONIZE,
@@ -113,6 +121,10 @@ static const struct option longopts[] = {
     VAL2("log-file", "log_file", O_LOG_FILE),
     VAL2("log-dir", "log_dir", O_LOG_DIR),
     VAL2("syslog-log-facility", "syslog_log_facility", O_FACILITY),
+    VAL2("control-socket", "control_socket", O_CONTROL_SOCKET),
+    VAL2("control-group", "control_group", O_CONTROL_GROUP),
+    {"maxconn", required_argument, NULL, O_MAXCONN},
+    VAL2("max-conns-per-network", "max_conns_per_network", O_NET_MAXCONN),
     FLAG("daemonize", O_DAEMONIZE),
     FLAG("nodaemonize", O_NODAEMONIZE),
     FLAG("no-daemonize", O_NODAEMONIZE),
@@ -240,6 +252,14 @@ static const struct opt_doc docs[] = {
         AT(DOC_STR, daemon.syslog_facility)},
     {"[no]metadata-proxy-watch-log", NULL, "off",
         "accepted for neutron; no effect", TEXT},
+    {"control-socket", "PATH", DEF_CONTROL_SOCKET,
+        "fleet: the daemon's control socket", TEXT},
+    {"control-group", "GROUP", "--metadata-proxy-group",
+        "fleet serve: group that may use the control socket (and root)", TEXT},
+    {"maxconn", "N", FLEET_MAXCONN_TEXT,
+        "fleet serve: connections at once, all networks", TEXT},
+    {"max-conns-per-network", "N", FLEET_NET_MAXCONN_TEXT,
+        "fleet serve: connections one network may hold at once", TEXT},
     {"help", NULL, NULL, "this text", TEXT},
     {"version", NULL, NULL, "the version", TEXT},
 };
@@ -251,6 +271,8 @@ struct parse_state {
 	const char *val[NVALUES];
 	const char *spelled[NVALUES]; /* the spelling the user typed */
 	const char *command;
+	const char *words[2]; /* after "fleet": its command and an id */
+	int nwords;
 };
 
 static enum cli_result fail(struct cli_error *err, int code, const char *fmt,
@@ -338,11 +360,15 @@ positional(const char *word, struct parse_state *ps, struct cli_error *err)
 {
 	char shown[SHOWN_VALUE_MAX * 4 + 8];
 
-	if (ps->command != NULL) {
+	if (ps->command != NULL &&
+	    (strcmp(ps->command, "fleet") != 0 || ps->nwords == 2)) {
 		validate_escape(word, SHOWN_VALUE_MAX, shown, sizeof(shown));
 		return fail(err, EX_USAGE, "unexpected argument '%s'", shown);
 	}
-	ps->command = word;
+	if (ps->command == NULL)
+		ps->command = word;
+	else
+		ps->words[ps->nwords++] = word;
 	return CLI_OK;
 }
 
@@ -460,6 +486,7 @@ static const struct {
     {"status", CMD_STATUS},
     {"stop", CMD_STOP},
     {"cleanup", CMD_CLEANUP},
+    {"fleet", CMD_FLEET},
 };
 
 static enum cli_result
@@ -478,7 +505,8 @@ parse_command(const char *word, struct options *o, struct cli_error *err)
 	}
 	validate_escape(word, SHOWN_VALUE_MAX, shown, sizeof(shown));
 	return fail(err, EX_USAGE,
-	    "unknown command '%s' (run, render, check, status, stop, cleanup)",
+	    "unknown command '%s' (run, render, check, status, stop, cleanup, "
+	    "fleet)",
 	    shown);
 }
 
@@ -611,13 +639,13 @@ apply_network(
 			    err, ps, O_RL_IPVER, VAL(O_RL_IPVER), "not 4 or 6");
 		o->proxy.rate_limit.ip_version = (int)ul;
 	}
-	TRY(ulong_opt(err, ps, O_RL_BASE_WIN, 1, 86400,
+	TRY(ulong_opt(err, ps, O_RL_BASE_WIN, 1, DEF_RATE_WINDOW_MAX,
 	    &o->proxy.rate_limit.base_window));
-	TRY(ulong_opt(err, ps, O_RL_BASE_LIM, 1, 1000000,
+	TRY(ulong_opt(err, ps, O_RL_BASE_LIM, 1, DEF_RATE_LIMIT_MAX,
 	    &o->proxy.rate_limit.base_limit));
-	TRY(ulong_opt(err, ps, O_RL_BURST_WIN, 1, 86400,
+	TRY(ulong_opt(err, ps, O_RL_BURST_WIN, 1, DEF_RATE_WINDOW_MAX,
 	    &o->proxy.rate_limit.burst_window));
-	TRY(ulong_opt(err, ps, O_RL_BURST_LIM, 1, 1000000,
+	TRY(ulong_opt(err, ps, O_RL_BURST_LIM, 1, DEF_RATE_LIMIT_MAX,
 	    &o->proxy.rate_limit.burst_limit));
 	TRY(timeout_opt(err, ps, O_T_REQUEST, &o->proxy.timeouts.http_request));
 	TRY(timeout_opt(err, ps, O_T_CONNECT, &o->proxy.timeouts.connect));
@@ -625,9 +653,9 @@ apply_network(
 	TRY(timeout_opt(err, ps, O_T_SERVER, &o->proxy.timeouts.server));
 	TRY(timeout_opt(
 	    err, ps, O_T_KEEPALIVE, &o->proxy.timeouts.http_keep_alive));
-	TRY(ulong_opt(
-	    err, ps, O_MAX_SRC, 0, 65535, &o->proxy.max_conns_per_source));
-	TRY(ulong_opt(err, ps, O_MAX_BODY, 0, 1024UL * 1024 * 1024,
+	TRY(ulong_opt(err, ps, O_MAX_SRC, 0, DEF_MAX_CONNS_PER_SOURCE_MAX,
+	    &o->proxy.max_conns_per_source));
+	TRY(ulong_opt(err, ps, O_MAX_BODY, 0, DEF_MAX_BODY_SIZE_MAX,
 	    &o->proxy.max_body_size));
 	return CLI_OK;
 }
@@ -745,6 +773,152 @@ apply_files(
 	return CLI_OK;
 }
 
+/* The options of one network: fleet add takes them, no other fleet word. */
+static const int network_opts[] = {O_NETWORK_ID, O_ROUTER_ID, O_SOCKET, O_BIND,
+    O_BIND6, O_IFACE, O_PORT, O_NETNS, O_FLAVOR, O_T_REQUEST, O_T_CONNECT,
+    O_T_CLIENT, O_T_SERVER, O_T_KEEPALIVE, O_RL_IPVER, O_RL_BASE_WIN,
+    O_RL_BASE_LIM, O_RL_BURST_WIN, O_RL_BURST_LIM, O_MAX_SRC, O_MAX_BODY};
+/* The daemon's: fleet serve takes them. */
+static const int serve_opts[] = {O_CONTROL_GROUP, O_MAXCONN, O_NET_MAXCONN,
+    O_USER, O_GROUP, O_AGENT_IDLE_MAX, O_T_AGENT_IDLE, O_LOG_FILE, O_LOG_DIR,
+    O_FACILITY};
+/* Neither takes these. */
+static const int no_fleet_opts[] = {
+    O_ENGINE, O_HAPROXY, O_PIDFILE, O_STOP_TIMEOUT};
+
+static enum cli_result
+not_here(const struct parse_state *ps, const int *ids, size_t n,
+    const char *where, struct cli_error *err)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (VAL(ids[i]) != NULL)
+			return fail(err, EX_USAGE,
+			    "--%s is not an option of %s",
+			    ps->spelled[ids[i] - O_FIRST], where);
+	return CLI_OK;
+}
+
+/* The fleet's own options, on a command that is not fleet. */
+static enum cli_result
+fleet_only(const struct parse_state *ps, struct cli_error *err)
+{
+	static const int ids[] = {
+	    O_CONTROL_SOCKET, O_CONTROL_GROUP, O_MAXCONN, O_NET_MAXCONN};
+
+	return not_here(
+	    ps, ids, sizeof(ids) / sizeof(ids[0]), "this command", err);
+}
+
+static const struct {
+	const char *name;
+	enum fleet_command cmd;
+} fleet_words[] = {
+    {"serve", FLEET_CMD_SERVE},
+    {"add", FLEET_CMD_ADD},
+    {"del", FLEET_CMD_DEL},
+    {"list", FLEET_CMD_LIST},
+    {"show", FLEET_CMD_SHOW},
+};
+
+static enum cli_result
+fleet_word(
+    struct options *o, const struct parse_state *ps, struct cli_error *err)
+{
+	char shown[SHOWN_VALUE_MAX * 4 + 8];
+	const char *why = NULL;
+	size_t i;
+	bool takes_id;
+
+	if (ps->nwords == 0)
+		return fail(err, EX_USAGE,
+		    "fleet needs a command: serve, add, del, list or show");
+	for (i = 0; i < sizeof(fleet_words) / sizeof(fleet_words[0]); i++)
+		if (strcmp(ps->words[0], fleet_words[i].name) == 0)
+			break;
+	if (i == sizeof(fleet_words) / sizeof(fleet_words[0])) {
+		validate_escape(
+		    ps->words[0], SHOWN_VALUE_MAX, shown, sizeof(shown));
+		return fail(err, EX_USAGE,
+		    "unknown fleet command '%s' (serve, add, del, list, show)",
+		    shown);
+	}
+	o->fleet.cmd = fleet_words[i].cmd;
+	takes_id =
+	    o->fleet.cmd == FLEET_CMD_DEL || o->fleet.cmd == FLEET_CMD_SHOW;
+	if (takes_id && ps->nwords < 2)
+		return fail(err, EX_USAGE, "fleet %s needs the network's id",
+		    ps->words[0]);
+	if (!takes_id && ps->nwords > 1) {
+		validate_escape(
+		    ps->words[1], SHOWN_VALUE_MAX, shown, sizeof(shown));
+		return fail(err, EX_USAGE, "unexpected argument '%s'", shown);
+	}
+	if (takes_id) {
+		if (validate_uuid(ps->words[1], &why) < 0) {
+			validate_escape(ps->words[1], SHOWN_VALUE_MAX, shown,
+			    sizeof(shown));
+			return fail(err, EX_DATAERR,
+			    "invalid network id '%s': %s", shown, why);
+		}
+		(void)copy(o->fleet.id, sizeof(o->fleet.id), ps->words[1]);
+	}
+	return CLI_OK;
+}
+
+static enum cli_result
+parse_fleet(
+    struct options *o, const struct parse_state *ps, struct cli_error *err)
+{
+	const char *why = NULL;
+	bool add, serve;
+
+	TRY(fleet_word(o, ps, err));
+	add = o->fleet.cmd == FLEET_CMD_ADD;
+	serve = o->fleet.cmd == FLEET_CMD_SERVE;
+	TRY(not_here(ps, no_fleet_opts,
+	    sizeof(no_fleet_opts) / sizeof(no_fleet_opts[0]), "fleet", err));
+	if (!add)
+		TRY(not_here(ps, network_opts,
+		    sizeof(network_opts) / sizeof(network_opts[0]),
+		    "this fleet command (fleet add takes it)", err));
+	if (!serve)
+		TRY(not_here(ps, serve_opts,
+		    sizeof(serve_opts) / sizeof(serve_opts[0]),
+		    "this fleet command (fleet serve takes it)", err));
+	if (o->daemon.daemonize)
+		return fail(err, EX_USAGE,
+		    "fleet runs in the foreground (under systemd, or with &)");
+	(void)copy(o->fleet.control_socket, sizeof(o->fleet.control_socket),
+	    DEF_CONTROL_SOCKET);
+	TRY(path_opt(err, ps, O_CONTROL_SOCKET, OPT_SOCKET_MAX,
+	    o->fleet.control_socket, sizeof(o->fleet.control_socket)));
+	if (VAL(O_CONTROL_GROUP) != NULL) {
+		if (validate_account(VAL(O_CONTROL_GROUP), &why) < 0)
+			return invalid(err, ps, O_CONTROL_GROUP,
+			    VAL(O_CONTROL_GROUP), why);
+		(void)copy(o->fleet.control_group,
+		    sizeof(o->fleet.control_group), VAL(O_CONTROL_GROUP));
+	}
+	TRY(path_opt(err, ps, O_STATE, PATH_MAX - 128, o->daemon.state_path,
+	    sizeof(o->daemon.state_path)));
+	o->daemon.maxconn = DEF_FLEET_MAXCONN;
+	o->daemon.network_maxconn = DEF_NETWORK_MAXCONN;
+	o->daemon.fleet = true;
+	TRY(ulong_opt(
+	    err, ps, O_MAXCONN, 1, DEF_MAXCONN_MAX, &o->daemon.maxconn));
+	TRY(ulong_opt(err, ps, O_NET_MAXCONN, 0, DEF_MAXCONN_MAX,
+	    &o->daemon.network_maxconn));
+	TRY(apply_process(o, ps, err));
+	if (!add)
+		return CLI_OK;
+	TRY(apply_identity(o, ps, err));
+	TRY(apply_network(o, ps, err));
+	o->daemon.engine = ENGINE_BUILTIN;
+	return apply_files(o, ps, err);
+}
+
 enum cli_result
 cli_parse(int argc, char *argv[], struct options *opts, struct cli_error *err)
 {
@@ -757,6 +931,9 @@ cli_parse(int argc, char *argv[], struct options *opts, struct cli_error *err)
 	set_defaults(opts, strcmp(basename_of(prog), PROGNAME_NEUTRON) == 0);
 	TRY(scan(argc, argv, opts, &ps, err));
 	TRY(parse_command(ps.command, opts, err));
+	if (opts->command == CMD_FLEET)
+		return parse_fleet(opts, &ps, err);
+	TRY(fleet_only(&ps, err));
 	TRY(apply_identity(opts, &ps, err));
 	TRY(apply_network(opts, &ps, err));
 	TRY(apply_process(opts, &ps, err));
@@ -823,7 +1000,10 @@ cli_help(const char *progname, struct strbuf *out)
 	    "           serve a neutron-rendered haproxy config (built-in "
 	    "engine)\n"
 	    "  audit FILE|DIR ...\n"
-	    "           report what is unsafe in configs neutron wrote\n\n"
+	    "           report what is unsafe in configs neutron wrote\n"
+	    "  fleet serve | add | del ID | list | show ID\n"
+	    "           one daemon serving many networks: serve runs it, add\n"
+	    "           binds a network's listeners and hands them over\n\n"
 	    "options (each also in neutron's underscore spelling, as\n"
 	    "--opt=value or --opt value):\n",
 	    progname);

@@ -23,6 +23,8 @@ commands_run(const struct options *o)
 		return cmd_status(p, d);
 	case CMD_STOP:
 		return cmd_stop(p, d);
+	case CMD_FLEET:
+		return cmd_fleet(o);
 	}
 	return EX_SOFTWARE;
 }

@@ -18,7 +18,13 @@
 #define DEF_MAXCONN 1024
 #define DEF_MAXCONN_MAX 65535
 #define DEF_MAX_CONNS_PER_SOURCE 64
+#define DEF_MAX_CONNS_PER_SOURCE_MAX 65535
 #define DEF_MAX_BODY_SIZE 65536
+#define DEF_MAX_BODY_SIZE_MAX (1024UL * 1024 * 1024)
+/* The fleet: connections one network may hold, and all of them. */
+#define DEF_NETWORK_MAXCONN 256
+#define DEF_FLEET_MAXCONN 8192
+#define DEF_CONTROL_SOCKET "/run/ns-metadata-proxy/fleet.sock"
 /*
  * Idle agent connections kept per agent socket, and for how long: each
  * holds one of the agent's green threads (neutron: 100 per worker, shared
@@ -37,6 +43,8 @@
 #define DEF_RATE_IP_VERSION 4
 #define DEF_RATE_WINDOW 10
 #define DEF_RATE_LIMIT 10
+#define DEF_RATE_WINDOW_MAX 86400 /* a day */
+#define DEF_RATE_LIMIT_MAX 1000000
 
 /* A network with every default: neutron flavour, no id, no socket. */
 void defaults_proxy(struct proxy_conf *p);

@@ -14,4 +14,26 @@ void notify_ready(const char *status);
 /* STOPPING=1. */
 void notify_stopping(void);
 
+/*
+ * Systemd's file-descriptor store: keep fd under name across our restart
+ * (FDSTORE=1), or drop what is kept under name (FDSTOREREMOVE=1). Nothing
+ * without a service manager.
+ */
+void notify_fdstore(const char *name, int fd);
+void notify_fdstore_remove(const char *name);
+
+/*
+ * The descriptors the service manager passed (LISTEN_FDS), from
+ * NOTIFY_LISTEN_FDS_START on, with their names; the environment is unset.
+ * 0 without any; *names is NULL or an array the caller frees with
+ * notify_names_free().
+ */
+int notify_listen_fds(char ***names);
+void notify_names_free(char **names);
+#define NOTIFY_LISTEN_FDS_START 3
+
+/* WATCHDOG=1 is wanted every *usec / 2: 1, or 0 without a watchdog. */
+int notify_watchdog_enabled(unsigned long long *usec);
+void notify_watchdog(void);
+
 #endif

@@ -16,12 +16,31 @@ enum command {
 	CMD_STATUS,
 	CMD_STOP,
 	CMD_CLEANUP,
+	CMD_FLEET,
+};
+
+/* The word after "fleet". */
+enum fleet_command {
+	FLEET_CMD_SERVE,
+	FLEET_CMD_ADD,
+	FLEET_CMD_DEL,
+	FLEET_CMD_LIST,
+	FLEET_CMD_SHOW,
+};
+
+/* What only the fleet commands take. */
+struct fleet_opts {
+	enum fleet_command cmd;
+	char id[OPT_UUID_LEN + 1]; /* del, show */
+	char control_socket[PATH_MAX];
+	char control_group[OPT_NAME_MAX + 1]; /* serve; "" = the daemon's */
 };
 
 struct options {
 	enum command command;
 	struct proxy_conf proxy;
 	struct daemon_conf daemon;
+	struct fleet_opts fleet;
 };
 
 #endif

@@ -17,7 +17,6 @@
 #define COMPONENT_MAX 255           /* NAME_MAX */
 #define ACCOUNT_MAX 32              /* user and group names, as useradd(8) */
 #define ACCOUNT_ID_MAX 4294967294UL /* (uid_t)-1 is "no change" */
-#define TIMEOUT_MAX 2147483647UL    /* haproxy's limit, in ms */
 
 static const char why_empty[] = "empty";
 static const char why_too_long[] = "too long";
@@ -442,11 +441,11 @@ validate_timeout(const char *s, unsigned long *ms_out, const char **why)
 		goto range;
 	if (u->ms == 0)
 		v = v / 1000 + (v % 1000 != 0);
-	else if (v > TIMEOUT_MAX / u->ms)
+	else if (v > VALIDATE_TIMEOUT_MAX / u->ms)
 		goto range;
 	else
 		v *= u->ms;
-	if (v < 1 || v > TIMEOUT_MAX)
+	if (v < 1 || v > VALIDATE_TIMEOUT_MAX)
 		goto range;
 	*ms_out = v;
 	return 0;

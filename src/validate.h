@@ -74,6 +74,7 @@ int validate_account_name(const char *s, const char **why);
  * and at most 2147483647 ms; result in ms (microseconds round up to the
  * next millisecond).
  */
+#define VALIDATE_TIMEOUT_MAX 2147483647UL /* haproxy's limit, in ms */
 int validate_timeout(const char *s, unsigned long *ms_out, const char **why);
 
 /* syslog facility name: user, daemon, auth, authpriv, local0..local7, ... */

@@ -6,6 +6,7 @@
 #define NMP_CMD_H
 
 #include "daemon_conf.h"
+#include "options.h"
 #include "proxy_conf.h"
 
 /* run: the engine of d, in the foreground or as a daemon. */
@@ -30,5 +31,8 @@ int cmd_stop(const struct proxy_conf *p, const struct daemon_conf *d);
 
 /* cleanup: the config of this id removed. */
 int cmd_cleanup(const struct proxy_conf *p, const struct daemon_conf *d);
+
+/* fleet serve, add, del, list, show (o->fleet.cmd). */
+int cmd_fleet(const struct options *o);
 
 #endif

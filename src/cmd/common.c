@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include "cmd/common.h"
+#include "defaults.h"
 #include "errors.h"
 #include "fd.h"
 #include "identity.h"
+#include "listener.h"
 #include "log.h"
 #include "metadata.h"
 #include "render.h"
@@ -343,4 +345,32 @@ start_finish(const struct proxy_conf *p, const struct daemon_conf *d,
 	s->locked = false;
 	s->made_dir = false;
 	return code;
+}
+
+/* The listen() backlog: haproxy's maxconn, which it also uses. */
+static int
+backlog(const struct daemon_conf *d)
+{
+	return (int)defaults_maxconn(d->maxconn);
+}
+
+/*
+ * Enter the namespace (when there is one) and bind the network's
+ * listeners there: 0, or -1 with *f set.
+ */
+int
+listen_in(const struct proxy_conf *p, const struct daemon_conf *d,
+    const char *netns, int *fds, int *nfds, struct launch_failure *f)
+{
+	int r;
+
+	if (netns[0] != '\0' && launch_enter_netns(netns, f) < 0)
+		return -1;
+	r = listener_open_proxy(p, backlog(d), fds, nfds, &f->which);
+	if (r < 0) {
+		f->stage = LAUNCH_BIND;
+		f->err = -r;
+		return -1;
+	}
+	return 0;
 }

@@ -56,6 +56,13 @@ int remove_config(
 /* "/run/netns/NAME", which must exist: a missing namespace is bad input. */
 int netns_path(const struct daemon_conf *d, char *out, size_t outsz);
 
+/*
+ * Enter the namespace netns (a path; "" stays here) and bind the network's
+ * listeners there: 0, or -1 with *f set.
+ */
+int listen_in(const struct proxy_conf *p, const struct daemon_conf *d,
+    const char *netns, int *fds, int *nfds, struct launch_failure *f);
+
 /* The exit code of a failed launch step. */
 int launch_exit_code(const struct launch_failure *f);
 

@@ -22,13 +22,6 @@
 #include "strbuf.h"
 #include "banned.h"
 
-/* The listen() backlog: haproxy's maxconn, which it also uses. */
-static int
-backlog(const struct daemon_conf *d)
-{
-	return (int)defaults_maxconn(d->maxconn);
-}
-
 /*
  * Open the config directory under the state path, making it when missing
  * (*made says so); the caller owns *dfd. The state path must exist and the
@@ -88,27 +81,6 @@ write_config(const struct proxy_conf *p, const struct daemon_conf *d, int dfd,
 	 * Best effort: the config is in place either way.
 	 */
 	(void)safefile_remove_temps(dfd, name);
-	return 0;
-}
-
-/*
- * Enter the namespace (when there is one) and bind the network's
- * listeners there: 0, or -1 with *f set.
- */
-static int
-listen_in(const struct proxy_conf *p, const struct daemon_conf *d,
-    const char *netns, int *fds, int *nfds, struct launch_failure *f)
-{
-	int r;
-
-	if (netns[0] != '\0' && launch_enter_netns(netns, f) < 0)
-		return -1;
-	r = listener_open_proxy(p, backlog(d), fds, nfds, &f->which);
-	if (r < 0) {
-		f->stage = LAUNCH_BIND;
-		f->err = -r;
-		return -1;
-	}
 	return 0;
 }
 

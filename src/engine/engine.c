@@ -56,7 +56,7 @@ struct logcap_slot {
 /* The process: the loop, signals, the global limit, accept backoff. */
 struct engine {
 	struct event_base *base;
-	LIST_HEAD(, frontend) frontends; /* newest first */
+	LIST_HEAD(frontend_list, frontend) frontends; /* newest first */
 	bool debug;
 	/* many networks: access lines name theirs, idle ones give back their
 	 * address tables */
@@ -306,12 +306,12 @@ set_accepting(struct engine *e, bool on)
 	struct frontend *f;
 	int i;
 
-	LIST_FOREACH(f, &e->frontends, link)
-	for (i = 0; i < f->nls; i++)
-		if (on && !f->paused)
-			evconnlistener_enable(f->ls[i]);
-		else if (!on && !f->paused)
-			evconnlistener_disable(f->ls[i]);
+	for (f = LIST_FIRST(&e->frontends); f != NULL; f = LIST_NEXT(f, link))
+		for (i = 0; i < f->nls; i++)
+			if (on && !f->paused)
+				evconnlistener_enable(f->ls[i]);
+			else if (!on && !f->paused)
+				evconnlistener_disable(f->ls[i]);
 	e->paused = !on;
 }
 
@@ -1633,8 +1633,8 @@ on_stop(evutil_socket_t sig, short what, void *arg)
 	    "signal %d: no new connections, finishing %u", (int)sig, e->conns);
 	notify_stopping();
 	e->draining = true;
-	LIST_FOREACH(f, &e->frontends, link)
-	close_listeners(f);
+	for (f = LIST_FIRST(&e->frontends); f != NULL; f = LIST_NEXT(f, link))
+		close_listeners(f);
 	for (p = e->pools; p != NULL; p = p->next)
 		pool_close_all(p);
 	if (e->conns == 0) {
@@ -1810,9 +1810,9 @@ engine_find_frontend(struct engine *e, const char *id)
 {
 	struct frontend *f;
 
-	LIST_FOREACH(f, &e->frontends, link)
-	if (strcmp(f->id, id) == 0)
-		return f;
+	for (f = LIST_FIRST(&e->frontends); f != NULL; f = LIST_NEXT(f, link))
+		if (strcmp(f->id, id) == 0)
+			return f;
 	return NULL;
 }
 

@@ -103,6 +103,35 @@ else
 	assert security-score "no score in: $(tail -c 200 "$T/security.out")" [ -n "$score" ]
 fi
 
+# --- the fleet's unit ---------------------------------------------------------
+# Installed beside the template, naming the installed binary; verified and
+# scored the same way; no capability at all, a descriptor store and a file
+# limit for ten thousand networks, the watchdog.
+FLEET_UNIT=$P/lib/systemd/system/ns-metadata-proxy-fleet.service
+assert fleet-unit "no $FLEET_UNIT" [ -s "$FLEET_UNIT" ]
+fexec=$(sed -n 's/^ExecStart=\([^ ]*\) .*/\1/p' "$FLEET_UNIT" 2>/dev/null)
+assert fleet-unit-exec "ExecStart runs '$fexec'" [ "$fexec" = "$IBIN" ]
+assert fleet-unit-no-caps "CapabilityBoundingSet is not empty" grep -qx 'CapabilityBoundingSet=' "$FLEET_UNIT"
+fdmax=$(sed -n 's/^FileDescriptorStoreMax=//p' "$FLEET_UNIT")
+nofile=$(sed -n 's/^LimitNOFILE=//p' "$FLEET_UNIT")
+assert fleet-unit-fdstore "FileDescriptorStoreMax=$fdmax < 2 x 16384 + 1" [ "${fdmax:-0}" -gt 32768 ]
+assert fleet-unit-nofile "LimitNOFILE=$nofile too low for 16384 networks" [ "${nofile:-0}" -ge 65536 ]
+assert fleet-unit-watchdog "no WatchdogSec" grep -q '^WatchdogSec=[1-9]' "$FLEET_UNIT"
+ftype=$(sed -n 's/^Type=//p' "$FLEET_UNIT")
+if [ "$SD" = 1 ]; then
+	assert fleet-unit-type "Type=$ftype in a build with sd_notify" [ "$ftype" = notify ]
+fi
+if command -v systemd-analyze >/dev/null; then
+	MANPATH=$P/share/man systemd-analyze verify "$FLEET_UNIT" >"$T/fverify.out" 2>&1
+	expect_code fleet-verify 0 $?
+	assert fleet-verify-quiet "systemd-analyze verify said: $(escape_file "$T/fverify.out" 400)" [ ! -s "$T/fverify.out" ]
+	systemd-analyze security --offline=true --threshold=20 "$FLEET_UNIT" >"$T/fsecurity.out" 2>&1
+	rc=$?
+	score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\) .*/\1/p' "$T/fsecurity.out")
+	echo "systemd-analyze security --offline=true ns-metadata-proxy-fleet.service: exposure $score (at most 20 tenths allowed)"
+	expect_code fleet-security-threshold 0 "$rc"
+fi
+
 # --- the capability bounding set --------------------------------------------
 if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null || ! command -v ip >/dev/null ||
 	! command -v curl >/dev/null || ! getent passwd nobody >/dev/null || ! getent group nogroup >/dev/null; then

@@ -74,6 +74,10 @@ proxy_start() {
 	local engine=$1 serving
 	shift
 	ENGINE=$engine
+	if [ "$engine" = fleet ]; then
+		fleet_start "$@"
+		return
+	fi
 	PROXY_STOP=("$BIN" stop "${IDA[@]}" --state-path "$D" --pid-file "$D/p.pid")
 	(
 		[ -n "${E_ASAN_OPTIONS:-}" ] && export ASAN_OPTIONS=$E_ASAN_OPTIONS
@@ -91,6 +95,28 @@ proxy_start() {
 		return 0
 	fi
 	fail "$CASE: $engine starts" "not serving on port $PORT within $((WAIT_MAX / 10)) s: $(escape_file "$D/proxy.err" 400)"
+	return 1
+}
+
+# fleet_start ARGS...: `fleet serve` in the foreground (control socket in
+# D), then `fleet add` of the network of IDA on 127.0.0.1:PORT with ARGS:
+# the same network served by the fleet. Stopped by SIGTERM to its pid.
+fleet_start() {
+	(
+		[ -n "${E_ASAN_OPTIONS:-}" ] && export ASAN_OPTIONS=$E_ASAN_OPTIONS
+		exec "$BIN" fleet serve --control-socket "$D/c.sock" --state-path "$D" \
+			--metadata-proxy-user "$NMP_USER" --metadata-proxy-group "$NMP_GROUP"
+	) </dev/null >"$D/proxy.out" 2>"$D/proxy.err" &
+	PROXY_PID=$!
+	PROXY_STOP=(kill -TERM "$PROXY_PID")
+	if wait_until -p "$PROXY_PID" "$WAIT_MAX" test -S "$D/c.sock" &&
+		"$BIN" fleet add --control-socket "$D/c.sock" "${IDA[@]}" \
+			--metadata-proxy-socket "$SOCK" --bind-address 127.0.0.1 \
+			--metadata-port "$PORT" "$@" 2>>"$D/proxy.err" &&
+		wait_until -p "$PROXY_PID" "$WAIT_MAX" listens "$PORT"; then
+		return 0
+	fi
+	fail "$CASE: fleet starts" "not serving on port $PORT within $((WAIT_MAX / 10)) s: $(escape_file "$D/proxy.err" 400)"
 	return 1
 }
 

@@ -158,7 +158,7 @@ for c in cases:
         why = "neither refused nor forwarded once: statuses %s (%s), " \
               "agent records %s" % (st, r.get("end"),
                                     json.dumps(got)[:300])
-    if why is None and engine == "builtin" and c["refuse_builtin"] and \
+    if why is None and engine in ("builtin", "fleet") and c["refuse_builtin"] and \
             not outcome.startswith("refused 400"):
         why = "the built-in engine must refuse this with 400, got %s" % \
               outcome
@@ -182,7 +182,8 @@ FLAVORS=(
 	"ovn|X-OVN-Network-ID|$ID|--network-id $ID --flavor ovn"
 )
 
-for engine in "${ENGINES[@]}"; do
+# The same cases through the fleet: the built-in engine behind fleet add.
+for engine in "${ENGINES[@]}" fleet; do
 	for f in "${FLAVORS[@]}"; do
 		IFS='|' read -r flavor own real idargs <<<"$f"
 		read -r -a IDA <<<"$idargs"

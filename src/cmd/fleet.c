@@ -1,0 +1,483 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "cmd/cmd.h"
+#include "cmd/common.h"
+#include "engine/engine.h"
+#include "errors.h"
+#include "fd.h"
+#include "fleet/ctl.h"
+#include "fleet/proto.h"
+#include "fleet/server.h"
+#include "identity.h"
+#include "launch.h"
+#include "log.h"
+#include "notify.h"
+#include "safefile.h"
+#include "strbuf.h"
+#include "banned.h"
+
+/* How long a fleet command waits for the daemon's answer. */
+#define FLEET_REPLY_TIMEOUT_S 10
+#define NETNS_DIR "/run/netns"
+/* The state journal, in --state-path, and the most of it read. */
+#define STATE_NAME "ns-metadata-proxy-fleet.state"
+#define STATE_MAX (64UL * 1024 * 1024)
+#define CONTROL_NAME "control"
+
+/* What fleet serve holds while it starts. */
+struct serve {
+	char **names; /* of the descriptors passed, NULL: none */
+	int npassed;
+	int ctl; /* the control socket */
+	int state_dir;
+	char *state;
+	size_t state_len;
+	struct event *watchdog;
+};
+
+/* The journal of the last run, when there is one. */
+static void
+read_state(struct serve *sv, const struct daemon_conf *d)
+{
+	struct stat st;
+	ssize_t got;
+	int fd, r;
+
+	r = safefile_open_base(d->state_path, &sv->state_dir);
+	if (r < 0) {
+		log_warn("no state journal in --state-path '%s': %s; the "
+		         "networks will not survive a restart",
+		    d->state_path, error_describe(r, OP_READ));
+		sv->state_dir = -1;
+		return;
+	}
+	fd = openat(
+	    sv->state_dir, STATE_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return; /* the first run */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (size_t)st.st_size > STATE_MAX ||
+	    (sv->state = malloc((size_t)st.st_size + 1)) == NULL) {
+		log_warn("state journal %s/%s skipped: not a regular file of "
+		         "at most %lu bytes",
+		    d->state_path, STATE_NAME, STATE_MAX);
+	} else {
+		got = read(fd, sv->state, (size_t)st.st_size);
+		sv->state_len = got > 0 ? (size_t)got : 0;
+	}
+	(void)safe_close(fd);
+}
+
+/* The journal compacted to what is served, then appended to. */
+static void
+write_state(struct serve *sv, struct fleet_server *s, const char *dir)
+{
+	struct strbuf now = STRBUF_INIT;
+	int fd, r;
+
+	if (sv->state_dir < 0)
+		return;
+	r = fleet_server_dump(s, &now);
+	if (r == 0)
+		r = safefile_replace(sv->state_dir, STATE_NAME,
+		    now.buf != NULL ? now.buf : "", now.len);
+	strbuf_release(&now);
+	fd = r == 0 ? openat(sv->state_dir, STATE_NAME,
+	                  O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC)
+	            : -1;
+	if (fd < 0) {
+		log_warn("cannot write the state journal in '%s': %s; the "
+		         "networks will not survive a restart",
+		    dir,
+		    r < 0 ? error_describe(r, OP_CREATE) : strerror(errno));
+		return;
+	}
+	fleet_server_set_journal(s, fd);
+}
+
+static void
+watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	notify_watchdog();
+}
+
+/* WATCHDOG=1 at half the interval the service manager asks for. */
+static void
+start_watchdog(struct serve *sv, struct engine *e)
+{
+	unsigned long long usec;
+	struct timeval tv;
+
+	if (!notify_watchdog_enabled(&usec) || usec == 0)
+		return;
+	tv.tv_sec = (time_t)(usec / 2 / 1000000);
+	tv.tv_usec = (suseconds_t)(usec / 2 % 1000000);
+	sv->watchdog =
+	    event_new(engine_base(e), -1, EV_PERSIST, watchdog, NULL);
+	if (sv->watchdog == NULL || event_add(sv->watchdog, &tv) < 0)
+		log_warn("cannot keep the watchdog: %s", strerror(ENOMEM));
+}
+
+/* The control socket the service manager kept for us, if it did. */
+static int
+passed_control(struct serve *sv)
+{
+	int i, fd;
+
+	for (i = 0; i < sv->npassed; i++)
+		if (strcmp(sv->names[i], CONTROL_NAME) == 0) {
+			fd = NOTIFY_LISTEN_FDS_START + i;
+			free(sv->names[i]);
+			sv->names[i] = strdup("");
+			return fd;
+		}
+	return -1;
+}
+
+/*
+ * Ten thousand networks are ten thousand listeners, and as many control
+ * connections of the haproxy front: take every descriptor the hard limit
+ * allows.
+ */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur < 2 * (rlim_t)FLEET_NETWORKS_MAX)
+		log_warn("only %lu descriptors: fewer than %d networks can be "
+		         "served (raise LimitNOFILE)",
+		    (unsigned long)rl.rlim_cur, FLEET_NETWORKS_MAX);
+}
+
+static int
+fleet_serve(const struct options *o)
+{
+	const struct daemon_conf *d = &o->daemon;
+	struct serve sv = {NULL, 0, -1, -1, NULL, 0, NULL};
+	int passed[FLEET_NETWORKS_MAX * FLEET_FDS_MAX / 8];
+	struct proxy_conf named;
+	struct fleet_server *s = NULL;
+	struct engine *e = NULL;
+	const char *what = "";
+	struct names nm;
+	gid_t group;
+	char gname[OPT_NAME_MAX + 1];
+	int code, r, i, *fds = NULL;
+
+	/* First: what a restart under systemd handed back (LISTEN_FDS). */
+	sv.npassed = notify_listen_fds(&sv.names);
+	memset(&named, 0, sizeof(named));
+	(void)snprintf(named.id, sizeof(named.id), "fleet");
+	code = setup_logging(&named, d);
+	if (code != 0)
+		goto out;
+	code = resolve_names(d, &nm);
+	if (code != 0)
+		goto out;
+	group = nm.gid;
+	if (o->fleet.control_group[0] != '\0') {
+		r = identity_group(
+		    o->fleet.control_group, gname, sizeof(gname), &group);
+		if (r < 0) {
+			log_err("cannot use --control-group '%s': %s",
+			    o->fleet.control_group,
+			    error_describe(r, OP_GROUP));
+			code = error_exit_code(r, OP_GROUP);
+			goto out;
+		}
+	}
+	raise_nofile();
+	sv.ctl = passed_control(&sv);
+	r = sv.ctl >= 0 ? 0
+	                : ctl_listen(o->fleet.control_socket, group, &sv.ctl);
+	if (r < 0) {
+		log_err("cannot listen on --control-socket '%s': %s",
+		    o->fleet.control_socket,
+		    r == -EADDRINUSE ? "a fleet daemon answers there"
+		                     : error_describe(r, OP_CREATE));
+		code = r == -EADDRINUSE ? EX_TEMPFAIL
+		                        : error_exit_code(r, OP_CREATE);
+		goto out;
+	}
+	read_state(&sv, d);
+	e = engine_new(d, &r, &what);
+	if (e != NULL) {
+		/* Kept by the service manager: clients wait in its backlog. */
+		notify_fdstore(CONTROL_NAME, sv.ctl);
+		s = fleet_server_new(e, sv.ctl, group, NETNS_DIR, &r);
+		sv.ctl = -1;
+	}
+	if (s == NULL) {
+		log_err("cannot start the fleet: %s%s%s", what,
+		    what[0] != '\0' ? ": " : "", strerror(-r));
+		code = EX_OSERR;
+		goto out;
+	}
+	fds = sv.npassed <= (int)(sizeof(passed) / sizeof(passed[0]))
+	          ? passed
+	          : calloc((size_t)sv.npassed, sizeof(int));
+	for (i = 0; fds != NULL && i < sv.npassed; i++)
+		fds[i] =
+		    sv.names[i][0] != '\0' ? NOTIFY_LISTEN_FDS_START + i : -1;
+	fleet_server_restore(s, sv.state != NULL ? sv.state : "", sv.state_len,
+	    fds, sv.names, fds != NULL ? sv.npassed : 0);
+	write_state(&sv, s, d->state_path);
+	r = engine_drop_privileges(nm.uid, nm.gid);
+	if (r < 0 || chdir("/") < 0) {
+		log_err("cannot become %s:%s: %s", nm.user, nm.group,
+		    error_describe(r < 0 ? r : -errno, OP_PRIVILEGES));
+		code = error_exit_code(r < 0 ? r : -errno, OP_PRIVILEGES);
+		goto out;
+	}
+	start_watchdog(&sv, e);
+	log_info("fleet serving on %s (group %u), as %s:%s, at most %lu "
+	         "connections, %lu per network, %zu networks restored",
+	    o->fleet.control_socket, (unsigned int)group, nm.user, nm.group,
+	    d->maxconn, d->network_maxconn, fleet_server_count(s));
+	notify_ready("serving the fleet");
+	r = engine_run(e);
+	code = r < 0 ? EX_OSERR : 0;
+	log_info("fleet stopped with %zu networks", fleet_server_count(s));
+out:
+	if (sv.watchdog != NULL)
+		event_free(sv.watchdog);
+	fleet_server_free(s);
+	engine_free(e);
+	if (fds != passed)
+		free(fds);
+	(void)safe_close(sv.ctl);
+	(void)safe_close(sv.state_dir);
+	free(sv.state);
+	notify_names_free(sv.names);
+	return code;
+}
+
+/* One request to the daemon and its reply; an exit code. */
+static int
+ask(const char *path, const struct fleet_request *rq, const int *fds, int nfds,
+    struct fleet_reply *rp)
+{
+	struct strbuf msg = STRBUF_INIT;
+	struct timeval tv = {FLEET_REPLY_TIMEOUT_S, 0};
+	char *buf = NULL, why[FLEET_ERROR_MAX];
+	int fd = -1, code = 0, got[FLEET_FDS_MAX], ngot = 0, r;
+	ssize_t n = 0;
+
+	r = ctl_connect(path, &fd);
+	if (r < 0) {
+		log_err("cannot reach the fleet at --control-socket '%s': %s",
+		    path, strerror(-r));
+		return r == -EACCES ? EX_NOPERM : EX_UNAVAILABLE;
+	}
+	buf = malloc(FLEET_MSG_MAX);
+	if (buf == NULL || fleet_request_write(rq, &msg) < 0 || msg.failed) {
+		log_err("cannot write the request: %s", strerror(ENOMEM));
+		code = EX_OSERR;
+		goto out;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	r = ctl_send(fd, msg.buf, msg.len, fds, nfds);
+	if (r == 0) {
+		n = ctl_recv(fd, buf, FLEET_MSG_MAX, got, 0, &ngot);
+		r = n > 0 ? 0 : n == 0 ? -ECONNRESET : (int)n;
+	}
+	if (r < 0) {
+		log_err(
+		    "the fleet at '%s' did not answer: %s", path, strerror(-r));
+		code = EX_UNAVAILABLE;
+		goto out;
+	}
+	if (fleet_reply_parse(buf, (size_t)n, rp, why, sizeof(why)) < 0) {
+		log_err("the fleet's answer cannot be read: %s", why);
+		code = EX_PROTOCOL;
+		goto out;
+	}
+out:
+	free(buf);
+	strbuf_release(&msg);
+	(void)safe_close(fd);
+	return code;
+}
+
+/* A refusal of the daemon's: its line, and an exit code for it. */
+static int
+refused(const struct fleet_reply *rp)
+{
+	log_err("%s", rp->error);
+	if (strncmp(rp->error, "permission denied", 17) == 0)
+		return EX_NOPERM;
+	if (strstr(rp->error, "is not served") != NULL)
+		return EX_UNAVAILABLE;
+	if (strstr(rp->error, "is served already") != NULL)
+		return EX_CANTCREAT;
+	return EX_DATAERR;
+}
+
+static int
+fleet_add(const struct options *o)
+{
+	const struct proxy_conf *p = &o->proxy;
+	struct launch_failure f = {0, 0, 0, false};
+	struct fleet_request *rq = NULL;
+	struct fleet_reply *rp = NULL;
+	char netns[PATH_MAX] = "";
+	int fds[FLEET_FDS_MAX] = {-1, -1};
+	int nfds = 0, code, i;
+
+	if (o->daemon.netns[0] != '\0') {
+		code = netns_path(&o->daemon, netns, sizeof(netns));
+		if (code != 0)
+			return code;
+	}
+	rq = calloc(1, sizeof(*rq));
+	rp = calloc(1, sizeof(*rp));
+	if (rq == NULL || rp == NULL) {
+		code = EX_OSERR;
+		goto out;
+	}
+	rq->op = FLEET_ADD;
+	rq->net = *p;
+	(void)snprintf(rq->netns, sizeof(rq->netns), "%s", o->daemon.netns);
+	/* Bound in the namespace: the socket stays there, wherever we go. */
+	if (listen_in(p, &o->daemon, netns, fds, &nfds, &f) < 0) {
+		log_start_failure(p, &o->daemon, "fleet add", netns, &f, "");
+		code = launch_exit_code(&f);
+		goto out;
+	}
+	code = ask(o->fleet.control_socket, rq, fds, nfds, rp);
+	if (code == 0 && !rp->ok)
+		code = refused(rp);
+	else if (code == 0)
+		log_info("network %s added to the fleet", p->id);
+out:
+	for (i = 0; i < nfds; i++)
+		fds[i] = safe_close(fds[i]);
+	free(rq);
+	free(rp);
+	return code;
+}
+
+static void
+print_net(const struct fleet_net_info *n, bool whole)
+{
+	char when[32] = "-", since[32] = "-";
+	struct tm tm;
+	time_t t;
+
+	t = (time_t)n->since;
+	if (gmtime_r(&t, &tm) != NULL)
+		(void)strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!whole) {
+		printf("%s %s %s %s %s%s%s %lu %s %s\n", n->id,
+		    n->flavor == FLAVOR_OVN ? "ovn" : "neutron",
+		    n->id_kind == ID_ROUTER ? "router" : "network",
+		    n->netns[0] != '\0' ? n->netns : "-",
+		    n->nbinds > 0 ? n->binds[0] : "-", n->nbinds > 1 ? "," : "",
+		    n->nbinds > 1 ? n->binds[1] : "", n->requests,
+		    n->last_error[0] != '\0' ? n->last_error : "-", since);
+		return;
+	}
+	t = (time_t)n->last_error_at;
+	if (n->last_error_at > 0 && gmtime_r(&t, &tm) != NULL)
+		(void)strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("id: %s\nflavor: %s\nkind: %s\nnamespace: %s\n"
+	       "namespace inode: %llu\nbinds: %s%s%s\nrequests: %lu\n"
+	       "refused: %lu\nconnections: %lu\nlast error: %s\n"
+	       "last error at: %s\nsince: %s\nheld: %s\n",
+	    n->id, n->flavor == FLAVOR_OVN ? "ovn" : "neutron",
+	    n->id_kind == ID_ROUTER ? "router" : "network",
+	    n->netns[0] != '\0' ? n->netns : "-", n->netns_inode,
+	    n->nbinds > 0 ? n->binds[0] : "-", n->nbinds > 1 ? " " : "",
+	    n->nbinds > 1 ? n->binds[1] : "", n->requests, n->refused, n->conns,
+	    n->last_error[0] != '\0' ? n->last_error : "-", when, since,
+	    n->held ? "yes" : "no");
+}
+
+static int
+fleet_query(const struct options *o)
+{
+	struct fleet_request *rq = calloc(1, sizeof(*rq));
+	struct fleet_reply *rp = calloc(1, sizeof(*rp));
+	int code = 0, i;
+
+	if (rq == NULL || rp == NULL) {
+		code = EX_OSERR;
+		goto out;
+	}
+	switch (o->fleet.cmd) {
+	case FLEET_CMD_DEL:
+		rq->op = FLEET_DEL;
+		break;
+	case FLEET_CMD_SHOW:
+		rq->op = FLEET_SHOW;
+		break;
+	default:
+		rq->op = FLEET_LIST;
+		break;
+	}
+	if (rq->op != FLEET_LIST)
+		memcpy(rq->id, o->fleet.id, sizeof(rq->id));
+	if (rq->op == FLEET_LIST)
+		printf("# id flavor kind namespace binds requests last-error "
+		       "since\n");
+	for (;;) {
+		code = ask(o->fleet.control_socket, rq, NULL, 0, rp);
+		if (code != 0)
+			break;
+		if (!rp->ok) {
+			code = refused(rp);
+			break;
+		}
+		for (i = 0; i < rp->nnets; i++)
+			print_net(&rp->nets[i], rq->op == FLEET_SHOW);
+		if (rq->op != FLEET_LIST || !rp->more || rp->nnets == 0)
+			break;
+		memcpy(rq->id, rp->nets[rp->nnets - 1].id, sizeof(rq->id));
+	}
+	if (code == 0 && rq->op == FLEET_DEL)
+		log_info("network %s removed from the fleet", o->fleet.id);
+	if (code == 0 && fflush(stdout) != 0)
+		code = EX_IOERR;
+out:
+	free(rq);
+	free(rp);
+	return code;
+}
+
+int
+cmd_fleet(const struct options *o)
+{
+	switch (o->fleet.cmd) {
+	case FLEET_CMD_SERVE:
+		return fleet_serve(o);
+	case FLEET_CMD_ADD:
+		return fleet_add(o);
+	case FLEET_CMD_DEL:
+	case FLEET_CMD_LIST:
+	case FLEET_CMD_SHOW:
+		return fleet_query(o);
+	}
+	return EX_SOFTWARE;
+}
