@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +42,8 @@
 struct serve {
 	char **names; /* of the descriptors passed, NULL: none */
 	int npassed;
-	int ctl; /* the control socket */
+	int ctl;          /* the control socket */
+	bool made_socket; /* its path is ours to remove if the start fails */
 	int state_dir;
 	char *state;
 	size_t state_len;
@@ -134,6 +136,18 @@ start_watchdog(struct serve *sv, struct engine *e)
 		log_warn("cannot keep the watchdog: %s", strerror(ENOMEM));
 }
 
+/* No control socket came from the service manager. */
+static bool
+passed_none(const struct serve *sv)
+{
+	int i;
+
+	for (i = 0; i < sv->npassed; i++)
+		if (sv->names[i][0] == '\0')
+			return false; /* passed_control() took it */
+	return true;
+}
+
 /* The control socket the service manager kept for us, if it did. */
 static int
 passed_control(struct serve *sv)
@@ -143,8 +157,7 @@ passed_control(struct serve *sv)
 	for (i = 0; i < sv->npassed; i++)
 		if (strcmp(sv->names[i], CONTROL_NAME) == 0) {
 			fd = NOTIFY_LISTEN_FDS_START + i;
-			free(sv->names[i]);
-			sv->names[i] = strdup("");
+			sv->names[i][0] = '\0'; /* taken: no network's */
 			return fd;
 		}
 	return -1;
@@ -175,7 +188,7 @@ static int
 fleet_serve(const struct options *o)
 {
 	const struct daemon_conf *d = &o->daemon;
-	struct serve sv = {NULL, 0, -1, -1, NULL, 0, NULL};
+	struct serve sv = {NULL, 0, -1, false, -1, NULL, 0, NULL};
 	int passed[FLEET_NETWORKS_MAX * FLEET_FDS_MAX / 8];
 	struct proxy_conf named;
 	struct fleet_server *s = NULL;
@@ -208,10 +221,10 @@ fleet_serve(const struct options *o)
 			goto out;
 		}
 	}
-	raise_nofile();
 	sv.ctl = passed_control(&sv);
 	r = sv.ctl >= 0 ? 0
 	                : ctl_listen(o->fleet.control_socket, group, &sv.ctl);
+	sv.made_socket = r == 0 && passed_none(&sv);
 	if (r < 0) {
 		log_err("cannot listen on --control-socket '%s': %s",
 		    o->fleet.control_socket,
@@ -221,6 +234,7 @@ fleet_serve(const struct options *o)
 		                        : error_exit_code(r, OP_CREATE);
 		goto out;
 	}
+	raise_nofile();
 	read_state(&sv, d);
 	e = engine_new(d, &r, &what);
 	if (e != NULL) {
@@ -256,11 +270,15 @@ fleet_serve(const struct options *o)
 	         "connections, %lu per network, %zu networks restored",
 	    o->fleet.control_socket, (unsigned int)group, nm.user, nm.group,
 	    d->maxconn, d->network_maxconn, fleet_server_count(s));
+	sv.made_socket = false; /* served: it stays for the next start */
 	notify_ready("serving the fleet");
 	r = engine_run(e);
 	code = r < 0 ? EX_OSERR : 0;
 	log_info("fleet stopped with %zu networks", fleet_server_count(s));
 out:
+	/* A start that failed leaves no socket of its making behind. */
+	if (code != 0 && sv.made_socket)
+		(void)unlink(o->fleet.control_socket);
 	if (sv.watchdog != NULL)
 		event_free(sv.watchdog);
 	fleet_server_free(s);

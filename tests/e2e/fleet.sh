@@ -134,6 +134,14 @@ user=$(ps -o user= -p "$FLEET_PID" | tr -d ' ')
 assert "serve: runs as $PU" "runs as $user" [ "$user" = "$PU" ]
 caps=$(awk '/^CapEff/ {print $2}' "/proc/$FLEET_PID/status")
 assert "serve: no capability" "CapEff $caps" [ "$caps" = 0000000000000000 ]
+"$BIN" fleet serve --control-socket "$CTL" </dev/null >/dev/null 2>"$D/second.err"
+expect_code "serve: a second daemon on the same socket is refused (75)" 75 $?
+assert "serve: ... with one line, the first one's socket untouched" "$(escape_file "$D/second.err" 200)" \
+	[ "$(wc -l <"$D/second.err")" = 1 -a -S "$CTL" ]
+"$BIN" fleet serve --control-socket "$D/other.sock" --control-group nosuchgroup-$$ \
+	</dev/null >/dev/null 2>"$D/badgroup.err"
+expect_code "serve: an unknown control group is refused (67)" 67 $?
+assert "serve: ... and leaves no socket" "$D/other.sock exists" [ ! -e "$D/other.sock" ]
 
 # --- 1. N networks -------------------------------------------------------------------
 : >"$D/expected"
@@ -346,7 +354,7 @@ if ! wait_until -p "$STANDIN_PID" "$WAIT_MAX" standin_ready 1; then
 	fail "restart" "the daemon did not start under the stand-in: $(escape_file "$D/serve2.err" 300)"
 	finish
 fi
-R=20
+R=$((N - 1 < 20 ? N - 1 : 20)) # network N's namespace is gone
 bad=0
 for ((i = 1; i <= R; i++)); do
 	fleet add --netns "$(ns "$i")" --network-id "$(uuid "$i")" --bind-address 127.0.0.1 \
