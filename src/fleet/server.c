@@ -9,6 +9,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -754,8 +755,16 @@ client_readable(evutil_socket_t fd, short what, void *arg)
 		r = reply_error(&out, "bad request: more than %d descriptors",
 		    FLEET_FDS_MAX);
 	} else {
+		struct timespec t0, t1;
+
+		(void)clock_gettime(CLOCK_MONOTONIC, &t0);
 		r = fleet_server_handle(
 		    s, c, s->buf, (size_t)n, fds, nfds, &out);
+		(void)clock_gettime(CLOCK_MONOTONIC, &t1);
+		/* What one request costs the daemon (bench/fleet reads it). */
+		log_debug("control: request handled in %ld us",
+		    (long)((t1.tv_sec - t0.tv_sec) * 1000000L +
+		           (t1.tv_nsec - t0.tv_nsec) / 1000));
 	}
 	if (r < 0 || out.failed ||
 	    ctl_send(fd, out.buf, out.len, NULL, 0) < 0) {
