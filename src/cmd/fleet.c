@@ -457,9 +457,6 @@ fleet_query(const struct options *o)
 	}
 	if (rq->op != FLEET_LIST)
 		memcpy(rq->id, o->fleet.id, sizeof(rq->id));
-	if (rq->op == FLEET_LIST)
-		printf("# id flavor kind namespace binds requests last-error "
-		       "since\n");
 	for (;;) {
 		code = ask(o->fleet.control_socket, rq, NULL, 0, rp);
 		if (code != 0)
@@ -468,6 +465,10 @@ fleet_query(const struct options *o)
 			code = refused(rp);
 			break;
 		}
+		/* The header once the daemon answered: nothing on a failure. */
+		if (rq->op == FLEET_LIST && rq->id[0] == '\0')
+			printf("# id flavor kind namespace binds requests "
+			       "last-error since\n");
 		for (i = 0; i < rp->nnets; i++)
 			print_net(&rp->nets[i], rq->op == FLEET_SHOW);
 		if (rq->op != FLEET_LIST || !rp->more || rp->nnets == 0)
