@@ -52,6 +52,7 @@ enum opt_id {
 	O_MAX_SRC,
 	O_MAX_BODY,
 	O_AGENT_IDLE_MAX,
+	O_AGENT_MAX,
 	O_T_AGENT_IDLE,
 	O_LOG_FILE,
 	O_LOG_DIR,
@@ -117,6 +118,7 @@ static const struct option longopts[] = {
     VAL2("max-conns-per-source", "max_conns_per_source", O_MAX_SRC),
     VAL2("max-body-size", "max_body_size", O_MAX_BODY),
     VAL2("max-idle-agent-conns", "max_idle_agent_conns", O_AGENT_IDLE_MAX),
+    VAL2("max-agent-conns", "max_agent_conns", O_AGENT_MAX),
     VAL2("timeout-agent-idle", "timeout_agent_idle", O_T_AGENT_IDLE),
     VAL2("log-file", "log_file", O_LOG_FILE),
     VAL2("log-dir", "log_dir", O_LOG_DIR),
@@ -237,6 +239,10 @@ static const struct opt_doc docs[] = {
     {"max-idle-agent-conns", "N", NULL,
         "built-in: idle agent connections kept per agent socket (0: none)",
         AT(DOC_ULONG, daemon.agent_idle_max)},
+    {"max-agent-conns", "N", NULL,
+        "built-in: connections open per agent socket, in use or idle; "
+        "past it requests wait",
+        AT(DOC_ULONG, daemon.agent_max)},
     {"timeout-agent-idle", "TIME", NULL,
         "built-in: close an idle agent connection after this",
         AT(DOC_MS, daemon.agent_idle_timeout)},
@@ -690,6 +696,8 @@ apply_process(
 	    err, ps, O_STOP_TIMEOUT, 0, 3600, &o->daemon.stop_timeout));
 	TRY(ulong_opt(err, ps, O_AGENT_IDLE_MAX, 0, DEF_AGENT_IDLE_MAX_MAX,
 	    &o->daemon.agent_idle_max));
+	TRY(ulong_opt(
+	    err, ps, O_AGENT_MAX, 1, DEF_AGENT_MAX_MAX, &o->daemon.agent_max));
 	TRY(timeout_opt(
 	    err, ps, O_T_AGENT_IDLE, &o->daemon.agent_idle_timeout));
 	if (VAL(O_FACILITY) != NULL) {
@@ -780,8 +788,8 @@ static const int network_opts[] = {O_NETWORK_ID, O_ROUTER_ID, O_SOCKET, O_BIND,
     O_RL_BASE_LIM, O_RL_BURST_WIN, O_RL_BURST_LIM, O_MAX_SRC, O_MAX_BODY};
 /* The daemon's: fleet serve takes them. */
 static const int serve_opts[] = {O_CONTROL_GROUP, O_MAXCONN, O_NET_MAXCONN,
-    O_USER, O_GROUP, O_AGENT_IDLE_MAX, O_T_AGENT_IDLE, O_LOG_FILE, O_LOG_DIR,
-    O_FACILITY};
+    O_USER, O_GROUP, O_AGENT_IDLE_MAX, O_AGENT_MAX, O_T_AGENT_IDLE, O_LOG_FILE,
+    O_LOG_DIR, O_FACILITY};
 /* Neither takes these. */
 static const int no_fleet_opts[] = {
     O_ENGINE, O_HAPROXY, O_PIDFILE, O_STOP_TIMEOUT};

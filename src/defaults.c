@@ -52,6 +52,7 @@ defaults_daemon(struct daemon_conf *d)
 	d->stop_timeout = DEF_STOP_TIMEOUT;
 	d->maxconn = DEF_MAXCONN;
 	d->agent_idle_max = DEF_AGENT_IDLE_MAX;
+	d->agent_max = DEF_AGENT_MAX;
 	d->agent_idle_timeout = DEF_TIMEOUT_AGENT_IDLE;
 }
 

@@ -76,8 +76,9 @@ struct engine {
 	unsigned int logcap_total;
 	struct event *logcap_timer; /* reports the lines dropped */
 	char *scratch; /* ENGINE_READ_MAX bytes: each read, until processed */
-	struct pool *pools;     /* idle agent connections, per agent socket */
-	unsigned long idle_max; /* per pool; 0: no reuse */
+	struct pool *pools;      /* idle agent connections, per agent socket */
+	unsigned long idle_max;  /* per pool; 0: no reuse */
+	unsigned long agent_max; /* per pool: open to it, in use or idle */
 	struct timeval t_idle;
 	unsigned int net_maxconn; /* per network; 0: only the engine's */
 };
@@ -102,6 +103,11 @@ struct frontend {
 	struct sockaddr_un agent;
 	socklen_t agent_len;
 	struct pool *pool; /* of its agent socket: the engine's */
+	/* its requests waiting for a connection to the agent, oldest first;
+	 * while there are some, it has a turn in its pool's ring */
+	TAILQ_HEAD(conn_waitq, conn) waiting;
+	TAILQ_ENTRY(frontend) turn;
+	bool in_turn;
 	struct timeval t_request, t_connect, t_client, t_server, t_keepalive;
 	struct ratelimit rate; /* its conf says whether it is on */
 	struct srccount src;   /* per client address; cap 0: none */
@@ -220,6 +226,7 @@ enum due {
 	DUE_408_REQUEST, /* http-request: the request is not in */
 	DUE_408_IDLE,    /* timeout client while the request comes */
 	DUE_504,         /* timeout server: the agent went quiet */
+	DUE_503_QUEUE,   /* timeout connect: no agent connection came free */
 };
 
 /*
@@ -238,15 +245,25 @@ struct agent_conn {
 
 TAILQ_HEAD(agent_idle, agent_conn);
 
-/* The idle connections to one agent socket, most recently used first. */
+/*
+ * The connections to one agent socket, shared by every network naming it:
+ * at most e->agent_max open (the agent's green threads), in use or idle;
+ * the idle ones most recently used first. Past the cap a request waits,
+ * its network in a ring with the others that have requests waiting, so
+ * that a busy network does not starve a quiet one.
+ */
 struct pool {
 	struct pool *next;
 	struct engine *e;
 	struct sockaddr_un addr;
 	socklen_t addr_len;
 	struct agent_idle idle;
-	unsigned long n;
+	unsigned long n;     /* idle */
+	unsigned long open;  /* in use and idle */
 	struct event *timer; /* the oldest one's idle timeout */
+	TAILQ_HEAD(pool_turns, frontend) turns;
+	struct event *wake; /* a connection freed up while requests wait */
+	time_t busy_logged;
 };
 
 struct conn {
@@ -266,6 +283,8 @@ struct conn {
 	struct timeval since; /* the request began, or the idle wait did */
 	/* a request sent on a reused agent connection, for the one retry */
 	struct strbuf resend;
+	TAILQ_ENTRY(conn) wait_link; /* in f->waiting while waiting */
+	struct timeval wait_since;
 	char peer[OPT_ADDR_MAX];
 	unsigned char peer_key[ADDRKEY_LEN];
 	bool src_counted; /* counted in f->src */
@@ -281,6 +300,7 @@ struct conn {
 	bool agent_reuse; /* sent in the form that keeps the agent connection */
 	bool resp_started; /* a byte of the answer came */
 	bool retried;      /* sent once more after a reused one failed */
+	bool waiting;      /* for a connection to the agent (its cap) */
 	/* the access log line */
 	char method[16];
 	char path[128];
@@ -598,12 +618,29 @@ side_adopt(struct engine *e, struct side *s, struct evbuffer *q,
 /* Send what is queued, then close. */
 static void conn_close(struct conn *c);
 
+/* A connection to the agent may be had now: under the cap, or an idle one. */
+static bool
+pool_has_room(const struct pool *p)
+{
+	return p->open < p->e->agent_max || p->n > 0;
+}
+
+/* A connection came free: the next waiting request, once this returns. */
+static void
+pool_kick(struct pool *p)
+{
+	if (!TAILQ_EMPTY(&p->turns) && pool_has_room(p))
+		event_active(p->wake, EV_TIMEOUT, 1);
+}
+
 static void
 agent_conn_free(struct agent_conn *ac)
 {
 	if (ac == NULL)
 		return;
 	side_close(&ac->s);
+	ac->pool->open--;
+	pool_kick(ac->pool);
 	free(ac);
 }
 
@@ -614,9 +651,12 @@ drop_agent(struct conn *c)
 	c->ag = NULL;
 }
 
+/* Request bytes not taken by the agent yet, or held while waiting for it. */
 static size_t
 agent_pending(const struct conn *c)
 {
+	if (c->waiting)
+		return evbuffer_get_length(c->pending);
 	return c->ag != NULL ? side_pending(&c->ag->s) : 0;
 }
 
@@ -701,6 +741,67 @@ pool_put(struct agent_conn *ac)
 	TAILQ_INSERT_HEAD(&p->idle, ac, link);
 	p->n++;
 	pool_arm(p);
+	pool_kick(p);
+}
+
+/* No longer waiting for an agent connection (served, or gone). */
+static void
+wait_cancel(struct conn *c)
+{
+	struct frontend *f = c->f;
+
+	if (!c->waiting)
+		return;
+	c->waiting = false;
+	TAILQ_REMOVE(&f->waiting, c, wait_link);
+	if (TAILQ_EMPTY(&f->waiting) && f->in_turn) {
+		TAILQ_REMOVE(&f->pool->turns, f, turn);
+		f->in_turn = false;
+	}
+}
+
+static int send_request(struct conn *c, const struct iovec *iov, int n);
+static int client_resume(struct conn *c);
+
+/*
+ * Connections came free: the waiting requests go, one network's oldest at
+ * a time, round the ring, while there is room.
+ */
+static void
+pool_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct pool *p = arg;
+	struct frontend *f;
+	struct conn *c;
+
+	(void)fd;
+	(void)what;
+	while ((f = TAILQ_FIRST(&p->turns)) != NULL && pool_has_room(p)) {
+		c = TAILQ_FIRST(&f->waiting);
+		wait_cancel(c);
+		if (f->in_turn) {
+			/* The next network's turn. */
+			TAILQ_REMOVE(&p->turns, f, turn);
+			TAILQ_INSERT_TAIL(&p->turns, f, turn);
+		}
+		/* Streamed while it waited: more, as the agent takes it. */
+		if (send_request(c, NULL, 0) == 0 && !c->req_done)
+			(void)client_resume(c);
+	}
+}
+
+/* Once a minute at most: the agent's connections are all in use. */
+static void
+pool_log_busy(struct pool *p)
+{
+	time_t now = time(NULL);
+
+	if (p->busy_logged != 0 && now - p->busy_logged < 60)
+		return;
+	p->busy_logged = now;
+	log_info("agent %s: all %lu connections in use; requests wait for "
+	         "one (--max-agent-conns)",
+	    p->addr.sun_path, p->e->agent_max);
 }
 
 static void
@@ -719,6 +820,7 @@ conn_free(struct conn *c)
 {
 	struct engine *e = c->e;
 
+	wait_cancel(c);
 	access_log(c);
 	drop_agent(c);
 	if (c->timer != NULL)
@@ -819,6 +921,7 @@ static void
 conn_close(struct conn *c)
 {
 	c->closing = true;
+	wait_cancel(c);
 	drop_agent(c);
 	side_reading(&c->cl, false);
 	if (side_pending(&c->cl) == 0) {
@@ -1042,6 +1145,10 @@ conn_deadline(const struct conn *c, struct timeval *when)
 		                                           : &c->ag->s.tx;
 		consider(when, &due, last, &f->t_server, DUE_504);
 	}
+	/* haproxy's timeout queue: its timeout connect unless set */
+	if (c->waiting)
+		consider(
+		    when, &due, &c->wait_since, &f->t_connect, DUE_503_QUEUE);
 	if (c->in_request && !c->req_done) {
 		consider(when, &due, &c->since, &f->t_request, DUE_408_REQUEST);
 		if (!c->forwarding)
@@ -1094,6 +1201,9 @@ conn_timer(evutil_socket_t fd, short what, void *arg)
 		case DUE_504:
 			conn_fail(c, 504, "agent timeout");
 			return;
+		case DUE_503_QUEUE:
+			conn_fail(c, 503, "agent busy");
+			return;
 		case DUE_CLOSE:
 		case DUE_NONE:
 			conn_free(c);
@@ -1144,6 +1254,12 @@ open_agent(struct conn *c)
 
 	if (c->agent_reuse && !c->retried)
 		ac = pool_take(f->pool);
+	if (ac == NULL && f->pool->open >= c->e->agent_max) {
+		/* At the cap: an idle one makes room, else there is none. */
+		if (f->pool->n == 0)
+			return -EBUSY;
+		pool_drop(TAILQ_LAST(&f->pool->idle, agent_idle));
+	}
 	if (ac == NULL) {
 		fd = socket(
 		    AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -1167,6 +1283,7 @@ open_agent(struct conn *c)
 			return -ENOMEM;
 		}
 		ac->pool = f->pool;
+		f->pool->open++;
 		r = side_open(c->e, &ac->s, fd, agent_readable, ac);
 		if (r < 0) {
 			agent_conn_free(ac);
@@ -1234,7 +1351,7 @@ log_removed(struct conn *c, const struct http_out *out)
  * was held. -1: c is gone (or closing).
  */
 static int
-forward(struct conn *c, const struct iovec *iov, int n)
+send_request(struct conn *c, const struct iovec *iov, int n)
 {
 	int r = open_agent(c);
 
@@ -1261,6 +1378,53 @@ forward(struct conn *c, const struct iovec *iov, int n)
 		return agent_lost(c);
 	conn_arm(c);
 	return 0;
+}
+
+/*
+ * The agent's connections are all in use (or others wait already): the
+ * request so far is held, and waits for its network's turn. -1: c is gone.
+ */
+static int
+wait_agent(struct conn *c, const struct iovec *iov, int n)
+{
+	struct frontend *f = c->f;
+	int i;
+
+	if (c->pending == NULL) {
+		c->pending = evbuffer_new();
+		for (i = 0; c->pending != NULL && i < n; i++)
+			if (evbuffer_add(c->pending, iov[i].iov_base,
+			        iov[i].iov_len) < 0)
+				break;
+		if (c->pending == NULL || i < n) {
+			conn_fail(c, 503, "out of memory");
+			return -1;
+		}
+	}
+	log_debug("%s \"%s %s\": waiting for a connection to the agent",
+	    c->peer, c->method, c->path);
+	c->waiting = true;
+	c->forwarding = true;
+	now_mono(&c->wait_since);
+	TAILQ_INSERT_TAIL(&f->waiting, c, wait_link);
+	if (!f->in_turn) {
+		TAILQ_INSERT_TAIL(&f->pool->turns, f, turn);
+		f->in_turn = true;
+	}
+	pool_log_busy(f->pool);
+	conn_arm(c);
+	return 0;
+}
+
+/* The request goes to the agent now, or waits for a connection to it. */
+static int
+forward(struct conn *c, const struct iovec *iov, int n)
+{
+	struct pool *p = c->f->pool;
+
+	if (!TAILQ_EMPTY(&p->turns) || !pool_has_room(p))
+		return wait_agent(c, iov, n);
+	return send_request(c, iov, n);
 }
 
 /*
@@ -1336,7 +1500,7 @@ request_bytes(struct conn *c, const struct http_out *out, bool done)
 		return 0;
 	/* The whole request is in: the http-request deadline is met. */
 	c->req_done = true;
-	if (c->pending != NULL)
+	if (c->pending != NULL && !c->waiting)
 		return forward(c, NULL, 0);
 	conn_arm(c);
 	return 0;
@@ -1404,6 +1568,15 @@ client_process(struct conn *c, const char *data, size_t len)
 static void
 client_eof(struct conn *c)
 {
+	if (c->waiting) {
+		/*
+		 * Gone while its request waited for the agent: nothing of it
+		 * was sent, so nothing is (haproxy's abortonclose, for the
+		 * queue). A client that only shut its side loses its answer.
+		 */
+		conn_free(c);
+		return;
+	}
 	if (c->forwarding && c->req_done) {
 		/* Half-closed after a whole request: the answer still goes. */
 		c->keep_alive = false;
@@ -1677,6 +1850,7 @@ engine_new(const struct daemon_conf *d, int *err, const char **what)
 	e->maxconn = defaults_maxconn(d->maxconn);
 	e->debug = d->debug;
 	e->idle_max = d->agent_idle_max;
+	e->agent_max = d->agent_max;
 	e->net_maxconn = (unsigned int)d->network_maxconn;
 	e->fleet = d->fleet;
 	LIST_INIT(&e->frontends);
@@ -1728,8 +1902,12 @@ pool_for(struct engine *e, const struct sockaddr_un *addr, socklen_t len)
 	memcpy(&p->addr, addr, len);
 	p->addr_len = len;
 	TAILQ_INIT(&p->idle);
+	TAILQ_INIT(&p->turns);
 	p->timer = evtimer_new(e->base, pool_expire, p);
-	if (p->timer == NULL) {
+	p->wake = event_new(e->base, -1, 0, pool_wake, p);
+	if (p->timer == NULL || p->wake == NULL) {
+		if (p->timer != NULL)
+			event_free(p->timer);
 		free(p);
 		return NULL;
 	}
@@ -1743,6 +1921,7 @@ pool_free(struct pool *p)
 {
 	pool_close_all(p);
 	event_free(p->timer);
+	event_free(p->wake);
 	free(p);
 }
 
@@ -1875,6 +2054,7 @@ engine_add_frontend(struct engine *e, const struct proxy_conf *p,
 		goto fail;
 	}
 	f->e = e;
+	TAILQ_INIT(&f->waiting);
 	r = frontend_setup(f, p);
 	if (r < 0) {
 		*what = r == -ENOMEM ? "allocating the agent connection pool"

@@ -18,7 +18,11 @@
 #   7. bad control messages each get one error, and change nothing;
 #   8. the slow-body flood in one network while another keeps answering
 #      (its own connection limit: --max-conns-per-network);
-#   9. SIGTERM: the daemon ends cleanly.
+#   9. SIGTERM: the daemon ends cleanly;
+#  10. a restart under a service manager (a stand-in) loses nothing;
+#  11. without one, the networks are logged as lost;
+#  12. busy networks never open more than --max-agent-conns to the agent:
+#      the others wait their turn and are answered.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -84,6 +88,16 @@ ns() {
 }
 fleet() {
 	"$BIN" fleet "$@" --control-socket "$CTL"
+}
+# add_networks K AGENT ERR: networks 1..K (network ids) on 127.0.0.1:80 of
+# their namespaces, for the agent at AGENT; how many failed in bad.
+add_networks() {
+	local i
+	bad=0
+	for ((i = 1; i <= $1; i++)); do
+		fleet add --netns "$(ns "$i")" --network-id "$(uuid "$i")" --bind-address 127.0.0.1 \
+			--metadata-port 80 --metadata-proxy-socket "$2" 2>>"$3" || bad=$((bad + 1))
+	done
 }
 
 # --- the namespaces ------------------------------------------------------------
@@ -348,18 +362,16 @@ python3 "$STANDIN" --dir "$SD" -- "$BIN" fleet serve --control-socket "$CTL" \
 STANDIN_PID=$!
 LOAD_PIDS+=("$STANDIN_PID")
 standin_ready() {
-	[ "$(grep -c '^ready' "$SD/events" 2>/dev/null)" -ge "$1" ]
+	local n
+	n=$(grep -c '^ready' "$SD/events" 2>/dev/null)
+	[ "${n:-0}" -ge "$1" ]
 }
 if ! wait_until -p "$STANDIN_PID" "$WAIT_MAX" standin_ready 1; then
 	fail "restart" "the daemon did not start under the stand-in: $(escape_file "$D/serve2.err" 300)"
 	finish
 fi
 R=$((N - 1 < 20 ? N - 1 : 20)) # network N's namespace is gone
-bad=0
-for ((i = 1; i <= R; i++)); do
-	fleet add --netns "$(ns "$i")" --network-id "$(uuid "$i")" --bind-address 127.0.0.1 \
-		--metadata-port 80 --metadata-proxy-socket "$SOCK" 2>>"$D/add2.err" || bad=$((bad + 1))
-done
+add_networks "$R" "$SOCK" "$D/add2.err"
 assert "restart: $R networks added" "$bad failed: $(escape_file "$D/add2.err" 300)" [ "$bad" -eq 0 ]
 if ! grep -q "^stored $(uuid 1).0" "$SD/events"; then
 	skip "restart" "the build has no libsystemd: nothing goes to a service manager"
@@ -397,16 +409,54 @@ sanitizer_clean "$D/serve2.err"
 
 # --- 11. without a service manager the listeners do not survive ------------------
 "$BIN" fleet serve --control-socket "$CTL" --log-file "$LOG" --state-path "$D/state" \
-	--metadata-proxy-user "$PU" --metadata-proxy-group "$PG" \
+	--metadata-proxy-user "$PU" --metadata-proxy-group "$PG" --max-agent-conns 4 \
 	</dev/null >/dev/null 2>"$D/serve3.err" &
 FLEET_PID=$!
-if wait_until -p "$FLEET_PID" "$WAIT_MAX" fleet list; then
+fleet_up() {
+	fleet list >/dev/null 2>&1
+}
+if wait_until -p "$FLEET_PID" "$WAIT_MAX" fleet_up; then
 	listed=$(fleet list | grep -vc '^#')
 	assert "plain restart: no network (nobody kept the listeners)" "$listed listed" [ "$listed" -eq 0 ]
 	assert "plain restart: each one logged as not restored" "no line" \
 		grep -q "network $(uuid 1) not restored: its listeners did not survive" "$LOG"
 else
 	fail "plain restart" "no daemon: $(escape_file "$D/serve3.err" 300)"
+fi
+
+# --- 12. the agent sees at most --max-agent-conns (4) ---------------------------
+# An agent that takes 0.3 s per request and counts the connections it holds
+# (burst mode's "peak"); 12 networks, 3 clients each at once: 36 requests,
+# answered 4 at a time.
+B=$((N < 12 ? N - 1 : 12))
+python3 "$AGENT" --mode burst --delay 0.3 --socket "$D/busy.sock" --record "$D/busy.rec" \
+	</dev/null >"$D/busy.out" 2>"$D/busy.err" &
+BUSY_PID=$!
+LOAD_PIDS+=("$BUSY_PID")
+if wait_until -p "$BUSY_PID" "$WAIT_MAX" said_ready "$D/busy.out"; then
+	add_networks "$B" "$D/busy.sock" "$D/add3.err"
+	assert "agent cap: $B networks added" "$bad failed: $(escape_file "$D/add3.err" 300)" [ "$bad" -eq 0 ]
+	CURLS=()
+	for ((i = 1; i <= B; i++)); do
+		for k in 1 2 3; do
+			ip netns exec "$(ns "$i")" curl -s --noproxy '*' --max-time 20 -o /dev/null \
+				-w '%{http_code}\n' "http://127.0.0.1/busy$i.$k" >"$D/busy.$i.$k" 2>&1 &
+			CURLS+=($!)
+		done
+	done
+	for p in "${CURLS[@]}"; do
+		reap "$p"
+	done
+	got=$(cat "$D"/busy.*.* | grep -c '^200$')
+	assert "agent cap: all $((B * 3)) requests answered" "$got answered 200" [ "$got" -eq $((B * 3)) ]
+	peak=$(python3 -c 'import json,sys; print(max(json.loads(l)["peak"] for l in open(sys.argv[1])))' \
+		"$D/busy.rec" 2>/dev/null)
+	assert "agent cap: the agent held 4 connections at most, and did hold 4" "peak ${peak:-none}" \
+		[ "${peak:-0}" -eq 4 ]
+	assert "agent cap: the daemon says it waits" "no line" \
+		grep -q "all 4 connections in use; requests wait" "$LOG"
+else
+	fail "agent cap" "the agent did not start: $(escape_file "$D/busy.err" 300)"
 fi
 kill -TERM "$FLEET_PID"
 reap "$FLEET_PID"

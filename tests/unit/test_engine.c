@@ -45,7 +45,15 @@ struct world {
 	char dir[64];
 	struct net n[NET];
 	pid_t child;
+	unsigned long agent_max; /* connections per agent socket */
 };
+
+/*
+ * The next setup's cap on agent connections (0: a roomy 64), and its
+ * timeout connect (0: 5 s): how long a request waits for one.
+ */
+static unsigned long next_agent_max;
+static unsigned long next_connect_ms;
 
 static unsigned int
 port_of(int fd)
@@ -105,6 +113,7 @@ serve(struct world *w)
 	d.maxconn = 64;
 	d.agent_idle_max = 8;
 	d.agent_idle_timeout = 5000;
+	d.agent_max = w->agent_max;
 	e = engine_new(&d, &err, &what);
 	if (e == NULL)
 		_exit(2);
@@ -144,6 +153,14 @@ setup(void **state)
 	w->n[1].p.id_kind = ID_ROUTER;
 	w->n[2].p.flavor = FLAVOR_OVN;
 	w->n[2].p.max_conns_per_source = 1;
+	w->agent_max = next_agent_max > 0 ? next_agent_max : 64;
+	if (next_agent_max > 0) {
+		/* Network 2 streams bodies; its agent is its own. */
+		w->n[2].p.max_conns_per_source = 64;
+		w->n[2].p.max_body_size = 0;
+	}
+	for (i = 0; i < NET && next_connect_ms > 0; i++)
+		w->n[i].p.timeouts.connect = next_connect_ms;
 	w->child = fork();
 	assert_true(w->child >= 0);
 	if (w->child == 0)
@@ -218,6 +235,24 @@ read_some(int fd, char *buf, size_t size, bool want_head)
 	}
 	buf[len] = '\0';
 	return len;
+}
+
+/* Read until want has come (or nothing more does, within WAIT_MS). */
+static void
+read_until(int fd, char *buf, size_t size, const char *want)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	buf[0] = '\0';
+	while (strstr(buf, want) == NULL && len + 1 < size && readable(fd)) {
+		n = read(fd, buf + len, size - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+	}
+	assert_non_null(strstr(buf, want));
 }
 
 /* A request to network i, answered by its agent; what the agent read. */
@@ -337,6 +372,17 @@ client_ok(int c, const char *body)
 	(void)close(c);
 }
 
+/* An answer the agent may keep its connection after. */
+static const char AGENT_OK[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+/* The agent answers on a; the client c gets it. */
+static void
+answer(int a, int c)
+{
+	say(a, AGENT_OK);
+	client_ok(c, "ok");
+}
+
 /* A keep-alive GET on the client connection c. */
 static void
 keep_get(int c)
@@ -397,8 +443,6 @@ agent_accept(struct world *w, int i)
 static void
 test_agent_reuse(void **state)
 {
-	static const char ok[] =
-	    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 	struct world *w = *state;
 	int c, a1, a2, a3, a4, a5;
 	struct pollfd pfd;
@@ -406,8 +450,7 @@ test_agent_reuse(void **state)
 	c = get(w, 0);
 	a1 = agent_accept(w, 0);
 	agent_head(a1, 0, "X-Neutron-Network-ID");
-	say(a1, ok);
-	client_ok(c, "ok");
+	answer(a1, c);
 	/* Network 1 shares the socket: the same connection, its identity. */
 	c = get(w, 1);
 	agent_head(a1, 1, "X-Neutron-Router-ID");
@@ -415,16 +458,14 @@ test_agent_reuse(void **state)
 	pfd.events = POLLIN;
 	pfd.revents = 0;
 	assert_int_equal(poll(&pfd, 1, 0), 0); /* no new connection */
-	say(a1, ok);
-	client_ok(c, "ok");
+	answer(a1, c);
 	/* The agent closes the reused one unanswered: sent again, anew. */
 	c = get(w, 0);
 	agent_head(a1, 0, "X-Neutron-Network-ID");
 	(void)close(a1);
 	a2 = agent_accept(w, 0);
 	agent_head(a2, 0, "X-Neutron-Network-ID");
-	say(a2, ok);
-	client_ok(c, "ok");
+	answer(a2, c);
 	/* A chunked answer: relayed, and the connection closed. */
 	c = get(w, 0);
 	agent_head(a2, 0, "X-Neutron-Network-ID");
@@ -448,21 +489,203 @@ test_agent_reuse(void **state)
 	keep_get(c);
 	a4 = agent_accept(w, 0);
 	agent_head(a4, 0, "X-Neutron-Network-ID");
-	say(a4, ok);
+	say(a4, AGENT_OK);
 	keep_ok(c);
 	assert_int_equal(shutdown(a4, SHUT_RD), 0);
 	keep_get(c);
 	a5 = agent_accept(w, 0);
 	agent_head(a5, 0, "X-Neutron-Network-ID");
-	say(a5, ok);
+	say(a5, AGENT_OK);
 	keep_ok(c);
 	keep_get(c);
 	agent_head(a5, 0, "X-Neutron-Network-ID");
-	say(a5, ok);
+	say(a5, AGENT_OK);
 	keep_ok(c);
 	(void)close(c);
 	(void)close(a4);
 	(void)close(a5);
+}
+
+/* Agent connections capped at 2 per agent socket. */
+static int
+setup_capped(void **state)
+{
+	next_agent_max = 2;
+	next_connect_ms = 0;
+	return setup(state);
+}
+
+/* The same, and a request waits 400 ms at most. */
+static int
+setup_capped_short(void **state)
+{
+	next_agent_max = 2;
+	next_connect_ms = 400;
+	return setup(state);
+}
+
+static int
+teardown_capped(void **state)
+{
+	next_agent_max = 0;
+	next_connect_ms = 0;
+	return teardown(state);
+}
+
+/* No new connection reaches agent socket i's listener for a while. */
+static void
+no_new_agent_conn(struct world *w, int i)
+{
+	struct pollfd pfd = {w->n[i].agent_fd, POLLIN, 0};
+
+	assert_int_equal(poll(&pfd, 1, 300), 0);
+}
+
+/*
+ * At the cap, requests wait; as connections come free they go, one
+ * network's at a time in turn: network 1's request goes before network
+ * 0's second waiting one, though it came later. A request that cannot
+ * reuse the free connection closes it and opens its own.
+ */
+static void
+test_agent_cap_waits_in_turn(void **state)
+{
+	static const char post[] =
+	    "POST /p HTTP/1.1\r\nHost: 169.254.169.254\r\n"
+	    "Content-Length: 5\r\nConnection: close\r\n\r\nhello";
+	struct world *w = *state;
+	char head[4096], line[128];
+	int c1, c2, c3, c4, c5, a1, a2, a3, a4;
+
+	c1 = get(w, 0);
+	a1 = agent_accept(w, 0);
+	agent_head(a1, 0, "X-Neutron-Network-ID");
+	c2 = get(w, 0);
+	a2 = agent_accept(w, 0);
+	agent_head(a2, 0, "X-Neutron-Network-ID");
+	/* Two open: the next ones wait, network 0's first. */
+	c3 = get(w, 0);
+	(void)usleep(100000);
+	c4 = get(w, 0);
+	(void)usleep(100000);
+	c5 = client_to(w->n[1].port);
+	say(c5, post);
+	no_new_agent_conn(w, 0);
+	/* a1 comes free: network 0's oldest takes it. */
+	answer(a1, c1);
+	agent_head(a1, 0, "X-Neutron-Network-ID");
+	/* Free again: network 1's turn; its POST closes a1, opens anew. */
+	answer(a1, c3);
+	agent_closed(a1);
+	a3 = agent_accept(w, 1);
+	read_until(a3, head, sizeof(head), "\r\n\r\nhello");
+	(void)snprintf(
+	    line, sizeof(line), "\r\nX-Neutron-Router-ID: %s\r\n", ids[1]);
+	assert_non_null(strstr(head, line));
+	assert_non_null(strstr(head, "\r\n\r\nhello"));
+	answer(a3, c5);
+	(void)close(a3);
+	/* Then network 0's last. */
+	a4 = agent_accept(w, 0);
+	agent_head(a4, 0, "X-Neutron-Network-ID");
+	answer(a4, c4);
+	answer(a2, c2);
+	(void)close(a2);
+	(void)close(a4);
+}
+
+/*
+ * A request that waits past its timeout connect is answered 503, without
+ * an agent connection; one whose client goes while it waits is never
+ * sent; a body that streams (no body cap) while its request waits is held
+ * up to a bound, then sent whole.
+ */
+static void
+test_agent_cap_timeout_and_stream(void **state)
+{
+	struct world *w = *state;
+	static char body[200000];
+	char resp[4096], head[1024], *p;
+	struct pollfd pfd;
+	int c1, c2, c3, c4, a1, a2, a3;
+	size_t got = 0, off;
+	ssize_t n;
+
+	c1 = get(w, 0);
+	a1 = agent_accept(w, 0);
+	agent_head(a1, 0, "X-Neutron-Network-ID");
+	c2 = get(w, 1);
+	a2 = agent_accept(w, 0);
+	agent_head(a2, 1, "X-Neutron-Router-ID");
+	/* A client gone while its request waits: never sent. */
+	c4 = get(w, 0);
+	(void)usleep(100000);
+	(void)close(c4);
+	(void)usleep(100000);
+	answer(a1, c1);
+	pfd.fd = a1;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	assert_int_equal(poll(&pfd, 1, 200), 0);
+	/* a1 taken again; the next one waits past 400 ms: 503. */
+	c1 = get(w, 0);
+	agent_head(a1, 0, "X-Neutron-Network-ID");
+	c3 = get(w, 0);
+	assert_true(read_some(c3, resp, sizeof(resp), false) > 0);
+	assert_int_equal(strncmp(resp, "HTTP/1.1 503 ", 13), 0);
+	(void)close(c3);
+	no_new_agent_conn(w, 0);
+	say(a1, AGENT_OK);
+	answer(a2, c1);
+	client_ok(c2, "ok");
+	(void)close(a1);
+	(void)close(a2);
+
+	/* Network 2 streams: its two connections held, a large POST waits. */
+	c1 = get(w, 2);
+	a1 = agent_accept(w, 2);
+	agent_head(a1, 2, "X-OVN-Network-ID");
+	c2 = get(w, 2);
+	a2 = agent_accept(w, 2);
+	agent_head(a2, 2, "X-OVN-Network-ID");
+	memset(body, 'b', sizeof(body));
+	c3 = client_to(w->n[2].port);
+	(void)snprintf(head, sizeof(head),
+	    "POST /s HTTP/1.1\r\nHost: 169.254.169.254\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+	    sizeof(body));
+	say(c3, head);
+	for (off = 0; off < sizeof(body); off += (size_t)n) {
+		n = write(c3, body + off, sizeof(body) - off);
+		assert_true(n > 0);
+	}
+	(void)usleep(100000);
+	answer(a1, c1);
+	agent_closed(a1);
+	a3 = agent_accept(w, 2);
+	/* The whole body, once, after the head. */
+	p = malloc(sizeof(body) + 4096);
+	assert_non_null(p);
+	while (readable(a3)) {
+		n = read(a3, p + got, sizeof(body) + 4095 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		p[got] = '\0';
+		if (strstr(p, "\r\n\r\n") != NULL &&
+		    (size_t)(p + got - strstr(p, "\r\n\r\n") - 4) >=
+		        sizeof(body))
+			break;
+	}
+	p[got] = '\0';
+	assert_non_null(strstr(p, "\r\nX-OVN-Network-ID: "));
+	assert_int_equal(
+	    (size_t)(p + got - strstr(p, "\r\n\r\n") - 4), sizeof(body));
+	free(p);
+	answer(a3, c3);
+	answer(a2, c2);
+	(void)close(a2);
+	(void)close(a3);
 }
 
 /* One SIGTERM stops every network, and the engine exits 0. */
@@ -507,6 +730,10 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_caps_are_per_network, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_agent_reuse, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_agent_cap_waits_in_turn, setup_capped, teardown_capped),
+	    cmocka_unit_test_setup_teardown(test_agent_cap_timeout_and_stream,
+	        setup_capped_short, teardown_capped),
 	    cmocka_unit_test_setup_teardown(test_one_stop, setup, teardown),
 	};
 
