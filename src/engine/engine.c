@@ -20,7 +20,6 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/listener.h>
 
 #include "engine/addrkey.h"
 #include "engine/engine.h"
@@ -61,7 +60,9 @@ struct engine {
 	/* many networks: access lines name theirs, idle ones give back their
 	 * address tables */
 	bool fleet;
-	bool paused;         /* listeners disabled: maxconn or backoff */
+	/* no accepting: maxconn or backoff; a listener that has a
+	 * connection meanwhile goes off, into stalled, until it ends */
+	bool paused;
 	bool accept_backoff; /* accept() failed a moment ago */
 	bool draining;
 	unsigned int conns;
@@ -81,6 +82,22 @@ struct engine {
 	unsigned long agent_max; /* per pool: open to it, in use or idle */
 	struct timeval t_idle;
 	unsigned int net_maxconn; /* per network; 0: only the engine's */
+	TAILQ_HEAD(stalled_list, listener) stalled;
+};
+
+/*
+ * A listening socket of a network, with our accept loop on a libevent
+ * event: at the engine's limit only the listeners that have a connection
+ * waiting are turned off (one system call each), not every listener of
+ * every network, and turned on again when it is lifted.
+ */
+struct listener {
+	struct frontend *f;
+	struct event *ev;
+	int fd;
+	bool on;      /* its event is added */
+	bool stalled; /* in e->stalled */
+	TAILQ_ENTRY(listener) stall_link;
 };
 
 /*
@@ -91,7 +108,7 @@ struct engine {
 struct frontend {
 	struct engine *e;
 	LIST_ENTRY(frontend) link;
-	struct evconnlistener *ls[ENGINE_LISTENERS_MAX];
+	struct listener ls[ENGINE_LISTENERS_MAX];
 	int nls;
 	unsigned int conns;   /* open client connections */
 	unsigned int maxconn; /* 0: none of its own */
@@ -319,25 +336,19 @@ static int client_process(struct conn *c, const char *data, size_t len);
 static int finish_response(struct conn *c, bool reuse);
 static void conn_arm(struct conn *c);
 
-/* Accept on every listener of every network again, or stop. */
 static void
-set_accepting(struct engine *e, bool on)
+listener_set(struct listener *l, bool on)
 {
-	struct frontend *f;
-	int i;
-
-	for (f = LIST_FIRST(&e->frontends); f != NULL; f = LIST_NEXT(f, link))
-		for (i = 0; i < f->nls; i++)
-			if (on && !f->paused)
-				evconnlistener_enable(f->ls[i]);
-			else if (!on && !f->paused)
-				evconnlistener_disable(f->ls[i]);
-	e->paused = !on;
+	if (l->on == on)
+		return;
+	if ((on ? event_add(l->ev, NULL) : event_del(l->ev)) == 0)
+		l->on = on;
 }
 
 /*
  * A network at its own limit stops accepting, alone: its clients wait in
- * its backlog while the other networks are served (fleet isolation).
+ * its backlog while the other networks are served (fleet isolation). A
+ * stalled listener waits for the engine to resume instead.
  */
 static void
 frontend_pause(struct frontend *f, bool on)
@@ -347,21 +358,27 @@ frontend_pause(struct frontend *f, bool on)
 	if (f->paused == on)
 		return;
 	f->paused = on;
-	if (f->e->paused)
-		return; /* all are off; set_accepting skips it while paused */
 	for (i = 0; i < f->nls; i++)
-		if (on)
-			evconnlistener_disable(f->ls[i]);
-		else
-			evconnlistener_enable(f->ls[i]);
+		if (on || !f->ls[i].stalled)
+			listener_set(&f->ls[i], !on);
 }
 
+/* Under the limit again: the listeners that stalled accept again. */
 static void
 maybe_resume(struct engine *e)
 {
-	if (e->paused && !e->draining && !e->accept_backoff &&
-	    e->conns < e->maxconn)
-		set_accepting(e, true);
+	struct listener *l;
+
+	if (!e->paused || e->draining || e->accept_backoff ||
+	    e->conns >= e->maxconn)
+		return;
+	e->paused = false;
+	while ((l = TAILQ_FIRST(&e->stalled)) != NULL) {
+		TAILQ_REMOVE(&e->stalled, l, stall_link);
+		l->stalled = false;
+		if (!l->f->paused)
+			listener_set(l, true);
+	}
 }
 
 /*
@@ -1630,17 +1647,13 @@ refuse_conn(struct frontend *f, evutil_socket_t fd, const unsigned char *key)
 }
 
 static void
-accept_conn(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-    int salen, void *arg)
+accept_conn(struct frontend *f, int fd, const struct sockaddr *sa)
 {
-	struct frontend *f = arg;
 	struct engine *e = f->e;
 	struct conn *c;
 	unsigned char key[ADDRKEY_LEN];
 	bool counted = false;
 
-	(void)l;
-	(void)salen;
 	addrkey_of(sa, key);
 	if (f->src.cap > 0) {
 		counted = srccount_take(&f->src, key);
@@ -1680,7 +1693,7 @@ accept_conn(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	conn_arm(c);
 	/* Further connections wait in the kernel's backlog. */
 	if (e->conns >= e->maxconn)
-		set_accepting(e, false);
+		e->paused = true;
 }
 
 /* ---- listeners, signals, the loop ---- */
@@ -1737,48 +1750,126 @@ resume_accepting(evutil_socket_t fd, short what, void *arg)
  * moment instead of spinning; the connections wait in the backlog.
  */
 static void
-accept_error(struct evconnlistener *l, void *arg)
+accept_failed(struct engine *e, int err)
 {
-	struct engine *e = ((struct frontend *)arg)->e;
 	struct timeval pause = {0, 100000};
-	int err = EVUTIL_SOCKET_ERROR();
 
-	(void)l;
 	if (!e->accept_backoff)
 		log_warn(
 		    "cannot accept: %s; pausing for 100 ms", strerror(err));
 	e->accept_backoff = true;
-	set_accepting(e, false);
+	e->paused = true;
 	event_add(e->backoff_timer, &pause);
+}
+
+/*
+ * Errors of accept() that are the connection's, not ours: the next one
+ * may be taken (accept(2): the network errors are to be retried).
+ */
+static bool
+accept_retriable(int err)
+{
+	switch (err) {
+	case EINTR:
+	case ECONNABORTED:
+	case EPROTO:
+	case ENETDOWN:
+	case ENOPROTOOPT:
+	case EHOSTDOWN:
+	case ENONET:
+	case EHOSTUNREACH:
+	case EOPNOTSUPP:
+	case ENETUNREACH:
+	case EPERM: /* a firewall said no */
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* At most this many connections taken from one listener per loop turn. */
+#define ACCEPT_BATCH 16
+
+static void
+listener_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener *l = arg;
+	struct frontend *f = l->f;
+	struct engine *e = f->e;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int i, cfd;
+
+	(void)what;
+	for (i = 0; i < ACCEPT_BATCH; i++) {
+		if (e->paused) {
+			/* Off until the engine resumes. */
+			listener_set(l, false);
+			if (!l->stalled) {
+				TAILQ_INSERT_TAIL(&e->stalled, l, stall_link);
+				l->stalled = true;
+			}
+			return;
+		}
+		if (f->paused)
+			return; /* it turned its listeners off */
+		len = sizeof(ss);
+		cfd = accept4(fd, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0) {
+			if (errno == EAGAIN) /* EWOULDBLOCK on Linux */
+				return;
+			if (!accept_retriable(errno)) {
+				accept_failed(e, errno);
+				return;
+			}
+			continue;
+		}
+		accept_conn(f, cfd, (const struct sockaddr *)&ss);
+	}
 }
 
 /* Serve a listening socket the caller bound; ours from now on. */
 static int
 adopt_listener(struct frontend *f, int fd)
 {
-	struct evconnlistener *l;
+	struct listener *l = &f->ls[f->nls];
 
-	/* backlog 0: libevent leaves the caller's listen() as it is. */
-	l = evconnlistener_new(f->e->base, accept_conn, f,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
-	if (l == NULL) {
+	int r;
+
+	l->f = f;
+	l->fd = fd;
+	if (evutil_make_socket_nonblocking(fd) < 0 ||
+	    evutil_make_socket_closeonexec(fd) < 0) {
+		r = -errno;
+		(void)close(fd);
+		return r;
+	}
+	l->ev = event_new(
+	    f->e->base, fd, EV_READ | EV_PERSIST, listener_readable, l);
+	if (l->ev == NULL) {
 		(void)close(fd);
 		return -ENOMEM;
 	}
-	evconnlistener_set_error_cb(l, accept_error);
-	if (f->e->paused)
-		evconnlistener_disable(l);
-	f->ls[f->nls++] = l;
-	return 0;
+	f->nls++;
+	/* Paused, it goes off as soon as it has a connection. */
+	listener_set(l, true);
+	return l->on ? 0 : -ENOMEM;
 }
 
 static void
 close_listeners(struct frontend *f)
 {
+	struct listener *l;
 	int i;
 
-	for (i = 0; i < f->nls; i++)
-		evconnlistener_free(f->ls[i]);
+	for (i = 0; i < f->nls; i++) {
+		l = &f->ls[i];
+		if (l->stalled)
+			TAILQ_REMOVE(&f->e->stalled, l, stall_link);
+		event_free(l->ev);
+		(void)close(l->fd);
+	}
 	f->nls = 0;
 }
 
@@ -1854,6 +1945,7 @@ engine_new(const struct daemon_conf *d, int *err, const char **what)
 	e->net_maxconn = (unsigned int)d->network_maxconn;
 	e->fleet = d->fleet;
 	LIST_INIT(&e->frontends);
+	TAILQ_INIT(&e->stalled);
 	ms_to_tv(d->agent_idle_timeout, &e->t_idle);
 	event_set_log_callback(event_log);
 	*what = "creating the event loop";
@@ -2024,7 +2116,7 @@ engine_frontend_fds(const struct frontend *f, int *fds)
 	int i;
 
 	for (i = 0; i < f->nls; i++)
-		fds[i] = evconnlistener_get_fd(f->ls[i]);
+		fds[i] = f->ls[i].fd;
 	return f->nls;
 }
 
