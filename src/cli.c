@@ -61,7 +61,8 @@ enum opt_id {
 	O_CONTROL_GROUP,
 	O_MAXCONN,
 	O_NET_MAXCONN,
-	O_LAST_VALUE = O_NET_MAXCONN,
+	O_BATCH,
+	O_LAST_VALUE = O_BATCH,
 	/* Flags: no value, last one given wins. */
 	O_DAEMONIZE,
 	O_NODAEMONIZE,
@@ -124,6 +125,7 @@ static const struct option longopts[] = {
     VAL2("log-dir", "log_dir", O_LOG_DIR),
     VAL2("syslog-log-facility", "syslog_log_facility", O_FACILITY),
     VAL2("control-socket", "control_socket", O_CONTROL_SOCKET),
+    {"batch", required_argument, NULL, O_BATCH},
     VAL2("control-group", "control_group", O_CONTROL_GROUP),
     {"maxconn", required_argument, NULL, O_MAXCONN},
     VAL2("max-conns-per-network", "max_conns_per_network", O_NET_MAXCONN),
@@ -266,6 +268,10 @@ static const struct opt_doc docs[] = {
         "fleet serve: connections at once, all networks", TEXT},
     {"max-conns-per-network", "N", FLEET_NET_MAXCONN_TEXT,
         "fleet serve: connections one network may hold at once", TEXT},
+    {"batch", "FILE", "none",
+        "fleet add: the networks of FILE (- for standard input), a line "
+        "of options each",
+        TEXT},
     {"help", NULL, NULL, "this text", TEXT},
     {"version", NULL, NULL, "the version", TEXT},
 };
@@ -812,8 +818,8 @@ not_here(const struct parse_state *ps, const int *ids, size_t n,
 static enum cli_result
 fleet_only(const struct parse_state *ps, struct cli_error *err)
 {
-	static const int ids[] = {
-	    O_CONTROL_SOCKET, O_CONTROL_GROUP, O_MAXCONN, O_NET_MAXCONN};
+	static const int ids[] = {O_CONTROL_SOCKET, O_CONTROL_GROUP, O_MAXCONN,
+	    O_NET_MAXCONN, O_BATCH};
 
 	return not_here(
 	    ps, ids, sizeof(ids) / sizeof(ids[0]), "this command", err);
@@ -876,6 +882,31 @@ fleet_word(
 }
 
 static enum cli_result
+fleet_no_batch(const struct parse_state *ps, struct cli_error *err)
+{
+	static const int ids[] = {O_BATCH};
+
+	return not_here(
+	    ps, ids, 1, "this fleet command (fleet add takes it)", err);
+}
+
+/* fleet add --batch FILE: the networks are FILE's, one a line. */
+static enum cli_result
+fleet_batch(
+    struct options *o, const struct parse_state *ps, struct cli_error *err)
+{
+	TRY(not_here(ps, network_opts,
+	    sizeof(network_opts) / sizeof(network_opts[0]),
+	    "fleet add --batch (each line of the file has them)", err));
+	if (strcmp(VAL(O_BATCH), "-") == 0) {
+		(void)copy(o->fleet.batch, sizeof(o->fleet.batch), "-");
+		return CLI_OK;
+	}
+	return path_opt(err, ps, O_BATCH, PATH_MAX - 1, o->fleet.batch,
+	    sizeof(o->fleet.batch));
+}
+
+static enum cli_result
 parse_fleet(
     struct options *o, const struct parse_state *ps, struct cli_error *err)
 {
@@ -920,7 +951,9 @@ parse_fleet(
 	    &o->daemon.network_maxconn));
 	TRY(apply_process(o, ps, err));
 	if (!add)
-		return CLI_OK;
+		return fleet_no_batch(ps, err);
+	if (VAL(O_BATCH) != NULL)
+		return fleet_batch(o, ps, err);
 	TRY(apply_identity(o, ps, err));
 	TRY(apply_network(o, ps, err));
 	o->daemon.engine = ENGINE_BUILTIN;

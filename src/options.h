@@ -34,6 +34,7 @@ struct fleet_opts {
 	char id[OPT_UUID_LEN + 1]; /* del, show */
 	char control_socket[PATH_MAX];
 	char control_group[OPT_NAME_MAX + 1]; /* serve; "" = the daemon's */
+	char batch[PATH_MAX]; /* add: "" or the file of networks, "-": stdin */
 };
 
 struct options {

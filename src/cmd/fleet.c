@@ -14,6 +14,7 @@
 
 #include <event2/event.h>
 
+#include "cli.h"
 #include "cmd/cmd.h"
 #include "cmd/common.h"
 #include "engine/engine.h"
@@ -28,6 +29,7 @@
 #include "notify.h"
 #include "safefile.h"
 #include "strbuf.h"
+#include "validate.h"
 #include "banned.h"
 
 /* How long a fleet command waits for the daemon's answer. */
@@ -37,6 +39,9 @@
 #define STATE_NAME "ns-metadata-proxy-fleet.state"
 #define STATE_MAX (64UL * 1024 * 1024)
 #define CONTROL_NAME "control"
+/* fleet add --batch: the most read, and the most words on a line. */
+#define BATCH_MAX (16UL * 1024 * 1024)
+#define BATCH_WORDS 64
 
 /* What fleet serve holds while it starts. */
 struct serve {
@@ -354,7 +359,7 @@ refused(const struct fleet_reply *rp)
 }
 
 static int
-fleet_add(const struct options *o)
+fleet_add_one(const struct options *o)
 {
 	const struct proxy_conf *p = &o->proxy;
 	struct launch_failure f = {0, 0, 0, false};
@@ -400,21 +405,27 @@ out:
 static void
 print_net(const struct fleet_net_info *n, bool whole)
 {
-	char when[32] = "-", since[32] = "-";
+	char when[32] = "-", since[32] = "-", reason[sizeof(n->last_error)];
 	struct tm tm;
 	time_t t;
+	char *p;
 
 	t = (time_t)n->since;
 	if (gmtime_r(&t, &tm) != NULL)
 		(void)strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (!whole) {
+		/* One word, as in the access log's reason=: body-too-large. */
+		(void)snprintf(reason, sizeof(reason), "%s",
+		    n->last_error[0] != '\0' ? n->last_error : "-");
+		for (p = strchr(reason, ' '); p != NULL; p = strchr(p, ' '))
+			*p = '-';
 		printf("%s %s %s %s %s%s%s %lu %s %s\n", n->id,
 		    n->flavor == FLAVOR_OVN ? "ovn" : "neutron",
 		    n->id_kind == ID_ROUTER ? "router" : "network",
 		    n->netns[0] != '\0' ? n->netns : "-",
 		    n->nbinds > 0 ? n->binds[0] : "-", n->nbinds > 1 ? "," : "",
-		    n->nbinds > 1 ? n->binds[1] : "", n->requests,
-		    n->last_error[0] != '\0' ? n->last_error : "-", since);
+		    n->nbinds > 1 ? n->binds[1] : "", n->requests, reason,
+		    since);
 		return;
 	}
 	t = (time_t)n->last_error_at;
@@ -483,6 +494,156 @@ out:
 	free(rq);
 	free(rp);
 	return code;
+}
+
+/* The whole of the batch (file or standard input), NUL-terminated. */
+static int
+batch_read(const char *path, struct strbuf *all)
+{
+	char buf[8192];
+	FILE *in = stdin;
+	size_t n;
+	int code = 0;
+
+	if (strcmp(path, "-") != 0) {
+		in = fopen(path, "re");
+		if (in == NULL) {
+			log_err("cannot open --batch '%s': %s", path,
+			    strerror(errno));
+			return errno == ENOENT ? EX_NOINPUT : EX_IOERR;
+		}
+	}
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0 && !all->failed)
+		if (all->len + n > BATCH_MAX) {
+			log_err("--batch '%s': more than %lu bytes", path,
+			    BATCH_MAX);
+			code = EX_DATAERR;
+			break;
+		} else {
+			(void)strbuf_appendn(all, buf, n);
+		}
+	if (code == 0 && (ferror(in) || all->failed)) {
+		log_err("cannot read --batch '%s'", path);
+		code = EX_IOERR;
+	}
+	if (in != stdin)
+		(void)fclose(in);
+	return code;
+}
+
+/*
+ * One line of the batch as the options of `fleet add` (words split at
+ * blanks; no quoting: no value of a network has a blank). 0: not a
+ * network (blank, or a # comment); 1: *o is one; else an exit code, the
+ * line refused.
+ */
+static int
+batch_line(
+    const struct options *top, char *line, size_t lineno, struct options *o)
+{
+	char *argv[BATCH_WORDS + 4], *save = NULL, *w;
+	char shown[128];
+	struct cli_error err;
+	int argc = 3;
+	static char prog[] = "ns-metadata-proxy", fleet[] = "fleet",
+	            add[] = "add";
+
+	argv[0] = prog;
+	argv[1] = fleet;
+	argv[2] = add;
+	for (w = strtok_r(line, " \t\r", &save); w != NULL;
+	     w = strtok_r(NULL, " \t\r", &save)) {
+		if (argc == 3 && w[0] == '#')
+			return 0;
+		if (argc == BATCH_WORDS + 3) {
+			log_err("--batch line %zu: more than %d words", lineno,
+			    BATCH_WORDS);
+			return EX_DATAERR;
+		}
+		if (strncmp(w, "--batch", 7) == 0 ||
+		    strncmp(w, "--control-socket", 16) == 0) {
+			(void)validate_escape(w, 32, shown, sizeof(shown));
+			log_err("--batch line %zu: '%s' is not an option of a "
+			        "line",
+			    lineno, shown);
+			return EX_USAGE;
+		}
+		argv[argc++] = w;
+	}
+	if (argc == 3)
+		return 0;
+	argv[argc] = NULL;
+	if (cli_parse(argc, argv, o, &err) != CLI_OK) {
+		log_err("--batch line %zu: %s", lineno,
+		    err.msg[0] != '\0' ? err.msg
+		                       : "not the options of a network");
+		return err.exit_code != 0 ? err.exit_code : EX_USAGE;
+	}
+	memcpy(o->fleet.control_socket, top->fleet.control_socket,
+	    sizeof(o->fleet.control_socket));
+	return 1;
+}
+
+/*
+ * Every line, once to check them all (one refused: nothing is added), once
+ * to add each. 0, or the exit code of the first network not added.
+ */
+static int
+fleet_add_batch(const struct options *top)
+{
+	struct strbuf all = STRBUF_INIT;
+	struct options *o = malloc(sizeof(*o));
+	char *copy = NULL, *line, *next;
+	size_t lineno, total = 0, added = 0;
+	int pass, code, first = 0, r;
+
+	code = o == NULL ? EX_OSERR : batch_read(top->fleet.batch, &all);
+	if (code == 0 && (strbuf_appendn(&all, "", 1) < 0 ||
+	                     (copy = malloc(all.len)) == NULL))
+		code = EX_OSERR;
+	for (pass = 0; code == 0 && pass < 2; pass++) {
+		memcpy(copy, all.buf, all.len); /* strtok_r cuts it */
+		for (line = copy, lineno = 1; line != NULL && code == 0;
+		     line = next, lineno++) {
+			next = strchr(line, '\n');
+			if (next != NULL)
+				*next++ = '\0';
+			r = batch_line(top, line, lineno, o);
+			if (r > 1)
+				code = r;
+			if (r != 1)
+				continue;
+			if (pass == 0) {
+				total++;
+				continue;
+			}
+			r = fleet_add_one(o);
+			if (r == 0)
+				added++;
+			else if (first == 0)
+				first = r;
+		}
+		if (code == 0 && pass == 0 && total > FLEET_NETWORKS_MAX) {
+			log_err("--batch: %zu networks, more than a fleet "
+			        "serves (%d)",
+			    total, FLEET_NETWORKS_MAX);
+			code = EX_DATAERR;
+		}
+	}
+	if (code == 0)
+		log_info("%zu of %zu networks added", added, total);
+	free(copy);
+	free(o);
+	strbuf_release(&all);
+	return code != 0 ? code : first;
+}
+
+static int
+fleet_add(const struct options *o)
+{
+	if (o->fleet.batch[0] != '\0')
+		return fleet_add_batch(o);
+	return fleet_add_one(o);
 }
 
 int

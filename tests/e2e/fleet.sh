@@ -22,7 +22,9 @@
 #  10. a restart under a service manager (a stand-in) loses nothing;
 #  11. without one, the networks are logged as lost;
 #  12. busy networks never open more than --max-agent-conns to the agent:
-#      the others wait their turn and are answered.
+#      the others wait their turn and are answered; at --maxconn the daemon
+#      turns off only the listeners that have a connection waiting, not
+#      every listener of every network.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -88,16 +90,6 @@ ns() {
 }
 fleet() {
 	"$BIN" fleet "$@" --control-socket "$CTL"
-}
-# add_networks K AGENT ERR: networks 1..K (network ids) on 127.0.0.1:80 of
-# their namespaces, for the agent at AGENT; how many failed in bad.
-add_networks() {
-	local i
-	bad=0
-	for ((i = 1; i <= $1; i++)); do
-		fleet add --netns "$(ns "$i")" --network-id "$(uuid "$i")" --bind-address 127.0.0.1 \
-			--metadata-port 80 --metadata-proxy-socket "$2" 2>>"$3" || bad=$((bad + 1))
-	done
 }
 
 # --- the namespaces ------------------------------------------------------------
@@ -234,6 +226,13 @@ fleet show "$(uuid 3)" >"$D/show" 2>&1
 assert "show: an OVN network, its request counted" "$(tr '\n' ' ' <"$D/show")" \
 	[ "$(grep -cx -e 'flavor: ovn' -e 'requests: 1' "$D/show")" = 2 ]
 expect_code "show: an unknown id is 69" 69 "$(fleet show "$EVIL" 2>/dev/null; echo $?)"
+head -c 70000 /dev/zero >"$D/big"
+code=$(ip netns exec "$(ns 5)" curl -s --max-time 10 -o /dev/null -w '%{http_code}' \
+	--data-binary @"$D/big" http://127.0.0.1/big)
+expect_code "list: a body over the cap is refused (413)" 413 "$code"
+line=$(fleet list | grep "^$(uuid 5) ")
+assert "list: the last refusal is one word, eight fields" "line: $line" \
+	[ "$(echo "$line" | awk '{print NF " " $7}')" = "8 body-too-large" ]
 
 # --- 4. add and delete while others are loaded --------------------------------
 # load NS: GETs for 4 s, one at a time; each status on a line of $D/load.NS.
@@ -371,7 +370,11 @@ if ! wait_until -p "$STANDIN_PID" "$WAIT_MAX" standin_ready 1; then
 	finish
 fi
 R=$((N - 1 < 20 ? N - 1 : 20)) # network N's namespace is gone
-add_networks "$R" "$SOCK" "$D/add2.err"
+bad=0
+for ((i = 1; i <= R; i++)); do
+	fleet add --netns "$(ns "$i")" --network-id "$(uuid "$i")" --bind-address 127.0.0.1 \
+		--metadata-port 80 --metadata-proxy-socket "$SOCK" 2>>"$D/add2.err" || bad=$((bad + 1))
+done
 assert "restart: $R networks added" "$bad failed: $(escape_file "$D/add2.err" 300)" [ "$bad" -eq 0 ]
 if ! grep -q "^stored $(uuid 1).0" "$SD/events"; then
 	skip "restart" "the build has no libsystemd: nothing goes to a service manager"
@@ -409,7 +412,7 @@ sanitizer_clean "$D/serve2.err"
 
 # --- 11. without a service manager the listeners do not survive ------------------
 "$BIN" fleet serve --control-socket "$CTL" --log-file "$LOG" --state-path "$D/state" \
-	--metadata-proxy-user "$PU" --metadata-proxy-group "$PG" --max-agent-conns 4 \
+	--metadata-proxy-user "$PU" --metadata-proxy-group "$PG" --max-agent-conns 4 --maxconn 8 \
 	</dev/null >/dev/null 2>"$D/serve3.err" &
 FLEET_PID=$!
 fleet_up() {
@@ -426,16 +429,45 @@ fi
 
 # --- 12. the agent sees at most --max-agent-conns (4) ---------------------------
 # An agent that takes 0.3 s per request and counts the connections it holds
-# (burst mode's "peak"); 12 networks, 3 clients each at once: 36 requests,
-# answered 4 at a time.
+# (burst mode's "peak"); every network added (N-1), 3 clients each at once
+# in 12 of them: 36 requests, answered 4 at a time, 8 connections at most
+# in the daemon (--maxconn 8), the rest in their listeners' backlogs.
 B=$((N < 12 ? N - 1 : 12))
 python3 "$AGENT" --mode burst --delay 0.3 --socket "$D/busy.sock" --record "$D/busy.rec" \
 	</dev/null >"$D/busy.out" 2>"$D/busy.err" &
 BUSY_PID=$!
 LOAD_PIDS+=("$BUSY_PID")
 if wait_until -p "$BUSY_PID" "$WAIT_MAX" said_ready "$D/busy.out"; then
-	add_networks "$B" "$D/busy.sock" "$D/add3.err"
-	assert "agent cap: $B networks added" "$bad failed: $(escape_file "$D/add3.err" 300)" [ "$bad" -eq 0 ]
+	# One fleet add --batch for them all: a line of options each. A batch
+	# with one bad line is refused whole, naming the line.
+	for ((i = 1; i < N; i++)); do
+		echo "--netns $(ns "$i") --network-id $(uuid "$i") --bind-address 127.0.0.1 --metadata-port 80 --metadata-proxy-socket $D/busy.sock"
+	done >"$D/batch"
+	{
+		head -3 "$D/batch"
+		echo "# a comment, then a bad port"
+		echo "--netns $(ns 4) --network-id $(uuid 4) --bind-address 127.0.0.1 --metadata-port 99999 --metadata-proxy-socket $D/busy.sock"
+	} >"$D/batch.bad"
+	fleet add --batch "$D/batch.bad" 2>"$D/batch.bad.err"
+	expect_code "batch: a bad line refuses the whole batch (65)" 65 $?
+	assert "batch: ... in one line naming line 5, nothing added" \
+		"$(escape_file "$D/batch.bad.err" 300); $(fleet list | grep -vc '^#') listed" \
+		[ "$(wc -l <"$D/batch.bad.err")" = 1 -a "$(grep -c 'line 5: invalid value for --metadata-port' "$D/batch.bad.err")" = 1 \
+		-a "$(fleet list | grep -vc '^#')" = 0 ]
+	expect_code "batch: not an option of fleet list (64)" 64 "$(fleet list --batch "$D/batch" 2>/dev/null; echo $?)"
+	fleet add --batch - <"$D/batch" 2>"$D/add3.err"
+	expect_code "batch: $((N - 1)) networks in one fleet add --batch (from standard input)" 0 $?
+	listed=$(fleet list | grep -vc '^#')
+	assert "batch: all $((N - 1)) listed" "$listed listed: $(escape_file "$D/add3.err" 300)" [ "$listed" -eq $((N - 1)) ]
+	# Each time a connection ends at the limit, the daemon turns on again
+	# the listeners it turned off: count what that costs in epoll_ctl.
+	STRACE_PID=
+	if command -v strace >/dev/null 2>&1; then
+		strace -q -c -e trace=epoll_ctl -o "$D/strace.out" -p "$FLEET_PID" 2>"$D/strace.err" &
+		STRACE_PID=$!
+		LOAD_PIDS+=("$STRACE_PID")
+		sleep 0.5
+	fi
 	CURLS=()
 	for ((i = 1; i <= B; i++)); do
 		for k in 1 2 3; do
@@ -447,6 +479,19 @@ if wait_until -p "$BUSY_PID" "$WAIT_MAX" said_ready "$D/busy.out"; then
 	for p in "${CURLS[@]}"; do
 		reap "$p"
 	done
+	if [ -n "$STRACE_PID" ]; then
+		kill -INT "$STRACE_PID"
+		reap "$STRACE_PID"
+		calls=$(awk '$NF == "epoll_ctl" {print $4}' "$D/strace.out")
+		echo "  at --maxconn 8 with $((N - 1)) networks: ${calls:-?} epoll_ctl for $((B * 3)) requests"
+		# Per request: its client and agent sockets (about 6), and the few
+		# listeners that had a connection waiting; never each network's.
+		assert "maxconn: listeners turned off one by one, not all (epoll_ctl < 40 a request)" \
+			"${calls:-none} epoll_ctl calls: $(escape_file "$D/strace.out" 200) $(escape_file "$D/strace.err" 200)" \
+			[ "${calls:-999999}" -lt $((B * 3 * 40)) ]
+	else
+		skip "maxconn: epoll_ctl count" "strace is not installed"
+	fi
 	got=$(cat "$D"/busy.*.* | grep -c '^200$')
 	assert "agent cap: all $((B * 3)) requests answered" "$got answered 200" [ "$got" -eq $((B * 3)) ]
 	peak=$(python3 -c 'import json,sys; print(max(json.loads(l)["peak"] for l in open(sys.argv[1])))' \

@@ -377,7 +377,7 @@ static const char AGENT_OK[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 
 /* The agent answers on a; the client c gets it. */
 static void
-answer(int a, int c)
+agent_answers(int a, int c)
 {
 	say(a, AGENT_OK);
 	client_ok(c, "ok");
@@ -450,7 +450,7 @@ test_agent_reuse(void **state)
 	c = get(w, 0);
 	a1 = agent_accept(w, 0);
 	agent_head(a1, 0, "X-Neutron-Network-ID");
-	answer(a1, c);
+	agent_answers(a1, c);
 	/* Network 1 shares the socket: the same connection, its identity. */
 	c = get(w, 1);
 	agent_head(a1, 1, "X-Neutron-Router-ID");
@@ -458,14 +458,14 @@ test_agent_reuse(void **state)
 	pfd.events = POLLIN;
 	pfd.revents = 0;
 	assert_int_equal(poll(&pfd, 1, 0), 0); /* no new connection */
-	answer(a1, c);
+	agent_answers(a1, c);
 	/* The agent closes the reused one unanswered: sent again, anew. */
 	c = get(w, 0);
 	agent_head(a1, 0, "X-Neutron-Network-ID");
 	(void)close(a1);
 	a2 = agent_accept(w, 0);
 	agent_head(a2, 0, "X-Neutron-Network-ID");
-	answer(a2, c);
+	agent_answers(a2, c);
 	/* A chunked answer: relayed, and the connection closed. */
 	c = get(w, 0);
 	agent_head(a2, 0, "X-Neutron-Network-ID");
@@ -572,10 +572,10 @@ test_agent_cap_waits_in_turn(void **state)
 	say(c5, post);
 	no_new_agent_conn(w, 0);
 	/* a1 comes free: network 0's oldest takes it. */
-	answer(a1, c1);
+	agent_answers(a1, c1);
 	agent_head(a1, 0, "X-Neutron-Network-ID");
 	/* Free again: network 1's turn; its POST closes a1, opens anew. */
-	answer(a1, c3);
+	agent_answers(a1, c3);
 	agent_closed(a1);
 	a3 = agent_accept(w, 1);
 	read_until(a3, head, sizeof(head), "\r\n\r\nhello");
@@ -583,13 +583,13 @@ test_agent_cap_waits_in_turn(void **state)
 	    line, sizeof(line), "\r\nX-Neutron-Router-ID: %s\r\n", ids[1]);
 	assert_non_null(strstr(head, line));
 	assert_non_null(strstr(head, "\r\n\r\nhello"));
-	answer(a3, c5);
+	agent_answers(a3, c5);
 	(void)close(a3);
 	/* Then network 0's last. */
 	a4 = agent_accept(w, 0);
 	agent_head(a4, 0, "X-Neutron-Network-ID");
-	answer(a4, c4);
-	answer(a2, c2);
+	agent_answers(a4, c4);
+	agent_answers(a2, c2);
 	(void)close(a2);
 	(void)close(a4);
 }
@@ -622,7 +622,7 @@ test_agent_cap_timeout_and_stream(void **state)
 	(void)usleep(100000);
 	(void)close(c4);
 	(void)usleep(100000);
-	answer(a1, c1);
+	agent_answers(a1, c1);
 	pfd.fd = a1;
 	pfd.events = POLLIN;
 	pfd.revents = 0;
@@ -635,9 +635,8 @@ test_agent_cap_timeout_and_stream(void **state)
 	assert_int_equal(strncmp(resp, "HTTP/1.1 503 ", 13), 0);
 	(void)close(c3);
 	no_new_agent_conn(w, 0);
-	say(a1, AGENT_OK);
-	answer(a2, c1);
-	client_ok(c2, "ok");
+	agent_answers(a1, c1);
+	agent_answers(a2, c2);
 	(void)close(a1);
 	(void)close(a2);
 
@@ -660,7 +659,7 @@ test_agent_cap_timeout_and_stream(void **state)
 		assert_true(n > 0);
 	}
 	(void)usleep(100000);
-	answer(a1, c1);
+	agent_answers(a1, c1);
 	agent_closed(a1);
 	a3 = agent_accept(w, 2);
 	/* The whole body, once, after the head. */
@@ -682,8 +681,8 @@ test_agent_cap_timeout_and_stream(void **state)
 	assert_int_equal(
 	    (size_t)(p + got - strstr(p, "\r\n\r\n") - 4), sizeof(body));
 	free(p);
-	answer(a3, c3);
-	answer(a2, c2);
+	agent_answers(a3, c3);
+	agent_answers(a2, c2);
 	(void)close(a2);
 	(void)close(a3);
 }
