@@ -1063,9 +1063,10 @@ cli_help(const char *progname, struct strbuf *out)
 	}
 	strbuf_append(out,
 	    "\nexit codes: 0 ok, 64 usage, 65 invalid value, 66 cannot open "
-	    "input,\n67 unknown user or group, 69 haproxy unavailable, 71 OS "
-	    "error,\n73 cannot create, 74 I/O error, 75 already running, 77 "
-	    "permission denied,\n78 unsafe state on disk, 126/127 exec "
+	    "input,\n67 unknown user or group, 69 haproxy unavailable (fleet: "
+	    "no daemon, or not\nserved), 71 OS error, 73 cannot create, 74 "
+	    "I/O error, 75 already running,\n76 the fleet's answer unreadable, "
+	    "77 permission denied,\n78 unsafe state on disk, 126/127 exec "
 	    "failed; status: 0 running, 1 dead\nwith a stale pidfile, 3 not "
 	    "running; audit: 1 findings\n");
 	return out->failed ? -ENOMEM : 0;

@@ -110,6 +110,8 @@ assert root-logdir "no /var/log/$PKG" [ -d "$R/var/log/$PKG" ]
 assert root-example "no example environment file" [ -s "$R/usr/share/doc/$PKG/examples/example.env" ]
 assert root-operators "no operators.md among the docs" \
 	bash -c "[ -s '$R/usr/share/doc/$PKG/operators.md.gz' ] || [ -s '$R/usr/share/doc/$PKG/operators.md' ]"
+assert root-fleet-protocol "no fleet-protocol.md among the docs" \
+	bash -c "[ -s '$R/usr/share/doc/$PKG/fleet-protocol.md.gz' ] || [ -s '$R/usr/share/doc/$PKG/fleet-protocol.md' ]"
 
 "$R/usr/sbin/$PKG" --version >"$T/v.out" 2>&1
 expect_code root-version 0 $?

@@ -256,6 +256,8 @@ test_help_version(void **state)
 	assert_non_null(strstr(sb.buf, "--[no]daemonize"));
 	assert_non_null(strstr(sb.buf, "--timeout-http-keep-alive"));
 	assert_non_null(strstr(sb.buf, "78 unsafe state on disk"));
+	assert_non_null(strstr(sb.buf, "76 the fleet's answer unreadable"));
+	assert_non_null(strstr(sb.buf, "(fleet: no daemon, or not\nserved)"));
 	strbuf_release(&sb);
 }
 
