@@ -20,6 +20,7 @@
 #define NUM_TEXT(x) NUM_TEXT_(x)
 #define FLEET_MAXCONN_TEXT NUM_TEXT(DEF_FLEET_MAXCONN)
 #define FLEET_NET_MAXCONN_TEXT NUM_TEXT(DEF_NETWORK_MAXCONN)
+#define AGENT_MAX_TEXT "none; fleet serve: " NUM_TEXT(DEF_FLEET_AGENT_MAX)
 
 enum opt_id {
 	O_FIRST = 256,
@@ -241,10 +242,10 @@ static const struct opt_doc docs[] = {
     {"max-idle-agent-conns", "N", NULL,
         "built-in: idle agent connections kept per agent socket (0: none)",
         AT(DOC_ULONG, daemon.agent_idle_max)},
-    {"max-agent-conns", "N", NULL,
+    {"max-agent-conns", "N", AGENT_MAX_TEXT,
         "built-in: connections open per agent socket, in use or idle; "
-        "past it requests wait",
-        AT(DOC_ULONG, daemon.agent_max)},
+        "past it requests wait (0: none)",
+        TEXT},
     {"timeout-agent-idle", "TIME", NULL,
         "built-in: close an idle agent connection after this",
         AT(DOC_MS, daemon.agent_idle_timeout)},
@@ -703,7 +704,7 @@ apply_process(
 	TRY(ulong_opt(err, ps, O_AGENT_IDLE_MAX, 0, DEF_AGENT_IDLE_MAX_MAX,
 	    &o->daemon.agent_idle_max));
 	TRY(ulong_opt(
-	    err, ps, O_AGENT_MAX, 1, DEF_AGENT_MAX_MAX, &o->daemon.agent_max));
+	    err, ps, O_AGENT_MAX, 0, DEF_AGENT_MAX_MAX, &o->daemon.agent_max));
 	TRY(timeout_opt(
 	    err, ps, O_T_AGENT_IDLE, &o->daemon.agent_idle_timeout));
 	if (VAL(O_FACILITY) != NULL) {
@@ -944,6 +945,7 @@ parse_fleet(
 	    sizeof(o->daemon.state_path)));
 	o->daemon.maxconn = DEF_FLEET_MAXCONN;
 	o->daemon.network_maxconn = DEF_NETWORK_MAXCONN;
+	o->daemon.agent_max = DEF_FLEET_AGENT_MAX;
 	o->daemon.fleet = true;
 	TRY(ulong_opt(
 	    err, ps, O_MAXCONN, 1, DEF_MAXCONN_MAX, &o->daemon.maxconn));

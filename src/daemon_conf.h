@@ -39,7 +39,7 @@ struct daemon_conf {
 	unsigned long agent_idle_max;
 	unsigned long agent_idle_timeout; /* ms an idle one is kept */
 	/* built-in engine: connections open per agent socket, in use or
-	 * idle; past it requests wait (for timeout connect) */
+	 * idle, 0: no cap; past it requests wait (for timeout connect) */
 	unsigned long agent_max;
 	/* built-in engine: connections one network may hold (0: no cap of
 	 * its own); the fleet's isolation between networks */

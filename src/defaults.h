@@ -34,10 +34,12 @@
 #define DEF_AGENT_IDLE_MAX_MAX 1024
 /*
  * Connections open per agent socket, in use or idle, for every network
- * that names it: one worker's green threads (oslo.service's
- * wsgi_default_pool_size). Past it a request waits for one.
+ * that names it. run: none (0), as haproxy on neutron's config; the fleet,
+ * where every network of the node shares it: one worker's green threads
+ * (oslo.service's wsgi_default_pool_size). Past it a request waits.
  */
-#define DEF_AGENT_MAX 100
+#define DEF_AGENT_MAX 0
+#define DEF_FLEET_AGENT_MAX 100
 #define DEF_AGENT_MAX_MAX 65535
 #define DEF_TIMEOUT_AGENT_IDLE 2000
 /* neutron's values; haproxy would wait forever without them. In ms. */

@@ -561,7 +561,8 @@ batch_line(
 			return EX_DATAERR;
 		}
 		if (strncmp(w, "--batch", 7) == 0 ||
-		    strncmp(w, "--control-socket", 16) == 0) {
+		    strncmp(w, "--control-socket", 16) == 0 ||
+		    strncmp(w, "--control_socket", 16) == 0) {
 			(void)validate_escape(w, 32, shown, sizeof(shown));
 			log_err("--batch line %zu: '%s' is not an option of a "
 			        "line",

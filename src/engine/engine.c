@@ -77,9 +77,10 @@ struct engine {
 	unsigned int logcap_total;
 	struct event *logcap_timer; /* reports the lines dropped */
 	char *scratch; /* ENGINE_READ_MAX bytes: each read, until processed */
-	struct pool *pools;      /* idle agent connections, per agent socket */
-	unsigned long idle_max;  /* per pool; 0: no reuse */
-	unsigned long agent_max; /* per pool: open to it, in use or idle */
+	struct pool *pools;     /* idle agent connections, per agent socket */
+	unsigned long idle_max; /* per pool; 0: no reuse */
+	/* per pool: open to it, in use or idle; 0: no cap */
+	unsigned long agent_max;
 	struct timeval t_idle;
 	unsigned int net_maxconn; /* per network; 0: only the engine's */
 	TAILQ_HEAD(stalled_list, listener) stalled;
@@ -639,7 +640,7 @@ static void conn_close(struct conn *c);
 static bool
 pool_has_room(const struct pool *p)
 {
-	return p->open < p->e->agent_max || p->n > 0;
+	return p->e->agent_max == 0 || p->open < p->e->agent_max || p->n > 0;
 }
 
 /* A connection came free: the next waiting request, once this returns. */
@@ -1271,7 +1272,8 @@ open_agent(struct conn *c)
 
 	if (c->agent_reuse && !c->retried)
 		ac = pool_take(f->pool);
-	if (ac == NULL && f->pool->open >= c->e->agent_max) {
+	if (ac == NULL && c->e->agent_max > 0 &&
+	    f->pool->open >= c->e->agent_max) {
 		/* At the cap: an idle one makes room, else there is none. */
 		if (f->pool->n == 0)
 			return -EBUSY;
@@ -1638,12 +1640,16 @@ refuse_conn(struct frontend *f, evutil_socket_t fd, const unsigned char *key)
 	char addr[OPT_ADDR_MAX];
 
 	(void)close(fd);
+	f->stats.refused++;
+	f->stats.last_error = "too many connections";
+	f->stats.last_error_at = time(NULL);
 	if (!logcap_allow(f->e, key))
 		return;
 	addrkey_text(key, addr, sizeof(addr));
-	log_info("%s \"- -\" - 0 0ms reason=too-many-connections (%lu "
+	/* In the fleet a line names its network, as access_log's do. */
+	log_info("%s%s%s \"- -\" - 0 0ms reason=too-many-connections (%lu "
 	         "open from this address)",
-	    addr, f->src.cap);
+	    f->e->fleet ? f->id : "", f->e->fleet ? " " : "", addr, f->src.cap);
 }
 
 static void

@@ -427,9 +427,7 @@ NCONN=2000
 
 # burst NAME: NCONN connections at once against an agent that holds each
 # request 1.5 s: the engine takes 1024, the rest wait in the listen backlog;
-# every one is answered, and the agent never holds more than 1024. The
-# engine's cap on agent connections (--max-agent-conns) is raised past
-# maxconn: here the agent is one that takes them all.
+# every one is answered, and the agent never holds more than 1024.
 burst() {
 	local got errs secs peak
 	client many "$NCONN" --timeout 40
@@ -472,7 +470,7 @@ else
 		# The burst agent: a backlog of 4096, so the agent is not what limits.
 		# One client address: no per-source cap (net_hardening.sh has it).
 		if big_agent_start --backlog 4096 --delay 3 &&
-			engine_start --max-conns-per-source 0 --max-agent-conns 2000; then
+			engine_start --max-conns-per-source 0; then
 			burst "$CASE"
 			engine_stop
 		fi
@@ -484,7 +482,7 @@ else
 	# needs; so must the engine.
 	case_begin "maxconn, soft fd limit 1024" && {
 		if big_agent_start --backlog 4096 --delay 3 &&
-			E_SOFT_NOFILE=1024 engine_start --max-conns-per-source 0 --max-agent-conns 2000; then
+			E_SOFT_NOFILE=1024 engine_start --max-conns-per-source 0; then
 			lim=$(awk '/^Max open files/ {print $4}' "/proc/$PROXY_PID/limits")
 			if [ "${lim:-0}" -gt 2048 ] 2>/dev/null; then
 				ok "$CASE: engine raised its soft limit ($lim)"

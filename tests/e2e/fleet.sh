@@ -233,6 +233,30 @@ expect_code "list: a body over the cap is refused (413)" 413 "$code"
 line=$(fleet list | grep "^$(uuid 5) ")
 assert "list: the last refusal is one word, eight fields" "line: $line" \
 	[ "$(echo "$line" | awk '{print NF " " $7}')" = "8 body-too-large" ]
+# A per-source cap in the fleet: one more network in namespace 6, on port
+# 81, that lets an address hold one connection; the second is closed.
+CAPID=$(uuid 888888)
+fleet add --netns "$(ns 6)" --network-id "$CAPID" --bind-address 127.0.0.1 --metadata-port 81 \
+	--metadata-proxy-socket "$SOCK" --max-conns-per-source 1 2>"$D/cap.err"
+expect_code "per-source cap: a network whose addresses hold one connection each" 0 $?
+ip netns exec "$(ns 6)" python3 -c 'import socket, time
+s = socket.create_connection(("127.0.0.1", 81))
+time.sleep(3)' &
+HOLD=$!
+held() {
+	fleet show "$CAPID" 2>/dev/null | grep -qx 'connections: 1'
+}
+wait_until -p "$HOLD" "$WAIT_MAX" held
+ip netns exec "$(ns 6)" curl -s --max-time 3 -o /dev/null http://127.0.0.1:81/second
+rc=$?
+assert "per-source cap: the second connection is closed unanswered" "curl exit $rc" [ "$rc" -eq 52 -o "$rc" -eq 56 ]
+show=$(fleet show "$CAPID")
+assert "per-source cap: the refusal is counted on its network" "$(echo "$show" | tr '\n' ' ')" \
+	[ "$(echo "$show" | grep -cx -e 'refused: 1' -e 'last error: too many connections')" = 2 ]
+assert "per-source cap: its log line begins with the network's id" "$(grep -m1 too-many "$LOG")" \
+	grep -q "$CAPID 127.0.0.1 \"- -\" - 0 0ms reason=too-many-connections" "$LOG"
+reap "$HOLD"
+fleet del "$CAPID" 2>/dev/null
 
 # --- 4. add and delete while others are loaded --------------------------------
 # load NS: GETs for 4 s, one at a time; each status on a line of $D/load.NS.
@@ -455,6 +479,9 @@ if wait_until -p "$BUSY_PID" "$WAIT_MAX" said_ready "$D/busy.out"; then
 		[ "$(wc -l <"$D/batch.bad.err")" = 1 -a "$(grep -c 'line 5: invalid value for --metadata-port' "$D/batch.bad.err")" = 1 \
 		-a "$(fleet list | grep -vc '^#')" = 0 ]
 	expect_code "batch: not an option of fleet list (64)" 64 "$(fleet list --batch "$D/batch" 2>/dev/null; echo $?)"
+	echo "$(head -1 "$D/batch") --control_socket /elsewhere.sock" >"$D/batch.ctl"
+	expect_code "batch: a line may not name another control socket (64)" 64 \
+		"$(fleet add --batch "$D/batch.ctl" 2>/dev/null; echo $?)"
 	fleet add --batch - <"$D/batch" 2>"$D/add3.err"
 	expect_code "batch: $((N - 1)) networks in one fleet add --batch (from standard input)" 0 $?
 	listed=$(fleet list | grep -vc '^#')
