@@ -286,6 +286,7 @@ struct parse_state {
 	const char *command;
 	const char *words[2]; /* after "fleet": its command and an id */
 	int nwords;
+	const char *rate_flag; /* the spelling of --[no]rate-limit-enabled */
 };
 
 static enum cli_result fail(struct cli_error *err, int code, const char *fmt,
@@ -462,10 +463,9 @@ scan(int argc, char *argv[], struct options *o, struct parse_state *ps,
 			o->daemon.watch_log = false;
 			break;
 		case O_RL_ON:
-			o->proxy.rate_limit.enabled = true;
-			break;
 		case O_RL_OFF:
-			o->proxy.rate_limit.enabled = false;
+			o->proxy.rate_limit.enabled = c == O_RL_ON;
+			ps->rate_flag = longopts[li].name;
 			break;
 		default:
 			if (c < O_FIRST || c > O_LAST_VALUE || li < 0)
@@ -891,6 +891,17 @@ fleet_no_batch(const struct parse_state *ps, struct cli_error *err)
 	    ps, ids, 1, "this fleet command (fleet add takes it)", err);
 }
 
+/* A network's flag where no network is given: refused, as its options. */
+static enum cli_result
+no_rate_flag(
+    const struct parse_state *ps, const char *where, struct cli_error *err)
+{
+	if (ps->rate_flag == NULL)
+		return CLI_OK;
+	return fail(
+	    err, EX_USAGE, "--%s is not an option of %s", ps->rate_flag, where);
+}
+
 /* fleet add --batch FILE: the networks are FILE's, one a line. */
 static enum cli_result
 fleet_batch(
@@ -899,6 +910,8 @@ fleet_batch(
 	TRY(not_here(ps, network_opts,
 	    sizeof(network_opts) / sizeof(network_opts[0]),
 	    "fleet add --batch (each line of the file has them)", err));
+	TRY(no_rate_flag(
+	    ps, "fleet add --batch (each line of the file has them)", err));
 	if (strcmp(VAL(O_BATCH), "-") == 0) {
 		(void)copy(o->fleet.batch, sizeof(o->fleet.batch), "-");
 		return CLI_OK;
@@ -919,10 +932,13 @@ parse_fleet(
 	serve = o->fleet.cmd == FLEET_CMD_SERVE;
 	TRY(not_here(ps, no_fleet_opts,
 	    sizeof(no_fleet_opts) / sizeof(no_fleet_opts[0]), "fleet", err));
-	if (!add)
+	if (!add) {
 		TRY(not_here(ps, network_opts,
 		    sizeof(network_opts) / sizeof(network_opts[0]),
 		    "this fleet command (fleet add takes it)", err));
+		TRY(no_rate_flag(
+		    ps, "this fleet command (fleet add takes it)", err));
+	}
 	if (!serve)
 		TRY(not_here(ps, serve_opts,
 		    sizeof(serve_opts) / sizeof(serve_opts[0]),
