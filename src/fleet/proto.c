@@ -405,6 +405,17 @@ parse_request(json_object *o, struct fleet_request *r, struct perr *pe)
 	return bad(pe, "unknown op");
 }
 
+/* The end of a parse: o released; on a refusal, why ended (one line,
+ * however long). */
+static int
+parse_done(json_object *o, int ret, char *why, size_t whysz)
+{
+	json_object_put(o);
+	if (ret < 0 && whysz > 0)
+		why[whysz - 1] = '\0';
+	return ret;
+}
+
 /* why is written only on a refusal: left alone when accepted. */
 int
 fleet_request_parse(const char *buf, size_t len, struct fleet_request *r,
@@ -412,17 +423,12 @@ fleet_request_parse(const char *buf, size_t len, struct fleet_request *r,
 {
 	struct perr pe = {why, whysz};
 	json_object *o;
-	int ret;
 
 	memset(r, 0, sizeof(*r));
 	o = parse_object(buf, len, &pe);
 	if (o == NULL)
 		return -EINVAL;
-	ret = parse_request(o, r, &pe);
-	json_object_put(o);
-	if (ret < 0 && whysz > 0)
-		why[whysz - 1] = '\0'; /* one line, ended, however long */
-	return ret;
+	return parse_done(o, parse_request(o, r, &pe), why, whysz);
 }
 
 /* ---- writing ---- */
@@ -757,15 +763,10 @@ fleet_reply_parse(
 {
 	struct perr pe = {why, whysz};
 	json_object *o;
-	int ret;
 
 	memset(r, 0, sizeof(*r));
 	o = parse_object(buf, len, &pe);
 	if (o == NULL)
 		return -EINVAL;
-	ret = parse_reply(o, r, &pe);
-	json_object_put(o);
-	if (ret < 0 && whysz > 0)
-		why[whysz - 1] = '\0'; /* one line, ended, however long */
-	return ret;
+	return parse_done(o, parse_reply(o, r, &pe), why, whysz);
 }

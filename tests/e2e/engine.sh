@@ -22,12 +22,7 @@ for need in "$AGENT" "$CLIENT"; do
 		finish
 	fi
 done
-for need in curl python3; do
-	if ! command -v "$need" >/dev/null 2>&1; then
-		fail "prerequisites" "$need is not installed"
-		finish
-	fi
-done
+need_commands curl python3
 
 # Sanitizer builds keep freed memory in quarantine, so RSS would grow with
 # every byte that passed; the memory case turns the quarantine off.

@@ -38,19 +38,9 @@ if [ "$IS_ROOT" != 1 ]; then
 	skip "fleet" "fleet add enters network namespaces: only root may"
 	finish
 fi
-for need in curl python3 ip setpriv; do
-	if ! command -v "$need" >/dev/null 2>&1; then
-		fail "prerequisites" "$need is not installed"
-		finish
-	fi
-done
+need_commands curl python3 ip setpriv
 
-PU=nobody
-PG=nogroup
-if ! getent passwd nobody >/dev/null || ! getent group nogroup >/dev/null; then
-	PU=$NMP_USER
-	PG=$NMP_GROUP
-fi
+proxy_account
 PGID=$(getent group "$PG" | cut -d: -f3)
 
 MADE_NS=()

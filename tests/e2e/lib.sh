@@ -223,6 +223,29 @@ finish() {
 	exit 1
 }
 
+# need_commands CMD...: each is on PATH, else one failing check and the end.
+need_commands() {
+	local need
+	for need in "$@"; do
+		if ! command -v "$need" >/dev/null 2>&1; then
+			fail "prerequisites" "$need is not installed"
+			finish
+		fi
+	done
+}
+
+# proxy_account: PU and PG, the user and group neutron's agents give the
+# proxy (nobody, nogroup); the proxy's own user where we are not root or
+# those do not exist.
+proxy_account() {
+	PU=nobody
+	PG=nogroup
+	if [ "$IS_ROOT" = 0 ] || ! getent passwd nobody >/dev/null || ! getent group nogroup >/dev/null; then
+		PU=$NMP_USER
+		PG=$NMP_GROUP
+	fi
+}
+
 # --- ports ------------------------------------------------------------------
 
 USED_PORTS=" "

@@ -38,21 +38,9 @@ for need in "$HAPROXY" "$AGENT" "$CLIENT"; do
 		finish
 	fi
 done
-for need in curl python3 ip; do
-	if ! command -v "$need" >/dev/null 2>&1; then
-		fail "prerequisites" "$need is not installed"
-		finish
-	fi
-done
+need_commands curl python3 ip
 
-# The user neutron's agents give the proxy; the proxy's own user where
-# that one does not exist.
-PU=nobody
-PG=nogroup
-if [ "$IS_ROOT" = 0 ] || ! getent passwd nobody >/dev/null || ! getent group nogroup >/dev/null; then
-	PU=$NMP_USER
-	PG=$NMP_GROUP
-fi
+proxy_account
 
 # --- the two namespaces and the link ----------------------------------------
 NSP=nmp-px-$$

@@ -40,12 +40,7 @@ AGENT_WAIT=300 # polls of 0.1 s: importing neutron takes seconds
 # the agent needs it anyway.
 PATH=/usr/bin:/bin:$PATH
 
-for need in curl python3; do
-	if ! command -v "$need" >/dev/null 2>&1; then
-		fail "prerequisites" "$need is not installed"
-		finish
-	fi
-done
+need_commands curl python3
 if ! "$PY" -c 'import neutron.agent.metadata.agent, neutron.agent.ovn.metadata.server, eventlet' 2>"$T/import.err"; then
 	skip "neutron's metadata agent" "python3-neutron is not importable by $PY: $(escape_file "$T/import.err" 200)"
 	finish

@@ -21,12 +21,7 @@ for need in "$HAPROXY" "$AGENT"; do
 		finish
 	fi
 done
-for need in curl python3; do
-	if ! command -v "$need" >/dev/null 2>&1; then
-		fail "prerequisites" "$need is not installed"
-		finish
-	fi
-done
+need_commands curl python3
 
 # One case: case_begin NAME (a fresh directory D, a free PORT, the agent's
 # SOCK and REC), agent_start MODE, case_end, and the proxy in PROXY_PID
