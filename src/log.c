@@ -167,6 +167,29 @@ log_file_renumber(int fd)
 	log_fd = fd;
 }
 
+void
+log_file_adopt(int fd, const char *path)
+{
+	size_t n = strlen(path);
+
+	log_fd = fd;
+	log_created = false;
+	if (n < sizeof(log_path))
+		memcpy(log_path, path, n + 1);
+}
+
+const char *
+log_file_path(void)
+{
+	return log_fd >= 0 ? log_path : "";
+}
+
+const char *
+log_get_ident(void)
+{
+	return log_ident;
+}
+
 int
 log_reopen(void)
 {

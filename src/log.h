@@ -39,6 +39,13 @@ int log_file_chown(uid_t uid, gid_t gid);
 /* The log file's descriptor was moved to fd (the old number is gone). */
 void log_file_renumber(int fd);
 
+/* Log to fd, the file at path (reopened there on log_reopen()), as a
+ * process that did not create it: the stub the haproxy front becomes. */
+void log_file_adopt(int fd, const char *path);
+/* The log file's path ("" when none) and the syslog ident in use. */
+const char *log_file_path(void);
+const char *log_get_ident(void);
+
 /* Open the log file again (after rotation: SIGHUP). 0 or -errno. */
 int log_reopen(void);
 

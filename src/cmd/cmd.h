@@ -13,10 +13,22 @@
 int cmd_run(const struct proxy_conf *p, const struct daemon_conf *d);
 
 /*
- * run with the built-in engine: the haproxy front starts here too, with
- * what it read from a neutron config.
+ * The haproxy front's hand-off: where the fleet is asked to serve the
+ * network (the front's config, front.conf), and what its stub keeps.
  */
-int cmd_run_builtin(const struct proxy_conf *p, const struct daemon_conf *d);
+struct handoff {
+	const char *control_socket;
+	unsigned int reconnect_timeout; /* s a stub waits for a new fleet */
+	char *const *argv; /* the front's command line: the stub's too */
+};
+
+/*
+ * run with the built-in engine: the haproxy front starts here too, with
+ * what it read from a neutron config, and h when it may hand the network
+ * to the fleet (else NULL).
+ */
+int cmd_run_builtin(const struct proxy_conf *p, const struct daemon_conf *d,
+    const struct handoff *h);
 
 /* render: the haproxy config on standard output. */
 int cmd_render(const struct proxy_conf *p, const struct daemon_conf *d);

@@ -8,6 +8,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/common.h"
+#include "cmd/handoff.h"
 #include "defaults.h"
 #include "engine/engine.h"
 #include "errors.h"
@@ -85,24 +86,20 @@ write_config(const struct proxy_conf *p, const struct daemon_conf *d, int dfd,
 }
 
 /*
- * In the namespace, the network's listeners and an engine serving them;
- * NULL with *f (and *what, for the engine's own steps) set.
+ * An engine serving the network's listeners fds (its from here, also on
+ * failure); NULL with *f (and *what, for the engine's own steps) set.
  */
 static struct engine *
-open_engine(const struct proxy_conf *p, const struct daemon_conf *d,
-    const char *netns, struct launch_failure *f, const char **what)
+open_engine(const struct proxy_conf *p, const struct daemon_conf *d, int *fds,
+    int nfds, struct launch_failure *f, const char **what)
 {
-	int fds[LAUNCH_LISTEN_MAX] = {-1, -1};
 	struct engine *e;
-	int nfds = 0, r, i;
+	int r, i;
 
-	if (listen_in(p, d, netns, fds, &nfds, f) < 0)
-		return NULL;
-	/* Listening from here: connections wait in the backlog. */
 	e = engine_new(d, &r, what);
 	if (e == NULL) {
 		for (i = 0; i < nfds; i++)
-			(void)close(fds[i]);
+			fds[i] = safe_close(fds[i]);
 	} else if (engine_add_frontend(e, p, fds, nfds, &r, what) == NULL) {
 		engine_free(e);
 		e = NULL;
@@ -121,12 +118,14 @@ open_engine(const struct proxy_conf *p, const struct daemon_conf *d,
  */
 static int
 serve_builtin(const struct proxy_conf *p, const struct daemon_conf *d,
-    const struct names *nm, const char *netns, struct pidfile *pf, int report)
+    const struct handoff *h, const struct names *nm, const char *netns,
+    struct pidfile *pf, int report)
 {
 	struct launch_failure f = {0, 0, 0, false};
+	int fds[LAUNCH_LISTEN_MAX] = {-1, -1};
 	const char *what = "";
 	struct engine *e = NULL;
-	int r;
+	int nfds = 0, r;
 
 	int keep[4] = {pf->fd, pf->dirfd, report, log_file_fd()};
 
@@ -138,7 +137,12 @@ serve_builtin(const struct proxy_conf *p, const struct daemon_conf *d,
 	log_syslog_suspend();
 	fd_close_all_except(keep, 4);
 	log_syslog_resume();
-	e = open_engine(p, d, netns, &f, &what);
+	if (listen_in(p, d, netns, fds, &nfds, &f) < 0)
+		goto fail;
+	/* Listening from here: connections wait in the backlog. */
+	if (h != NULL)
+		handoff_try(h, p, d, nm, pf, &report, fds, nfds);
+	e = open_engine(p, d, fds, nfds, &f, &what);
 	if (e == NULL)
 		goto fail;
 	what = ""; /* the engine's steps all passed: not theirs to name */
@@ -197,7 +201,8 @@ fail:
 }
 
 int
-cmd_run_builtin(const struct proxy_conf *p, const struct daemon_conf *d)
+cmd_run_builtin(const struct proxy_conf *p, const struct daemon_conf *d,
+    const struct handoff *h)
 {
 	struct start_state s = START_STATE_INIT;
 	struct launch_failure f = {0, 0, 0, false};
@@ -247,7 +252,7 @@ cmd_run_builtin(const struct proxy_conf *p, const struct daemon_conf *d)
 			goto out;
 		}
 	}
-	code = serve_builtin(p, d, &nm, netns, &s.pf, report);
+	code = serve_builtin(p, d, h, &nm, netns, &s.pf, report);
 out:
 	return start_finish(p, d, &s, code);
 }
@@ -309,7 +314,7 @@ cmd_run(const struct proxy_conf *p, const struct daemon_conf *d)
 	int dfd = -1, code, i;
 
 	if (d->engine == ENGINE_BUILTIN)
-		return cmd_run_builtin(p, d);
+		return cmd_run_builtin(p, d, NULL);
 	memset(&spec, 0, sizeof(spec));
 	code = setup_logging(p, d);
 	if (code != 0)

@@ -10,6 +10,7 @@
 
 #include "cmd/cmd.h"
 #include "compat/front.h"
+#include "compat/front_conf.h"
 #include "identity.h"
 #include "log.h"
 #include "pidfile.h"
@@ -452,10 +453,58 @@ notes(const struct haproxy_cfg *c)
 	strbuf_release(&sb);
 }
 
+/*
+ * Whether to ask the fleet, and where: front.conf over the built-in
+ * settings. A file that cannot be trusted or read leaves the fleet out,
+ * said once: the front serves its network itself, as without a fleet.
+ */
+static bool
+fleet_settings(struct front_conf *fc)
+{
+	struct stat st;
+	const char *why = NULL;
+	char *text = NULL, msg[160];
+	unsigned int line = 0;
+	size_t len = 0;
+	int r;
+
+	front_conf_defaults(fc);
+	r = compat_read_config(NMP_FRONT_CONF, &text, &len, &st);
+	if (r == -ENOENT)
+		return fc->fleet;
+	if (r < 0) {
+		log_warn("cannot read %s: %s; not asking the fleet",
+		    NMP_FRONT_CONF,
+		    r == -ELOOP    ? "is a symbolic link"
+		    : r == -EINVAL ? "not a regular file"
+		    : r == -EFBIG  ? "larger than 65536 bytes"
+		                   : strerror(-r));
+		return false;
+	}
+	if (st.st_uid != 0)
+		why = "not owned by root";
+	if (why != NULL || check_safe(NMP_FRONT_CONF, &st, &why) < 0) {
+		log_warn("cannot use %s: unsafe: %s; not asking the fleet",
+		    NMP_FRONT_CONF, why);
+		free(text);
+		return false;
+	}
+	r = front_conf_parse(text, len, fc, &line, msg, sizeof(msg));
+	free(text);
+	if (r < 0) {
+		log_warn("cannot use %s line %u: %s; not asking the fleet",
+		    NMP_FRONT_CONF, line, msg);
+		return false;
+	}
+	return fc->fleet;
+}
+
 int
 compat_haproxy(int argc, char *argv[])
 {
 	static char tag[HCFG_TAG_MAX + 1];
+	static struct front_conf fc;
+	struct handoff h;
 	struct front_args a;
 	struct haproxy_cfg c;
 	struct proxy_conf p;
@@ -502,5 +551,10 @@ compat_haproxy(int argc, char *argv[])
 	if (d.use_syslog)
 		log_to_syslog(d.syslog_facility);
 	notes(&c);
-	return cmd_run_builtin(&p, &d);
+	if (!fleet_settings(&fc))
+		return cmd_run_builtin(&p, &d, NULL);
+	h.control_socket = fc.control_socket;
+	h.reconnect_timeout = fc.reconnect_timeout;
+	h.argv = argv;
+	return cmd_run_builtin(&p, &d, &h);
 }

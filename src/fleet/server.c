@@ -1,5 +1,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -311,6 +312,25 @@ keep(
 	}
 }
 
+/*
+ * The holder of n has closed its end, which our loop has not seen yet: a
+ * stub killed and started again by neutron's monitor at once. Its new add
+ * must not find the old one there.
+ */
+static bool
+holder_gone(const struct fleet_net *n)
+{
+	struct pollfd p;
+
+	if (n->holder == NULL)
+		return false;
+	p.fd = n->holder->fd;
+	p.events = POLLRDHUP;
+	p.revents = 0;
+	return poll(&p, 1, 0) > 0 &&
+	       (p.revents & (POLLHUP | POLLRDHUP | POLLERR)) != 0;
+}
+
 static int
 do_add(struct fleet_server *s, struct fleet_client *client,
     const struct fleet_request *rq, int *fds, int nfds, struct strbuf *out)
@@ -327,6 +347,10 @@ do_add(struct fleet_server *s, struct fleet_client *client,
 	if (engine_draining(s->e))
 		return reply_error(out, "the daemon is stopping");
 	at = find(s, p->id, &found);
+	if (found && holder_gone(s->nets[at])) {
+		remove_at(s, at, "its holder's connection closed");
+		at = find(s, p->id, &found);
+	}
 	if (found)
 		return reply_error(out, "network %s is served already", p->id);
 	if (s->n >= FLEET_NETWORKS_MAX)

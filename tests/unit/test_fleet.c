@@ -1671,6 +1671,94 @@ test_ctl_socket(void **state)
 	(void)unlink(path);
 }
 
+#define ID_HELD "11111111-1111-4111-8111-111111111111"
+#define ID_ALIVE "22222222-2222-4222-8222-222222222222"
+
+/* A held add of id on a listener of its own, sent on c; ok or not. */
+static bool
+add_held(struct world *w, int c, const char *id)
+{
+	struct fleet_request *r = calloc(1, sizeof(*r));
+	struct strbuf msg = STRBUF_INIT;
+	char buf[4096], why[FLEET_ERROR_MAX];
+	unsigned int port = 0;
+	int fd = tcp_listener(&port), fds[FLEET_FDS_MAX], n = 0;
+	ssize_t len;
+
+	assert_non_null(r);
+	r->op = FLEET_ADD;
+	r->hold = true;
+	defaults_proxy(&r->net);
+	(void)snprintf(r->net.id, sizeof(r->net.id), "%s", id);
+	(void)snprintf(r->net.socket_path, sizeof(r->net.socket_path),
+	    "/run/nmp-test/agent.sock");
+	(void)snprintf(
+	    r->net.bind_address, sizeof(r->net.bind_address), "127.0.0.1");
+	r->net.port = port;
+	assert_int_equal(fleet_request_write(r, &msg), 0);
+	assert_int_equal(ctl_send(c, msg.buf, msg.len, &fd, 1), 0);
+	(void)close(fd); /* the server's copy serves */
+	assert_true(loop_until_readable(w, c));
+	len = ctl_recv(c, buf, sizeof(buf), fds, FLEET_FDS_MAX, &n);
+	assert_true(len > 0);
+	assert_int_equal(
+	    fleet_reply_parse(buf, (size_t)len, w->rp, why, sizeof(why)), 0);
+	strbuf_release(&msg);
+	free(r);
+	return w->rp->ok;
+}
+
+/*
+ * neutron's monitor starts the front again as soon as it finds its stub
+ * dead: the new add may come before the daemon has read the end of the
+ * old holder's connection. A holder whose end is closed holds nothing;
+ * one alive still does.
+ */
+static void
+test_ctl_holder_gone(void **state)
+{
+	struct world *w = *state;
+	struct fleet_server *s;
+	char path[128];
+	int lfd = -1, c1 = -1, c2 = -1, err = 0, fd;
+
+	(void)snprintf(path, sizeof(path), "%s/ctl.sock", w->dir);
+	assert_int_equal(ctl_listen(path, getegid(), &lfd), 0);
+	s = fleet_server_new(w->e, lfd, getegid(), w->dir, &err);
+	assert_non_null(s);
+	fleet_server_free(w->s); /* the setup's, without a socket */
+	w->s = s;
+	assert_int_equal(ctl_connect(path, &c1), 0);
+	assert_int_equal(ctl_connect(path, &c2), 0);
+	assert_true(add_held(w, c1, ID_HELD));
+	assert_true(add_held(w, c2, ID_ALIVE));
+	show(w, ID_HELD);
+	assert_true(w->rp->ok);
+	assert_true(w->rp->nets[0].held);
+	/* Killed; the loop does not run before the next add. */
+	(void)close(c1);
+	fd = add_net(w, ID_HELD);
+	show(w, ID_HELD);
+	assert_true(w->rp->ok);
+	assert_false(w->rp->nets[0].held);
+	/* A live holder keeps its network. */
+	{
+		struct strbuf msg = STRBUF_INIT;
+		unsigned int port = 0;
+		int fds[1];
+
+		fds[0] = tcp_listener(&port);
+		add_request(ID_ALIVE, port, &msg);
+		handle(w, msg.buf, fds, 1);
+		assert_refused(w, "is served already");
+		(void)close(fds[0]);
+		strbuf_release(&msg);
+	}
+	(void)close(c2);
+	(void)close(fd);
+	(void)unlink(path);
+}
+
 /*
  * An empty message with a descriptor: the server closes the connection
  * and keeps nothing of what came with it.
@@ -1730,6 +1818,8 @@ main(void)
 	        test_ctl_socket, server_setup, server_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_ctl_empty_message_with_fd, server_setup, server_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_ctl_holder_gone, server_setup, server_teardown),
 	};
 
 	/* Each refusal is checked in its reply; the log would repeat it. */
