@@ -473,9 +473,36 @@ def fleet_proto():
         write("fleet_proto", name, text)
 
 
+def front():
+    # selector byte (even: front.conf, odd: the stub's handover), the text
+    confs = {
+        "conf-all": "# the fleet\nfleet = on\n"
+                    "control_socket = /run/ns-metadata-proxy/fleet.sock\n"
+                    "reconnect_timeout = 60\n",
+        "conf-off": "fleet = off  # rolled back\r\n",
+        "conf-twice": "fleet = on\nfleet = off\n",
+        "conf-bad-path": "control_socket = /run/../x.sock\n",
+    }
+    for name, text in confs.items():
+        write("front", name, b"\x00" + text.encode())
+    req = json.dumps({"v": 1, "op": "add", "hold": True, "network": {
+        "id": UUID, "kind": "network", "flavor": "neutron",
+        "socket": "/var/lib/neutron/metadata_proxy",
+        "bind": "169.254.169.254", "port": 80}}, separators=(",", ":"))
+    ho = ("id=%s\ncontrol_socket=/run/ns-metadata-proxy/fleet.sock\n"
+          "reconnect_timeout=60\nconn=3\nlisten=9,10\npidfile_fd=5\n"
+          "pidfile_dir=4\npidfile_name=%s.pid.haproxy\nlog_fd=-1\n"
+          "log_path=\nsyslog=local0\nident=haproxy-metadata-proxy\n"
+          "debug=0\nuid=65534\ngid=65534\nctl_gid=107\nrequest=%s\n"
+          % (UUID, UUID, req))
+    write("front", "handover", b"\x01" + ho.encode())
+    write("front", "handover-no-request",
+          b"\x01" + ho.replace("request=", "x=").encode())
+
+
 def main():
     for t in ("validate", "cli", "render", "http_request", "http_response",
-              "haproxy_cfg", "fleet_proto"):
+              "haproxy_cfg", "fleet_proto", "front"):
         shutil.rmtree(os.path.join(ROOT, t), ignore_errors=True)
     validate()
     cli()
@@ -484,6 +511,7 @@ def main():
     http_response()
     haproxy_cfg()
     fleet_proto()
+    front()
 
 
 if __name__ == "__main__":
