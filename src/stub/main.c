@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -258,12 +259,30 @@ stop(void)
 		(void)pidfile_clear(&pf);
 }
 
+/*
+ * Run by descriptor, the kernel names us after it ("5"): take the name of
+ * the command line, as `ps` and `pgrep haproxy` knew the front.
+ */
+static void
+name_self(const char *argv0)
+{
+	const char *base;
+
+	if (argv0 == NULL)
+		return;
+	base = strrchr(argv0, '/');
+	base = base != NULL ? base + 1 : argv0;
+	if (*base != '\0')
+		(void)prctl(PR_SET_NAME, base, 0, 0, 0);
+}
+
 int
-main(void)
+main(int argc, char *argv[])
 {
 	struct pollfd p[2];
 	int sfd, r;
 
+	name_self(argc > 0 ? argv[0] : NULL);
 	log_init("ns-metadata-proxy-stub");
 	if (read_handover() < 0 || take_fds() < 0)
 		return EX_SOFTWARE;
