@@ -101,6 +101,13 @@ assert root-unit "no /lib/systemd/system/$PKG@.service" [ -f "$U" ]
 assert root-unit-exec "the unit does not run /usr/sbin/$PKG" grep -q "^ExecStart=/usr/sbin/$PKG run " "$U"
 assert root-unit-notify "the unit is not Type=notify" grep -qx 'Type=notify' "$U"
 assert root-etc "no /etc/ns-metadata-proxy" [ -d "$R/etc/ns-metadata-proxy" ]
+# neutron's haproxy -f resolves to the front; the stub is what it becomes
+# once the fleet serves its network, found where the binary was built for.
+assert root-front "/usr/libexec/$PKG/haproxy is not a symlink to /usr/sbin/$PKG" \
+	[ "$(readlink -f "$R/usr/libexec/$PKG/haproxy")" = "$(readlink -f "$R/usr/sbin/$PKG")" ]
+assert root-stub "no executable /usr/libexec/$PKG/$PKG-stub" [ -x "$R/usr/libexec/$PKG/$PKG-stub" ]
+assert root-stub-path "the binary does not name /usr/libexec/$PKG/$PKG-stub" \
+	grep -qa "/usr/libexec/$PKG/$PKG-stub" "$R/usr/sbin/$PKG"
 assert root-logrotate "no /etc/logrotate.d/$PKG" [ -f "$R/etc/logrotate.d/$PKG" ]
 logrotate --debug --state "$T/logrotate.state" "$R/etc/logrotate.d/$PKG" >"$T/lr.out" 2>&1
 expect_code root-logrotate-parses 0 $?
