@@ -220,6 +220,9 @@ register_again(int sfd)
 			(void)malloc_trim(0);
 			return 0;
 		}
+		/* A fleet still finishing its connections: the next one. */
+		if (r == 1 && strstr(why, "the daemon is stopping") != NULL)
+			r = -EAGAIN;
 		if (r == 1) {
 			log_err("the fleet at %s refused the network: %s; "
 			        "exiting, for the agent to start its proxy "
