@@ -84,6 +84,8 @@ struct engine {
 	struct timeval t_idle;
 	unsigned int net_maxconn; /* per network; 0: only the engine's */
 	TAILQ_HEAD(stalled_list, listener) stalled;
+	/* every client connection: a stop closes those idle between requests */
+	LIST_HEAD(conn_list, conn) all;
 };
 
 /*
@@ -302,6 +304,7 @@ struct conn {
 	/* a request sent on a reused agent connection, for the one retry */
 	struct strbuf resend;
 	TAILQ_ENTRY(conn) wait_link; /* in f->waiting while waiting */
+	LIST_ENTRY(conn) all_link;   /* in e->all */
 	struct timeval wait_since;
 	char peer[OPT_ADDR_MAX];
 	unsigned char peer_key[ADDRKEY_LEN];
@@ -853,6 +856,7 @@ conn_free(struct conn *c)
 	if (c->src_counted)
 		srccount_put(&c->f->src, c->peer_key);
 	frontend_put(c->f);
+	LIST_REMOVE(c, all_link);
 	free(c);
 	e->conns--;
 	maybe_resume(e);
@@ -1679,6 +1683,7 @@ accept_conn(struct frontend *f, int fd, const struct sockaddr *sa)
 	c->f = f;
 	c->cl.fd = -1;
 	c->fresh = true;
+	LIST_INSERT_HEAD(&e->all, c, all_link);
 	e->conns++;
 	f->conns++;
 	if (f->maxconn > 0 && f->conns >= f->maxconn)
@@ -1894,6 +1899,7 @@ on_stop(evutil_socket_t sig, short what, void *arg)
 {
 	struct engine *e = arg;
 	struct frontend *f;
+	struct conn *c, *next;
 	struct pool *p;
 
 	(void)what;
@@ -1907,6 +1913,18 @@ on_stop(evutil_socket_t sig, short what, void *arg)
 		close_listeners(f);
 	for (p = e->pools; p != NULL; p = p->next)
 		pool_close_all(p);
+	/*
+	 * A keep-alive connection between requests would hold the stop for
+	 * its whole timeout (a fleet restart, its clients waiting in the
+	 * backlog meanwhile): closed now, as haproxy does; its client opens
+	 * another for its next request. One with a request begun finishes.
+	 */
+	for (c = LIST_FIRST(&e->all); c != NULL; c = next) {
+		next = LIST_NEXT(c, all_link);
+		if (!c->fresh && !c->in_request && !c->forwarding &&
+		    !c->waiting && !c->closing && c->held == NULL)
+			conn_close(c);
+	}
 	if (e->conns == 0) {
 		event_base_loopbreak(e->base);
 		return;
@@ -1952,6 +1970,7 @@ engine_new(const struct daemon_conf *d, int *err, const char **what)
 	e->fleet = d->fleet;
 	LIST_INIT(&e->frontends);
 	TAILQ_INIT(&e->stalled);
+	LIST_INIT(&e->all);
 	ms_to_tv(d->agent_idle_timeout, &e->t_idle);
 	event_set_log_callback(event_log);
 	*what = "creating the event loop";

@@ -687,6 +687,46 @@ test_agent_cap_timeout_and_stream(void **state)
 	(void)close(a3);
 }
 
+/*
+ * A stop closes a keep-alive connection idle between requests at once
+ * (else it would hold the stop for its keep-alive timeout, 5 s here),
+ * and the engine exits 0.
+ */
+static void
+test_stop_closes_idle(void **state)
+{
+	struct world *w = *state;
+	struct timespec t0, t1;
+	char buf[64];
+	int c = client_to(w->n[0].port), a, status = -1, i;
+	long ms;
+
+	keep_get(c);
+	a = agent_accept(w, 0);
+	assert_true(read_some(a, buf, sizeof(buf), false) > 0);
+	say(a, AGENT_OK);
+	keep_ok(c);
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(kill(w->child, SIGTERM), 0);
+	for (i = 0; i < WAIT_MS / 10; i++) {
+		if (waitpid(w->child, &status, WNOHANG) == w->child)
+			break;
+		(void)usleep(10000);
+	}
+	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+	     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	w->child = 0;
+	if (ms >= 2500)
+		fail_msg("the stop waited %ld ms for an idle connection", ms);
+	assert_true(readable(c));
+	assert_int_equal(read(c, buf, sizeof(buf)), 0);
+	(void)close(c);
+	(void)close(a);
+}
+
 /* One SIGTERM stops every network, and the engine exits 0. */
 static void
 test_one_stop(void **state)
@@ -726,6 +766,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
 	        test_each_network_its_identity, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_stop_closes_idle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_caps_are_per_network, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_agent_reuse, setup, teardown),
