@@ -45,6 +45,10 @@ struct daemon_conf {
 	 * its own); the fleet's isolation between networks */
 	unsigned long network_maxconn;
 	bool fleet; /* one engine, many networks (fleet serve) */
+	/* the haproxy front: a stop that may not remove the pidfile leaves
+	 * the pid in it, as haproxy does (neutron reads it while it waits
+	 * for the end, and calls an empty one an error) */
+	bool keep_pid_at_stop;
 };
 
 #endif

@@ -185,9 +185,9 @@ serve_builtin(const struct proxy_conf *p, const struct daemon_conf *d,
 	/*
 	 * Stopped: status says "not running", not "dead". An account that
 	 * may not write the pidfile's directory empties the file instead,
-	 * which status reads the same way.
+	 * which status reads the same way; the haproxy front leaves it.
 	 */
-	if (pf->fd >= 0 && pidfile_unlink(pf) < 0)
+	if (pf->fd >= 0 && pidfile_unlink(pf) < 0 && !d->keep_pid_at_stop)
 		(void)pidfile_clear(pf);
 	return r < 0 ? EX_OSERR : 0;
 fail:

@@ -543,6 +543,7 @@ compat_haproxy(int argc, char *argv[])
 	    STR_CONCAT(d.pid_file, sizeof(d.pid_file), a.pidfile) < 0)
 		return EX_DATAERR;
 	d.daemonize = (c.daemon || a.daemon_flag) && !a.foreground;
+	d.keep_pid_at_stop = true;
 	if (c.log_tag[0] != '\0' &&
 	    STR_CONCAT(tag, sizeof(tag), c.log_tag) >= 0)
 		log_init(tag);

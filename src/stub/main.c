@@ -257,9 +257,13 @@ fleet_gone(void)
 static void
 stop(void)
 {
-	/* As the engine does: status then says "not running". */
-	if (pf.fd >= 0 && pidfile_unlink(&pf) < 0)
-		(void)pidfile_clear(&pf);
+	/*
+	 * Removed when the account may; else the pid stays, as haproxy's
+	 * does: neutron reads the file while it waits for the end, and calls
+	 * an empty one an error.
+	 */
+	if (pf.fd >= 0)
+		(void)pidfile_unlink(&pf);
 }
 
 /*
