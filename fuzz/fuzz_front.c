@@ -56,8 +56,8 @@ handover(const char *text, size_t n)
 	FUZZ_CHECK(h.request != NULL && h.request_len > 0);
 	FUZZ_CHECK(h.nlisten >= 1 && h.nlisten <= FLEET_FDS_MAX);
 	FUZZ_CHECK(handover_write(&h, &sb) == 0);
-	FUZZ_CHECK(handover_parse(sb.buf, sb.len, &again, why, sizeof(why)) ==
-	           0);
+	FUZZ_CHECK(
+	    handover_parse(sb.buf, sb.len, &again, why, sizeof(why)) == 0);
 	FUZZ_CHECK(strcmp(h.id, again.id) == 0);
 	FUZZ_CHECK(strcmp(h.control_socket, again.control_socket) == 0);
 	FUZZ_CHECK(h.conn == again.conn && h.nlisten == again.nlisten);
