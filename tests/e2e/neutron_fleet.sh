@@ -1043,6 +1043,59 @@ same_text "restart: the same proxies serve (no pid changed)" "$before_pids" "$af
 wait_until "$(long_wait 100)" all_listed $((N - 1))
 fleet_serves "restart: all $((N - 1)) networks are listed again" "${REST[@]}"
 
+# --- 5b. by hand: -db and -p, as today, with the fleet ---------------------------
+# The front started by hand in the foreground (-db) with its own pidfile
+# (-p) on a copy of a DHCP network's config under another id: handed over
+# as neutron's are, the same process stays in the foreground as the stub,
+# the pidfile names it, and its SIGTERM ends it with 0 and takes the
+# network out of the fleet.
+phase "by hand"
+HAND=$((N + 2))
+setup_net "$HAND" dhcp
+hand_tpl=
+for i in "${REST[@]}"; do
+	[ "${FL[i]}" = dhcp ] && hand_tpl=$i && break
+done
+if [ -n "$hand_tpl" ] && make_ns "$HAND"; then
+	mkdir -m 0700 "$W/hand"
+	sed -e "s/${U[hand_tpl]}/${U[HAND]}/g" "${CONF[hand_tpl]}" >"$W/hand/front.conf"
+	chmod 0600 "$W/hand/front.conf"
+	ip netns exec "${NS[HAND]}" "$BUILD/compat/haproxy" -db -p "$W/hand/pid" \
+		-f "$W/hand/front.conf" </dev/null >"$W/hand/out" 2>"$W/hand/err" {DIN}>&- {DOUT}<&- &
+	hand_pid=$!
+	hand_listed() {
+		is_listed "${U[HAND]}"
+	}
+	wait_until -p "$hand_pid" "$WAIT_MAX" hand_listed
+	assert "by hand: -db hands the network to the fleet" "not listed: $(escape_file "$W/hand/err" 300)" hand_listed
+	hand_stub() {
+		[ "$(readlink "/proc/$hand_pid/exe" 2>/dev/null)" = "$BUILD/ns-metadata-proxy-stub" ]
+	}
+	wait_until -p "$hand_pid" 20 hand_stub
+	assert "by hand: the same process, in the foreground, is the stub" \
+		"exe '$(readlink "/proc/$hand_pid/exe" 2>/dev/null)'" hand_stub
+	assert "by hand: -p names it" "pidfile '$(cat "$W/hand/pid" 2>/dev/null)', pid $hand_pid" \
+		[ "$(cat "$W/hand/pid" 2>/dev/null)" = "$hand_pid" ]
+	code=$(ip netns exec "${NS[HAND]}" curl -sS --noproxy '*' --max-time 10 -o /dev/null \
+		-w '%{http_code}' "${URL[HAND]}/nf/$HAND/hand" 2>>"$W/curl.err")
+	E=$W/expect.5b
+	: >"$E"
+	note "$E" "by hand: it answers with its identity" "network $HAND" "/nf/$HAND/hand" "$HAND" "${SRC[HAND]}" "$code"
+	judge "$E"
+	kill -TERM "$hand_pid" 2>/dev/null
+	reap "$hand_pid"
+	expect_code "by hand: SIGTERM ends the stub with 0" 0 "$REAPED"
+	hand_gone() {
+		! is_listed "${U[HAND]}"
+	}
+	wait_until "$WAIT_MAX" hand_gone
+	assert "by hand: its network left the fleet" "still listed" hand_gone
+	assert "by hand: the pidfile is gone or still names it" "'$(cat "$W/hand/pid" 2>/dev/null)'" \
+		bash -c "[ ! -e '$W/hand/pid' ] || [ \"\$(cat '$W/hand/pid')\" = $hand_pid ]"
+else
+	fail "by hand" "no DHCP network or namespace for it: $(escape_file "$W/ns.err" 200)"
+fi
+
 # --- 6. no fleet: the front serves the network itself ----------------------
 phase "no fleet"
 fleet_stop "absent"
