@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -53,4 +54,18 @@ fd_close_all_except(const int *keep, size_t n)
 		lo = k + 1;
 	}
 	fd_close_range(lo, ~0U);
+}
+
+int
+fd_cloexec(int fd, bool on)
+{
+	int fl;
+
+	if (fd < 0)
+		return 0;
+	fl = fcntl(fd, F_GETFD);
+	if (fl < 0 ||
+	    fcntl(fd, F_SETFD, on ? fl | FD_CLOEXEC : fl & ~FD_CLOEXEC) < 0)
+		return -errno;
+	return 0;
 }

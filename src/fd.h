@@ -6,6 +6,7 @@
 #ifndef NMP_FD_H
 #define NMP_FD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -22,5 +23,8 @@ void fd_close_range(unsigned int lo, unsigned int hi);
  * does not exec, so nothing else it inherited may stay open).
  */
 void fd_close_all_except(const int *keep, size_t n);
+
+/* FD_CLOEXEC on fd set (on) or cleared; -1 does nothing. 0 or -errno. */
+int fd_cloexec(int fd, bool on);
 
 #endif

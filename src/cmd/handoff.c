@@ -104,17 +104,6 @@ leave_mount_ns(void)
 		log_debug("chdir /: %s", strerror(errno));
 }
 
-static int
-inheritable(int fd)
-{
-	int fl;
-
-	if (fd < 0)
-		return 0;
-	fl = fcntl(fd, F_GETFD);
-	return fl < 0 ? -1 : fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
-}
-
 /* What the stub reads on its standard input. */
 static int
 handover_fd(const struct handoff *h, const struct proxy_conf *p,
@@ -266,13 +255,13 @@ handoff_try(const struct handoff *h, const struct proxy_conf *p,
 	         "holds it",
 	    what, p->id, p->bind_address, p->port, h->control_socket,
 	    (int)getpid());
-	r = inheritable(conn);
+	r = fd_cloexec(conn, false);
 	for (i = 0; i < nfds && r == 0; i++)
-		r = inheritable(fds[i]);
+		r = fd_cloexec(fds[i], false);
 	if (r == 0)
-		r = inheritable(pf->fd) |
-		    inheritable(pf->fd >= 0 ? pf->dirfd : -1) |
-		    inheritable(log_file_fd());
+		r = fd_cloexec(pf->fd, false) |
+		    fd_cloexec(pf->fd >= 0 ? pf->dirfd : -1, false) |
+		    fd_cloexec(log_file_fd(), false);
 	if (r == 0 && dup2(mfd, STDIN_FILENO) == STDIN_FILENO) {
 		stub_env(env, tag, sizeof(tag));
 		log_syslog_suspend();

@@ -78,31 +78,20 @@ read_handover(void)
 	return 0;
 }
 
-static int
-cloexec(int fd)
-{
-	int fl;
-
-	if (fd < 0)
-		return 0;
-	fl = fcntl(fd, F_GETFD);
-	return fl < 0 ? -errno : fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
-}
-
 /* The descriptors the handover names are ours; none goes to a child. */
 static int
 take_fds(void)
 {
-	int i, r = cloexec(ho.conn);
+	int i, r = fd_cloexec(ho.conn, true);
 
 	for (i = 0; i < ho.nlisten && r == 0; i++)
-		r = cloexec(ho.listen[i]);
+		r = fd_cloexec(ho.listen[i], true);
 	if (r == 0)
-		r = cloexec(ho.pidfile_fd);
+		r = fd_cloexec(ho.pidfile_fd, true);
 	if (r == 0 && ho.pidfile_fd >= 0)
-		r = cloexec(ho.pidfile_dir);
+		r = fd_cloexec(ho.pidfile_dir, true);
 	if (r == 0)
-		r = cloexec(ho.log_fd);
+		r = fd_cloexec(ho.log_fd, true);
 	if (r < 0) {
 		log_err("a descriptor of the handover is not open: %s",
 		    strerror(EBADF));

@@ -537,3 +537,46 @@ sanitizer_clean() {
 		fail "$CASE: sanitizers" "$(grep -m1 -E "$re" "$1" | head -c 300)"
 	fi
 }
+
+# identity_spoofs NET_ID ROUTER_ID SRC: SPOOFS, the identity headers a VM
+# at SRC may try, one request's extra headers an element, '|' between
+# them; EVIL, EVIL2 and EVIL_IP are the claimed values. Odd case, '_' for
+# '-', repeated, next to the real names with the real values (NET_ID,
+# ROUTER_ID, SRC) first and last, lists; every flavour's headers, whatever
+# the network's flavour. Last, all of them in one request: some 4 KiB of
+# head, which may be refused before the agent.
+identity_spoofs() {
+	local net=$1 router=$2 src=$3 h x all
+	SPOOFS=()
+	for h in X-Neutron-Network-ID X-Neutron-Router-ID X-OVN-Network-ID; do
+		x=${h//-/_}
+		SPOOFS+=("$h: $EVIL" "$(odd "$h"): $EVIL" "$x: $EVIL" "$(odd "$x"): $EVIL"
+			"${h%-ID}_ID: $EVIL" "$h: $EVIL|$x: $EVIL2|$(odd "$h"): $EVIL")
+	done
+	SPOOFS+=(
+		"X-Forwarded-For: $EVIL_IP"
+		"$(odd X-Forwarded-For): $EVIL_IP"
+		"X_Forwarded_For: $EVIL_IP"
+		"x-forwarded_for: $EVIL_IP, 10.9.8.6"
+		"X-Forwarded-For: $EVIL_IP|x_forwarded_for: $EVIL_IP|X-FORWARDED-FOR: 10.9.8.6"
+		"X-Forwarded-For: $src|X_Forwarded_For: $EVIL_IP"
+		"X-Neutron-Network-ID: $net|x_neutron_network_id: $EVIL"
+		"X-Neutron-Router-ID: $router|X_Neutron_Router_ID: $EVIL"
+		"X-OVN-Network-ID: $net|x_ovn_network_id: $EVIL"
+		"x_neutron_network_id: $EVIL|X-Neutron-Network-ID: $net"
+		"X_OVN_Network_ID: $EVIL|X-OVN-Network-ID: $net"
+		"X_Forwarded_For: $EVIL_IP|X-Forwarded-For: $src"
+	)
+	all=$(printf '%s|' "${SPOOFS[@]}")
+	SPOOFS+=("${all%|}|${all%|}")
+}
+
+# odd S: S with every other letter upper case, the others lower.
+odd() {
+	local s=$1 out="" k c
+	for ((k = 0; k < ${#s}; k++)); do
+		c=${s:k:1}
+		if ((k % 2)); then out+=${c^^}; else out+=${c,,}; fi
+	done
+	printf '%s' "$out"
+}

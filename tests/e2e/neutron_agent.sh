@@ -358,42 +358,13 @@ get() {
 
 # --- cases -----------------------------------------------------------------
 
-# The spoofs: each line is one request's extra headers, '|' between them.
-# Odd case, '_' for '-', repeated, next to the real names with the real
-# values, lists; the identity headers of every flavour on every flavour.
-odd() { # every other letter upper case
-	local s=$1 out="" i c
-	for ((i = 0; i < ${#s}; i++)); do
-		c=${s:i:1}
-		if ((i % 2)); then out+=${c^^}; else out+=${c,,}; fi
-	done
-	printf '%s' "$out"
-}
-SPOOFS=()
-for h in X-Neutron-Network-ID X-Neutron-Router-ID X-OVN-Network-ID; do
-	u=${h//-/_}
-	SPOOFS+=("$h: $EVIL" "$(odd "$h"): $EVIL" "$u: $EVIL" "$(odd "$u"): $EVIL"
-		"${h%-ID}_ID: $EVIL" "$h: $EVIL|$u: $EVIL2|$(odd "$h"): $EVIL")
-done
-SPOOFS+=(
-	"X-Forwarded-For: $EVIL_IP"
-	"$(odd X-Forwarded-For): $EVIL_IP"
-	"X_Forwarded_For: $EVIL_IP"
-	"x-forwarded_for: $EVIL_IP, 10.9.8.6"
-	"X-Forwarded-For: $EVIL_IP|x_forwarded_for: $EVIL_IP|X-FORWARDED-FOR: 10.9.8.6"
-	# the real names with the real values, then a spoof under another spelling
-	"X-Forwarded-For: 127.0.0.1|X_Forwarded_For: $EVIL_IP"
-	"X-Neutron-Network-ID: $ID|x_neutron_network_id: $EVIL"
-	"X-Neutron-Router-ID: $RID|X_Neutron_Router_ID: $EVIL"
-	"X-OVN-Network-ID: $ID|x_ovn_network_id: $EVIL"
-	# the spoof first, the real value after it
-	"x_neutron_network_id: $EVIL|X-Neutron-Network-ID: $ID"
-	"X_OVN_Network_ID: $EVIL|X-OVN-Network-ID: $ID"
-	"X_Forwarded_For: $EVIL_IP|X-Forwarded-For: 127.0.0.1"
-)
-ALL=$(printf '%s|' "${SPOOFS[@]}")
+# The spoofs (lib.sh): each one request's extra headers, '|' between
+# them; the real names carry the real values of this run's network and
+# router, and the client's address.
+identity_spoofs "$ID" "$RID" 127.0.0.1
+# All of them in one request, once (the last spoof has them twice).
+ALL=$(printf '%s|' "${SPOOFS[@]:0:${#SPOOFS[@]}-1}")
 ALL=${ALL%|}
-SPOOFS+=("$ALL|$ALL")
 
 # hargs "H1|H2|...": the -H arguments in HA.
 hargs() {

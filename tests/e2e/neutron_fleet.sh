@@ -844,42 +844,10 @@ while read -r i code; do
 	note "$E" "$G" "network $i" "/nf/$i/plain" "$i" "${SRC[i]}" "$code"
 done < <(cat "$W/plain.odd" "$W/plain.even")
 
-# The spoofs, a VM's at a time: each line one request's extra headers,
-# '|' between them. Odd case, '_' for '-', repeated, next to the real names
-# with the real values, lists; every flavour's headers on every flavour.
-odd() { # every other letter upper case
-	local s=$1 out="" k c
-	for ((k = 0; k < ${#s}; k++)); do
-		c=${s:k:1}
-		if ((k % 2)); then out+=${c^^}; else out+=${c,,}; fi
-	done
-	printf '%s' "$out"
-}
+# The spoofs, a VM's at a time (lib.sh): the network's own id as the real
+# value of every identity header, the VM's address as X-Forwarded-For's.
 spoof_list() { # spoof_list ID SRC: SPOOFS for a client at SRC of network ID
-	local u=$1 src=$2 h x all
-	SPOOFS=()
-	for h in X-Neutron-Network-ID X-Neutron-Router-ID X-OVN-Network-ID; do
-		x=${h//-/_}
-		SPOOFS+=("$h: $EVIL" "$(odd "$h"): $EVIL" "$x: $EVIL" "$(odd "$x"): $EVIL"
-			"${h%-ID}_ID: $EVIL" "$h: $EVIL|$x: $EVIL2|$(odd "$h"): $EVIL")
-	done
-	SPOOFS+=(
-		"X-Forwarded-For: $EVIL_IP"
-		"$(odd X-Forwarded-For): $EVIL_IP"
-		"X_Forwarded_For: $EVIL_IP"
-		"x-forwarded_for: $EVIL_IP, 10.9.8.6"
-		"X-Forwarded-For: $EVIL_IP|x_forwarded_for: $EVIL_IP|X-FORWARDED-FOR: 10.9.8.6"
-		"X-Forwarded-For: $src|X_Forwarded_For: $EVIL_IP"
-		"X-Neutron-Network-ID: $u|x_neutron_network_id: $EVIL"
-		"X-Neutron-Router-ID: $u|X_Neutron_Router_ID: $EVIL"
-		"X-OVN-Network-ID: $u|x_ovn_network_id: $EVIL"
-		"x_neutron_network_id: $EVIL|X-Neutron-Network-ID: $u"
-		"X_OVN_Network_ID: $EVIL|X-OVN-Network-ID: $u"
-		"X_Forwarded_For: $EVIL_IP|X-Forwarded-For: $src"
-	)
-	all=$(printf '%s|' "${SPOOFS[@]}")
-	all=${all%|}
-	SPOOFS+=("$all|$all") # some 4 KiB of head: may be refused
+	identity_spoofs "$1" "$1" "$2"
 }
 
 # From a VM of each flavour, across its veth: a plain request, every spoof

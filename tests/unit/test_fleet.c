@@ -837,14 +837,16 @@ tcp_listener(unsigned int *port)
 	return fd;
 }
 
-/* An add of id on 127.0.0.1 port, as the client writes it. */
+/* An add of id on 127.0.0.1 port, as the client writes it; held or not. */
 static void
-add_request(const char *id, unsigned int port, struct strbuf *out)
+add_request_held(
+    const char *id, unsigned int port, bool hold, struct strbuf *out)
 {
 	struct fleet_request *r = calloc(1, sizeof(*r));
 
 	assert_non_null(r);
 	r->op = FLEET_ADD;
+	r->hold = hold;
 	defaults_proxy(&r->net);
 	(void)snprintf(r->net.id, sizeof(r->net.id), "%s", id);
 	(void)snprintf(r->net.socket_path, sizeof(r->net.socket_path),
@@ -855,6 +857,12 @@ add_request(const char *id, unsigned int port, struct strbuf *out)
 	strbuf_clear(out);
 	assert_int_equal(fleet_request_write(r, out), 0);
 	free(r);
+}
+
+static void
+add_request(const char *id, unsigned int port, struct strbuf *out)
+{
+	add_request_held(id, port, false, out);
 }
 
 /* Carry out msg with its fds; the reply, parsed, into w->rp. */
@@ -1678,24 +1686,13 @@ test_ctl_socket(void **state)
 static bool
 add_held(struct world *w, int c, const char *id)
 {
-	struct fleet_request *r = calloc(1, sizeof(*r));
 	struct strbuf msg = STRBUF_INIT;
 	char buf[4096], why[FLEET_ERROR_MAX];
 	unsigned int port = 0;
 	int fd = tcp_listener(&port), fds[FLEET_FDS_MAX], n = 0;
 	ssize_t len;
 
-	assert_non_null(r);
-	r->op = FLEET_ADD;
-	r->hold = true;
-	defaults_proxy(&r->net);
-	(void)snprintf(r->net.id, sizeof(r->net.id), "%s", id);
-	(void)snprintf(r->net.socket_path, sizeof(r->net.socket_path),
-	    "/run/nmp-test/agent.sock");
-	(void)snprintf(
-	    r->net.bind_address, sizeof(r->net.bind_address), "127.0.0.1");
-	r->net.port = port;
-	assert_int_equal(fleet_request_write(r, &msg), 0);
+	add_request_held(id, port, true, &msg);
 	assert_int_equal(ctl_send(c, msg.buf, msg.len, &fd, 1), 0);
 	(void)close(fd); /* the server's copy serves */
 	assert_true(loop_until_readable(w, c));
@@ -1704,7 +1701,6 @@ add_held(struct world *w, int c, const char *id)
 	assert_int_equal(
 	    fleet_reply_parse(buf, (size_t)len, w->rp, why, sizeof(why)), 0);
 	strbuf_release(&msg);
-	free(r);
 	return w->rp->ok;
 }
 
