@@ -28,18 +28,8 @@ from neutron.conf import common as common_conf
 from neutron.conf.agent.metadata import config as meta_conf
 
 
-def main(argv):
-    if len(argv) not in (7, 9):
-        sys.stderr.write(__doc__)
-        return 64
-    state_path, network_id, bind_address, port, user, group = argv[1:7]
-    repeat = 0
-    if len(argv) == 9:
-        if argv[7] != "--in-process":
-            sys.stderr.write(__doc__)
-            return 64
-        repeat = int(argv[8])
-
+def neutron_conf(state_path, user, group):
+    """cfg.CONF as an agent has it: the options the launcher reads."""
     conf = cfg.CONF
     common_conf.register_core_common_config_opts(conf)  # state_path
     meta_conf.register_meta_conf_opts(meta_conf.SHARED_OPTS, conf)
@@ -52,6 +42,22 @@ def main(argv):
     )
     conf.set_override("metadata_proxy_user", user)
     conf.set_override("metadata_proxy_group", group)
+    return conf
+
+
+def main(argv):
+    if len(argv) not in (7, 9):
+        sys.stderr.write(__doc__)
+        return 64
+    state_path, network_id, bind_address, port, user, group = argv[1:7]
+    repeat = 0
+    if len(argv) == 9:
+        if argv[7] != "--in-process":
+            sys.stderr.write(__doc__)
+            return 64
+        repeat = int(argv[8])
+
+    conf = neutron_conf(state_path, user, group)
 
     # The pidfile neutron's ProcessManager passes: $state_path/external/pids.
     pid_file = os.path.join(state_path, "external", "pids", network_id + ".pid")
