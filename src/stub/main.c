@@ -305,7 +305,10 @@ main(int argc, char *argv[])
 			stop();
 			return 0;
 		}
-		if (p[0].revents == 0 || !fleet_gone())
+		/* Hung up, or an end to read: the fleet went. */
+		if (p[0].revents == 0 ||
+		    ((p[0].revents & (POLLHUP | POLLRDHUP | POLLERR)) == 0 &&
+		        !fleet_gone()))
 			continue;
 		r = register_again(sfd);
 		if (r == 1) {
