@@ -1028,8 +1028,10 @@ if [ -n "$hand_tpl" ] && make_ns "$HAND"; then
 	mkdir -m 0700 "$W/hand"
 	sed -e "s/${U[hand_tpl]}/${U[HAND]}/g" "${CONF[hand_tpl]}" >"$W/hand/front.conf"
 	chmod 0600 "$W/hand/front.conf"
-	ip netns exec "${NS[HAND]}" "$BUILD/compat/haproxy" -db -p "$W/hand/pid" \
-		-f "$W/hand/front.conf" </dev/null >"$W/hand/out" 2>"$W/hand/err" {DIN}>&- {DOUT}<&- &
+	# As neutron's newer agents run it: PROCESS_TAG in the environment.
+	ip netns exec "${NS[HAND]}" env PROCESS_TAG="haproxy-${U[HAND]}" NMP_JUNK=1 \
+		"$BUILD/compat/haproxy" -db -p "$W/hand/pid" -f "$W/hand/front.conf" \
+		</dev/null >"$W/hand/out" 2>"$W/hand/err" {DIN}>&- {DOUT}<&- &
 	hand_pid=$!
 	hand_listed() {
 		is_listed "${U[HAND]}"
@@ -1044,6 +1046,9 @@ if [ -n "$hand_tpl" ] && make_ns "$HAND"; then
 		"exe '$(readlink "/proc/$hand_pid/exe" 2>/dev/null)'" hand_stub
 	assert "by hand: -p names it" "pidfile '$(cat "$W/hand/pid" 2>/dev/null)', pid $hand_pid" \
 		[ "$(cat "$W/hand/pid" 2>/dev/null)" = "$hand_pid" ]
+	hand_env=$(tr '\0' ' ' <"/proc/$hand_pid/environ" 2>/dev/null)
+	assert "by hand: the stub keeps PROCESS_TAG and nothing else of the environment" \
+		"environment '$hand_env'" [ "$hand_env" = "PROCESS_TAG=haproxy-${U[HAND]} " ]
 	code=$(ip netns exec "${NS[HAND]}" curl -sS --noproxy '*' --max-time 10 -o /dev/null \
 		-w '%{http_code}' "${URL[HAND]}/nf/$HAND/hand" 2>>"$W/curl.err")
 	E=$W/expect.5b
