@@ -33,7 +33,7 @@ static int
 open_trusted(const char *path)
 {
 	struct stat st;
-	int fd = open(path, O_PATH | O_CLOEXEC);
+	int fd = open(path, O_PATH | O_CLOEXEC | O_NOFOLLOW);
 
 	if (fd < 0)
 		return -1;
@@ -139,8 +139,13 @@ handover_fd(const struct handoff *h, const struct proxy_conf *p,
 	ho.debug = d->debug;
 	ho.uid = nm->uid;
 	ho.gid = nm->gid;
-	/* To register again after the fleet restarts, as the account. */
-	ho.ctl_gid = stat(h->control_socket, &st) == 0 ? st.st_gid : nm->gid;
+	/*
+	 * To register again after the fleet restarts, as the account: the
+	 * socket's own group, never that of a file a link there names.
+	 */
+	ho.ctl_gid = lstat(h->control_socket, &st) == 0 && S_ISSOCK(st.st_mode)
+	                 ? st.st_gid
+	                 : nm->gid;
 	ho.request = req->buf;
 	ho.request_len = req->len;
 	if (handover_write(&ho, &text) < 0)
@@ -262,6 +267,11 @@ handoff_try(const struct handoff *h, const struct proxy_conf *p,
 		r = fd_cloexec(pf->fd, false) |
 		    fd_cloexec(pf->fd >= 0 ? pf->dirfd : -1, false) |
 		    fd_cloexec(log_file_fd(), false);
+	/*
+	 * SIGPIPE, SIGXFSZ and SIGHUP stay ignored across the exec (main.c):
+	 * a SIGHUP that logrotate sends before the stub takes its signals
+	 * must not end it.
+	 */
 	if (r == 0 && dup2(mfd, STDIN_FILENO) == STDIN_FILENO) {
 		stub_env(env, tag, sizeof(tag));
 		log_syslog_suspend();

@@ -85,6 +85,10 @@ write_config(const struct proxy_conf *p, const struct daemon_conf *d, int dfd,
 	return 0;
 }
 
+/* The haproxy front's bind while its address is the fleet's: 2 s. */
+#define BIND_RETRIES 40
+#define BIND_RETRY_US 50000
+
 /*
  * An engine serving the network's listeners fds (its from here, also on
  * failure); NULL with *f (and *what, for the engine's own steps) set.
@@ -125,7 +129,7 @@ serve_builtin(const struct proxy_conf *p, const struct daemon_conf *d,
 	int fds[LAUNCH_LISTEN_MAX] = {-1, -1};
 	const char *what = "";
 	struct engine *e = NULL;
-	int nfds = 0, r;
+	int nfds = 0, bind_tries = 0, r;
 
 	int keep[4] = {pf->fd, pf->dirfd, report, log_file_fd()};
 
@@ -137,8 +141,18 @@ serve_builtin(const struct proxy_conf *p, const struct daemon_conf *d,
 	log_syslog_suspend();
 	fd_close_all_except(keep, 4);
 	log_syslog_resume();
-	if (listen_in(p, d, netns, fds, &nfds, &f) < 0)
-		goto fail;
+	while (listen_in(p, d, netns, fds, &nfds, &f) < 0) {
+		/*
+		 * A stub killed a moment ago: the fleet holds its listener
+		 * until it reads the hang-up. neutron's monitor may start us
+		 * again before that; wait for it, a while.
+		 */
+		if (h == NULL || f.stage != LAUNCH_BIND ||
+		    f.err != EADDRINUSE || ++bind_tries > BIND_RETRIES)
+			goto fail;
+		(void)usleep(BIND_RETRY_US);
+		f = (struct launch_failure){0, 0, 0, false};
+	}
 	/* Listening from here: connections wait in the backlog. */
 	if (h != NULL)
 		handoff_try(h, p, d, nm, pf, &report, fds, nfds);

@@ -36,6 +36,7 @@ sun_of(const char *path, struct sockaddr_un *sun, socklen_t *len)
 int
 ctl_connect(const char *path, int *fd_out)
 {
+	struct timeval tv = {CTL_CONNECT_TIMEOUT_S, 0};
 	struct sockaddr_un sun;
 	socklen_t len;
 	int fd, r;
@@ -46,7 +47,10 @@ ctl_connect(const char *path, int *fd_out)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sun, len) < 0) {
+	/* A full backlog (a daemon stuck, thousands of stubs at once) would
+	 * block connect and send for ever: the same bound as the reply. */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sun, len) < 0) {
 		r = -errno;
 		(void)close(fd);
 		return r;

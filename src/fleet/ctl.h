@@ -20,7 +20,13 @@
  */
 int ctl_listen(const char *path, gid_t gid, int *fd_out);
 
-/* Connect to the daemon at path; -errno (ENOENT, ECONNREFUSED: none). */
+/* Seconds a connect or a send may wait for room (SO_SNDTIMEO). */
+#define CTL_CONNECT_TIMEOUT_S 10
+
+/*
+ * Connect to the daemon at path; -errno (ENOENT, ECONNREFUSED: none;
+ * EAGAIN: its backlog stayed full CTL_CONNECT_TIMEOUT_S).
+ */
 int ctl_connect(const char *path, int *fd_out);
 
 /* One message, with nfds descriptors (SCM_RIGHTS) when nfds > 0. */

@@ -31,7 +31,7 @@ struct handover {
 	int log_fd; /* -1: no log file */
 	char log_path[PATH_MAX];
 	char syslog_facility[OPT_FACILITY_MAX + 1]; /* "": no syslog */
-	char ident[64];
+	char ident[128]; /* the config's log-tag: 64 bytes at most */
 	bool debug;
 	uid_t uid; /* the account the stub runs as */
 	gid_t gid;

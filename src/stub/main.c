@@ -142,14 +142,18 @@ signals(void)
 {
 	sigset_t set;
 
-	/* The front ignored SIGHUP; a blocked, ignored signal is lost. */
-	(void)signal(SIGHUP, SIG_DFL);
 	(void)sigemptyset(&set);
 	(void)sigaddset(&set, SIGTERM);
 	(void)sigaddset(&set, SIGINT);
 	(void)sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -1;
+	/*
+	 * The front left SIGHUP ignored across the exec: blocked first, so
+	 * that none kills us in between, then back to its default, so that
+	 * one comes through the signalfd.
+	 */
+	(void)signal(SIGHUP, SIG_DFL);
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 

@@ -1049,6 +1049,23 @@ if [ -n "$hand_tpl" ] && make_ns "$HAND"; then
 	hand_env=$(tr '\0' ' ' <"/proc/$hand_pid/environ" 2>/dev/null)
 	assert "by hand: the stub keeps PROCESS_TAG and nothing else of the environment" \
 		"environment '$hand_env'" [ "$hand_env" = "PROCESS_TAG=haproxy-${U[HAND]} " ]
+	# neutron's monitor may start the front again the moment its stub
+	# died, before the fleet has read the hang-up and let the listener go
+	# (here the fleet is stopped meanwhile): the front waits for its
+	# address, a while, then hands over.
+	kill -STOP "$FLEET_PID"
+	kill -KILL "$hand_pid" 2>/dev/null
+	reap "$hand_pid"
+	ip netns exec "${NS[HAND]}" "$BUILD/compat/haproxy" -db -p "$W/hand/pid" \
+		-f "$W/hand/front.conf" </dev/null >"$W/hand/out" 2>"$W/hand/err2" {DIN}>&- {DOUT}<&- &
+	hand_pid=$!
+	sleep 0.5
+	kill -CONT "$FLEET_PID"
+	wait_until -p "$hand_pid" "$WAIT_MAX" hand_stub
+	assert "by hand: started again as its stub dies, it waits for its address and hands over" \
+		"exe '$(readlink "/proc/$hand_pid/exe" 2>/dev/null)': $(escape_file "$W/hand/err2" 300)" hand_stub
+	wait_until -p "$hand_pid" "$WAIT_MAX" hand_listed
+	assert "by hand: and the fleet serves it again" "not listed" hand_listed
 	code=$(ip netns exec "${NS[HAND]}" curl -sS --noproxy '*' --max-time 10 -o /dev/null \
 		-w '%{http_code}' "${URL[HAND]}/nf/$HAND/hand" 2>>"$W/curl.err")
 	E=$W/expect.5b
