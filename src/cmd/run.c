@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
@@ -87,7 +88,7 @@ write_config(const struct proxy_conf *p, const struct daemon_conf *d, int dfd,
 
 /* The haproxy front's bind while its address is the fleet's: 2 s. */
 #define BIND_RETRIES 40
-#define BIND_RETRY_US 50000
+#define BIND_RETRY_NS 50000000L
 
 /*
  * An engine serving the network's listeners fds (its from here, also on
@@ -129,6 +130,7 @@ serve_builtin(const struct proxy_conf *p, const struct daemon_conf *d,
 	int fds[LAUNCH_LISTEN_MAX] = {-1, -1};
 	const char *what = "";
 	struct engine *e = NULL;
+	const struct timespec retry = {0, BIND_RETRY_NS};
 	int nfds = 0, bind_tries = 0, r;
 
 	int keep[4] = {pf->fd, pf->dirfd, report, log_file_fd()};
@@ -150,7 +152,7 @@ serve_builtin(const struct proxy_conf *p, const struct daemon_conf *d,
 		if (h == NULL || f.stage != LAUNCH_BIND ||
 		    f.err != EADDRINUSE || ++bind_tries > BIND_RETRIES)
 			goto fail;
-		(void)usleep(BIND_RETRY_US);
+		(void)nanosleep(&retry, NULL);
 		f = (struct launch_failure){0, 0, 0, false};
 	}
 	/* Listening from here: connections wait in the backlog. */
