@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -54,6 +55,30 @@ fd_close_all_except(const int *keep, size_t n)
 		lo = k + 1;
 	}
 	fd_close_range(lo, ~0U);
+}
+
+int
+fd_write_all(int fd, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len > SSIZE_MAX ? (size_t)SSIZE_MAX : len);
+		if (n < 0) {
+			int e = errno;
+
+			if (e == EINTR)
+				continue;
+			return -e;
+		}
+		/* A regular file never accepts 0 bytes of a non-empty write. */
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 int

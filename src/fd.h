@@ -24,6 +24,9 @@ void fd_close_range(unsigned int lo, unsigned int hi);
  */
 void fd_close_all_except(const int *keep, size_t n);
 
+/* Write all len bytes, through short writes and EINTR; 0 or -errno. */
+int fd_write_all(int fd, const void *buf, size_t len);
+
 /* FD_CLOEXEC on fd set (on) or cleared; -1 does nothing. 0 or -errno. */
 int fd_cloexec(int fd, bool on);
 

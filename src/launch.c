@@ -30,6 +30,17 @@ char *const launch_clean_env[] = {
     NULL,
 };
 
+int
+launch_trusted_binary(const struct stat *st)
+{
+	if (!S_ISREG(st->st_mode) || (st->st_mode & S_IXUSR) == 0)
+		return -EACCES;
+	if ((st->st_uid != 0 && st->st_uid != geteuid()) ||
+	    (st->st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		return -EPERM;
+	return 0;
+}
+
 static int
 check_binary(const char *path)
 {
@@ -38,12 +49,7 @@ check_binary(const char *path)
 	/* The binary may be reached through a symlink; the target counts. */
 	if (stat(path, &st) < 0)
 		return -errno;
-	if (!S_ISREG(st.st_mode) || (st.st_mode & S_IXUSR) == 0)
-		return -EACCES;
-	if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-		return -EPERM;
-	return 0;
+	return launch_trusted_binary(&st);
 }
 
 int

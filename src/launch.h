@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 /*
  * Locate haproxy: explicit (an absolute path, or "" to search
@@ -19,6 +20,12 @@
  * executable file, -EPERM unsafe owner or mode. The path goes to out.
  */
 int launch_find_haproxy(const char *explicit_path, char *out, size_t outsz);
+
+/*
+ * A program root may run: a regular executable file of root or ours that
+ * neither group nor others may write. 0, -EACCES or -EPERM.
+ */
+int launch_trusted_binary(const struct stat *st);
 
 /*
  * The descriptors haproxy starts with: 0-2, the pidfile lock, and the

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "fd.h"
 #include "safefile.h"
 #include "banned.h"
 
@@ -61,30 +62,6 @@ random_chars(char *out, size_t len)
 	}
 	for (i = 0; i < len; i++)
 		out[i] = alphabet[buf[i] % (sizeof(alphabet) - 1)];
-	return 0;
-}
-
-/* Write all len bytes, through short writes and EINTR. */
-static int
-write_all(int fd, const unsigned char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len > SSIZE_MAX ? (size_t)SSIZE_MAX : len);
-		if (n < 0) {
-			int e = errno;
-
-			if (e == EINTR)
-				continue;
-			return -e;
-		}
-		/* A regular file never accepts 0 bytes of a non-empty write. */
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
 	return 0;
 }
 
@@ -246,7 +223,7 @@ safefile_replace(int dirfd, const char *name, const void *data, size_t len)
 		r = -errno;
 		goto out;
 	}
-	r = write_all(fd, data, len);
+	r = fd_write_all(fd, data, len);
 	if (r < 0)
 		goto out;
 	if (fsync(fd) < 0) {

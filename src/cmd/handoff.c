@@ -27,8 +27,7 @@
 #define NMP_STUB_PATH "/usr/libexec/ns-metadata-proxy/" STUB_NAME
 #endif
 
-/* A program root may run: a regular executable file of root or ours that
- * neither group nor others may write. */
+/* The program at path, if root may run it (launch_trusted_binary). */
 static int
 open_trusted(const char *path)
 {
@@ -37,9 +36,7 @@ open_trusted(const char *path)
 
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (st.st_mode & S_IXUSR) == 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) ||
-	    (st.st_uid != 0 && st.st_uid != geteuid())) {
+	if (fstat(fd, &st) < 0 || launch_trusted_binary(&st) < 0) {
 		(void)close(fd);
 		return -1;
 	}
@@ -114,8 +111,6 @@ handover_fd(const struct handoff *h, const struct proxy_conf *p,
 	struct handover ho;
 	struct strbuf text = STRBUF_INIT;
 	struct stat st;
-	size_t off = 0;
-	ssize_t w;
 	int fd = -1, i;
 
 	memset(&ho, 0, sizeof(ho));
@@ -151,17 +146,8 @@ handover_fd(const struct handoff *h, const struct proxy_conf *p,
 	if (handover_write(&ho, &text) < 0)
 		goto out;
 	fd = memfd_create("ns-metadata-proxy-handover", MFD_CLOEXEC);
-	while (fd >= 0 && off < text.len) {
-		w = write(fd, text.buf + off, text.len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			fd = safe_close(fd);
-			break;
-		}
-		off += (size_t)w;
-	}
-	if (fd >= 0 && lseek(fd, 0, SEEK_SET) < 0)
+	if (fd >= 0 && (fd_write_all(fd, text.buf, text.len) < 0 ||
+	                   lseek(fd, 0, SEEK_SET) < 0))
 		fd = safe_close(fd);
 out:
 	strbuf_release(&text);
