@@ -63,7 +63,9 @@ enum opt_id {
 	O_MAXCONN,
 	O_NET_MAXCONN,
 	O_BATCH,
-	O_LAST_VALUE = O_BATCH,
+	O_METRICS_LISTEN,
+	O_LOG_FORMAT,
+	O_LAST_VALUE = O_LOG_FORMAT,
 	/* Flags: no value, last one given wins. */
 	O_DAEMONIZE,
 	O_NODAEMONIZE,
@@ -127,6 +129,8 @@ static const struct option longopts[] = {
     VAL2("syslog-log-facility", "syslog_log_facility", O_FACILITY),
     VAL2("control-socket", "control_socket", O_CONTROL_SOCKET),
     {"batch", required_argument, NULL, O_BATCH},
+    VAL2("metrics-listen", "metrics_listen", O_METRICS_LISTEN),
+    VAL2("log-format", "log_format", O_LOG_FORMAT),
     VAL2("control-group", "control_group", O_CONTROL_GROUP),
     {"maxconn", required_argument, NULL, O_MAXCONN},
     VAL2("max-conns-per-network", "max_conns_per_network", O_NET_MAXCONN),
@@ -256,6 +260,8 @@ static const struct opt_doc docs[] = {
     {"[no]debug", NULL, "off", "log at debug level", TEXT},
     {"log-file", "FILE", "none", "log file (relative: under --log-dir)", TEXT},
     {"log-dir", "DIR", "none", "directory of --log-file", TEXT},
+    {"log-format", "httplog|json", "httplog",
+        "built-in: access lines as haproxy's httplog, or JSON", TEXT},
     {"[no]use-syslog", NULL, "off", "log to syslog", TEXT},
     {"syslog-log-facility", "FACILITY", NULL, "syslog facility",
         AT(DOC_STR, daemon.syslog_facility)},
@@ -269,6 +275,10 @@ static const struct opt_doc docs[] = {
         "fleet serve: connections at once, all networks", TEXT},
     {"max-conns-per-network", "N", FLEET_NET_MAXCONN_TEXT,
         "fleet serve: connections one network may hold at once", TEXT},
+    {"metrics-listen", "ADDR:PORT", "none",
+        "fleet serve: also serve /metrics and /health over HTTP there "
+        "(IPv6: [ADDR]:PORT)",
+        TEXT},
     {"batch", "FILE", "none",
         "fleet add: the networks of FILE (- for standard input), a line "
         "of options each",
@@ -714,6 +724,13 @@ apply_process(
 		(void)copy(o->daemon.syslog_facility,
 		    sizeof(o->daemon.syslog_facility), VAL(O_FACILITY));
 	}
+	if (VAL(O_LOG_FORMAT) != NULL) {
+		if (strcmp(VAL(O_LOG_FORMAT), "json") == 0)
+			o->daemon.log_json = true;
+		else if (strcmp(VAL(O_LOG_FORMAT), "httplog") != 0)
+			return invalid(err, ps, O_LOG_FORMAT, VAL(O_LOG_FORMAT),
+			    "not httplog or json");
+	}
 	TRY(path_opt(err, ps, O_HAPROXY, PATH_MAX - 1, o->daemon.haproxy_path,
 	    sizeof(o->daemon.haproxy_path)));
 	TRY(path_opt(err, ps, O_LOG_DIR, PATH_MAX - 1, o->daemon.log_dir,
@@ -796,7 +813,7 @@ static const int network_opts[] = {O_NETWORK_ID, O_ROUTER_ID, O_SOCKET, O_BIND,
 /* The daemon's: fleet serve takes them. */
 static const int serve_opts[] = {O_CONTROL_GROUP, O_MAXCONN, O_NET_MAXCONN,
     O_USER, O_GROUP, O_AGENT_IDLE_MAX, O_AGENT_MAX, O_T_AGENT_IDLE, O_LOG_FILE,
-    O_LOG_DIR, O_FACILITY};
+    O_LOG_DIR, O_FACILITY, O_METRICS_LISTEN, O_LOG_FORMAT};
 /* Neither takes these. */
 static const int no_fleet_opts[] = {
     O_ENGINE, O_HAPROXY, O_PIDFILE, O_STOP_TIMEOUT};
@@ -820,7 +837,7 @@ static enum cli_result
 fleet_only(const struct parse_state *ps, struct cli_error *err)
 {
 	static const int ids[] = {O_CONTROL_SOCKET, O_CONTROL_GROUP, O_MAXCONN,
-	    O_NET_MAXCONN, O_BATCH};
+	    O_NET_MAXCONN, O_BATCH, O_METRICS_LISTEN};
 
 	return not_here(
 	    ps, ids, sizeof(ids) / sizeof(ids[0]), "this command", err);
@@ -835,6 +852,8 @@ static const struct {
     {"del", FLEET_CMD_DEL},
     {"list", FLEET_CMD_LIST},
     {"show", FLEET_CMD_SHOW},
+    {"metrics", FLEET_CMD_METRICS},
+    {"health", FLEET_CMD_HEALTH},
 };
 
 static enum cli_result
@@ -848,7 +867,8 @@ fleet_word(
 
 	if (ps->nwords == 0)
 		return fail(err, EX_USAGE,
-		    "fleet needs a command: serve, add, del, list or show");
+		    "fleet needs a command: serve, add, del, list, show, "
+		    "metrics or health");
 	for (i = 0; i < sizeof(fleet_words) / sizeof(fleet_words[0]); i++)
 		if (strcmp(ps->words[0], fleet_words[i].name) == 0)
 			break;
@@ -856,7 +876,8 @@ fleet_word(
 		validate_escape(
 		    ps->words[0], SHOWN_VALUE_MAX, shown, sizeof(shown));
 		return fail(err, EX_USAGE,
-		    "unknown fleet command '%s' (serve, add, del, list, show)",
+		    "unknown fleet command '%s' (serve, add, del, list, show, "
+		    "metrics, health)",
 		    shown);
 	}
 	o->fleet.cmd = fleet_words[i].cmd;
@@ -920,6 +941,46 @@ fleet_batch(
 	    sizeof(o->fleet.batch));
 }
 
+/* --metrics-listen ADDR:PORT, [ADDR6]:PORT: a host address to serve on. */
+static enum cli_result
+metrics_listen(
+    struct options *o, const struct parse_state *ps, struct cli_error *err)
+{
+	const char *v = VAL(O_METRICS_LISTEN), *colon, *why = NULL;
+	char addr[OPT_ADDR_MAX + 1];
+	size_t alen;
+	int family;
+
+	if (v == NULL)
+		return CLI_OK;
+	colon = strrchr(v, ':');
+	if (colon == NULL)
+		return invalid(err, ps, O_METRICS_LISTEN, v, "not ADDR:PORT");
+	alen = (size_t)(colon - v);
+	if (v[0] == '[') {
+		if (alen < 2 || v[alen - 1] != ']')
+			return invalid(
+			    err, ps, O_METRICS_LISTEN, v, "not [ADDR]:PORT");
+		v++;
+		alen -= 2;
+	}
+	if (alen == 0 || alen >= sizeof(addr))
+		return invalid(err, ps, O_METRICS_LISTEN, VAL(O_METRICS_LISTEN),
+		    "no address before the port");
+	memcpy(addr, v, alen);
+	addr[alen] = '\0';
+	if (validate_address(addr, AF_UNSPEC, o->fleet.metrics_addr,
+	        sizeof(o->fleet.metrics_addr), &family, &why) < 0 ||
+	    validate_port(colon + 1, &o->fleet.metrics_port, &why) < 0)
+		return invalid(
+		    err, ps, O_METRICS_LISTEN, VAL(O_METRICS_LISTEN), why);
+	if (family == AF_INET6 && VAL(O_METRICS_LISTEN)[0] != '[')
+		return invalid(err, ps, O_METRICS_LISTEN, VAL(O_METRICS_LISTEN),
+		    "an IPv6 address goes in brackets");
+	o->fleet.metrics_family = family;
+	return CLI_OK;
+}
+
 static enum cli_result
 parse_fleet(
     struct options *o, const struct parse_state *ps, struct cli_error *err)
@@ -959,6 +1020,7 @@ parse_fleet(
 	}
 	TRY(path_opt(err, ps, O_STATE, PATH_MAX - 128, o->daemon.state_path,
 	    sizeof(o->daemon.state_path)));
+	TRY(metrics_listen(o, ps, err));
 	o->daemon.maxconn = DEF_FLEET_MAXCONN;
 	o->daemon.network_maxconn = DEF_NETWORK_MAXCONN;
 	o->daemon.agent_max = DEF_FLEET_AGENT_MAX;

@@ -32,7 +32,8 @@ struct daemon_conf {
 	bool daemonize;
 	bool debug;
 	bool use_syslog;
-	bool watch_log;             /* accepted for neutron; has no effect */
+	bool watch_log; /* accepted for neutron; has no effect */
+	bool log_json;  /* built-in: access lines as JSON, not httplog */
 	unsigned long stop_timeout; /* seconds */
 	unsigned long maxconn;      /* the built-in engine's connection limit */
 	/* built-in engine: idle agent connections per agent socket (0: none) */

@@ -26,6 +26,8 @@ enum fleet_command {
 	FLEET_CMD_DEL,
 	FLEET_CMD_LIST,
 	FLEET_CMD_SHOW,
+	FLEET_CMD_METRICS,
+	FLEET_CMD_HEALTH,
 };
 
 /* What only the fleet commands take. */
@@ -35,6 +37,10 @@ struct fleet_opts {
 	char control_socket[PATH_MAX];
 	char control_group[OPT_NAME_MAX + 1]; /* serve; "" = the daemon's */
 	char batch[PATH_MAX]; /* add: "" or the file of networks, "-": stdin */
+	/* serve --metrics-listen: family 0 when not given */
+	int metrics_family;
+	char metrics_addr[OPT_ADDR_MAX];
+	unsigned int metrics_port;
 };
 
 struct options {

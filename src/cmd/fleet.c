@@ -52,7 +52,6 @@ struct serve {
 	int state_dir;
 	char *state;
 	size_t state_len;
-	struct event *watchdog;
 };
 
 /* The journal of the last run, when there is one. */
@@ -115,32 +114,6 @@ write_state(struct serve *sv, struct fleet_server *s, const char *dir)
 	fleet_server_set_journal(s, fd);
 }
 
-static void
-watchdog(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	(void)arg;
-	notify_watchdog();
-}
-
-/* WATCHDOG=1 at half the interval the service manager asks for. */
-static void
-start_watchdog(struct serve *sv, struct engine *e)
-{
-	unsigned long long usec;
-	struct timeval tv;
-
-	if (!notify_watchdog_enabled(&usec) || usec == 0)
-		return;
-	tv.tv_sec = (time_t)(usec / 2 / 1000000);
-	tv.tv_usec = (suseconds_t)(usec / 2 % 1000000);
-	sv->watchdog =
-	    event_new(engine_base(e), -1, EV_PERSIST, watchdog, NULL);
-	if (sv->watchdog == NULL || event_add(sv->watchdog, &tv) < 0)
-		log_warn("cannot keep the watchdog: %s", strerror(ENOMEM));
-}
-
 /* No control socket came from the service manager. */
 static bool
 passed_none(const struct serve *sv)
@@ -193,7 +166,7 @@ static int
 fleet_serve(const struct options *o)
 {
 	const struct daemon_conf *d = &o->daemon;
-	struct serve sv = {NULL, 0, -1, false, -1, NULL, 0, NULL};
+	struct serve sv = {NULL, 0, -1, false, -1, NULL, 0};
 	int passed[FLEET_NETWORKS_MAX * FLEET_FDS_MAX / 8];
 	struct proxy_conf named;
 	struct fleet_server *s = NULL;
@@ -270,7 +243,6 @@ fleet_serve(const struct options *o)
 		code = error_exit_code(r < 0 ? r : -errno, OP_PRIVILEGES);
 		goto out;
 	}
-	start_watchdog(&sv, e);
 	log_info("fleet serving on %s (group %u), as %s:%s, at most %lu "
 	         "connections, %lu per network, %zu networks restored",
 	    o->fleet.control_socket, (unsigned int)group, nm.user, nm.group,
@@ -284,8 +256,6 @@ out:
 	/* A start that failed leaves no socket of its making behind. */
 	if (code != 0 && sv.made_socket)
 		(void)unlink(o->fleet.control_socket);
-	if (sv.watchdog != NULL)
-		event_free(sv.watchdog);
 	fleet_server_free(s);
 	engine_free(e);
 	if (fds != passed)
@@ -300,7 +270,7 @@ out:
 /* One request to the daemon and its reply; an exit code. */
 static int
 ask(const char *path, const struct fleet_request *rq, const int *fds, int nfds,
-    struct fleet_reply *rp)
+    struct fleet_reply *rp, int *rfd)
 {
 	struct strbuf msg = STRBUF_INIT;
 	struct timeval tv = {FLEET_REPLY_TIMEOUT_S, 0};
@@ -323,7 +293,8 @@ ask(const char *path, const struct fleet_request *rq, const int *fds, int nfds,
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	r = ctl_send(fd, msg.buf, msg.len, fds, nfds);
 	if (r == 0) {
-		n = ctl_recv(fd, buf, FLEET_MSG_MAX, got, 0, &ngot);
+		n = ctl_recv(
+		    fd, buf, FLEET_MSG_MAX, got, rfd != NULL ? 1 : 0, &ngot);
 		r = n > 0 ? 0 : n == 0 ? -ECONNRESET : (int)n;
 	}
 	if (r < 0) {
@@ -337,7 +308,13 @@ ask(const char *path, const struct fleet_request *rq, const int *fds, int nfds,
 		code = EX_PROTOCOL;
 		goto out;
 	}
+	if (rfd != NULL && ngot == 1) {
+		*rfd = got[0];
+		ngot = 0;
+	}
 out:
+	while (ngot > 0)
+		(void)safe_close(got[--ngot]);
 	free(buf);
 	strbuf_release(&msg);
 	(void)safe_close(fd);
@@ -389,7 +366,7 @@ fleet_add_one(const struct options *o)
 		code = launch_exit_code(&f);
 		goto out;
 	}
-	code = ask(o->fleet.control_socket, rq, fds, nfds, rp);
+	code = ask(o->fleet.control_socket, rq, fds, nfds, rp, NULL);
 	if (code == 0 && !rp->ok)
 		code = refused(rp);
 	else if (code == 0)
@@ -469,7 +446,7 @@ fleet_query(const struct options *o)
 	if (rq->op != FLEET_LIST)
 		memcpy(rq->id, o->fleet.id, sizeof(rq->id));
 	for (;;) {
-		code = ask(o->fleet.control_socket, rq, NULL, 0, rp);
+		code = ask(o->fleet.control_socket, rq, NULL, 0, rp, NULL);
 		if (code != 0)
 			break;
 		if (!rp->ok) {
@@ -639,6 +616,94 @@ fleet_add_batch(const struct options *top)
 	return code != 0 ? code : first;
 }
 
+/*
+ * The exposition comes in a memfd beside the reply: a regular file, of
+ * the length the reply says; copied to standard output.
+ */
+static int
+fleet_metrics(const char *path)
+{
+	struct fleet_request rq;
+	struct fleet_reply *rp = calloc(1, sizeof(*rp));
+	struct stat st;
+	char buf[65536];
+	uint64_t left;
+	ssize_t n;
+	int fd = -1, code;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.op = FLEET_METRICS;
+	if (rp == NULL)
+		return EX_OSERR;
+	code = ask(path, &rq, NULL, 0, rp, &fd);
+	if (code == 0 && !rp->ok)
+		code = refused(rp);
+	if (code != 0)
+		goto out;
+	if (!rp->has_metrics || fd < 0 || fstat(fd, &st) < 0 ||
+	    !S_ISREG(st.st_mode) || (uint64_t)st.st_size != rp->metrics_bytes) {
+		log_err("the fleet at '%s' answered metrics without their "
+		        "text",
+		    path);
+		code = EX_PROTOCOL;
+		goto out;
+	}
+	for (left = rp->metrics_bytes; left > 0; left -= (uint64_t)n) {
+		n = read(
+		    fd, buf, left < sizeof(buf) ? (size_t)left : sizeof(buf));
+		if (n <= 0 || fwrite(buf, 1, (size_t)n, stdout) != (size_t)n) {
+			log_err("cannot copy the metrics: %s",
+			    n < 0 ? strerror(errno) : "cut short");
+			code = EX_IOERR;
+			goto out;
+		}
+	}
+	if (fflush(stdout) != 0)
+		code = EX_IOERR;
+out:
+	(void)safe_close(fd);
+	free(rp);
+	return code;
+}
+
+/* Health: text lines; 0 when ok, 69 when degraded or stopping. */
+static int
+fleet_health(const char *path)
+{
+	struct fleet_request rq;
+	struct fleet_reply *rp = calloc(1, sizeof(*rp));
+	const struct fleet_health *h;
+	int code, i;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.op = FLEET_HEALTH;
+	if (rp == NULL)
+		return EX_OSERR;
+	code = ask(path, &rq, NULL, 0, rp, NULL);
+	if (code == 0 && !rp->ok)
+		code = refused(rp);
+	if (code == 0 && !rp->has_health) {
+		log_err("the fleet at '%s' answered without its health", path);
+		code = EX_PROTOCOL;
+	}
+	if (code != 0)
+		goto out;
+	h = &rp->health;
+	printf("status: %s\nnetworks: %lu\nlisteners: %lu\nlistening: %lu\n",
+	    h->status, h->networks, h->listeners, h->listening);
+	for (i = 0; i < h->nagents; i++)
+		printf("agent: %s %s%s%s\n", h->agents[i].path,
+		    h->agents[i].reachable ? "reachable" : "unreachable",
+		    h->agents[i].reachable ? "" : ": ", h->agents[i].error);
+	if (fflush(stdout) != 0)
+		code = EX_IOERR;
+	else if (strcmp(h->status, "ok") != 0)
+		code = EX_UNAVAILABLE;
+out:
+	free(rp);
+	return code;
+}
+
 static int
 fleet_add(const struct options *o)
 {
@@ -659,6 +724,10 @@ cmd_fleet(const struct options *o)
 	case FLEET_CMD_LIST:
 	case FLEET_CMD_SHOW:
 		return fleet_query(o);
+	case FLEET_CMD_METRICS:
+		return fleet_metrics(o->fleet.control_socket);
+	case FLEET_CMD_HEALTH:
+		return fleet_health(o->fleet.control_socket);
 	}
 	return EX_SOFTWARE;
 }

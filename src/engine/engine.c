@@ -1,5 +1,8 @@
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <grp.h>
 #include <malloc.h>
 #include <netinet/in.h>
@@ -24,6 +27,7 @@
 #include "engine/addrkey.h"
 #include "engine/engine.h"
 #include "engine/http.h"
+#include "engine/metrics.h"
 #include "engine/ratelimit.h"
 #include "engine/srccount.h"
 #include "defaults.h"
@@ -68,9 +72,11 @@ struct engine {
 	unsigned int conns;
 	unsigned int maxconn;
 	struct timeval t_drain; /* the longest client timeout of any network */
+	struct timeval started; /* wall clock */
 	struct event *sig_term, *sig_int, *sig_hup, *drain_timer;
 	struct event *backoff_timer;
 	struct event *trim_timer; /* gives freed memory back once idle */
+	struct event *watchdog;   /* WATCHDOG=1 while the loop turns */
 	/* the rate of refusal lines, over all networks */
 	struct logcap_slot *logcap;
 	time_t logcap_sec;
@@ -118,6 +124,8 @@ struct frontend {
 	bool paused;          /* at its own limit */
 	bool removed;         /* out of the engine; freed with its last conn */
 	struct frontend_stats stats;
+	struct metrics_net m;
+	enum flavor flavor;
 	char id[OPT_UUID_LEN + 1];
 	struct http_config hcfg; /* points into this frontend */
 	struct sockaddr_un agent;
@@ -407,6 +415,11 @@ access_log(struct conn *c)
 	ms = (long)(d.tv_sec * 1000 + d.tv_usec / 1000);
 	st = &c->f->stats;
 	st->requests++;
+	metrics_count_answer(&c->f->m, c->status,
+	    (uint64_t)d.tv_sec * 1000000U + (uint64_t)d.tv_usec);
+	c->f->m.bytes_out += c->bytes;
+	if (c->reason != NULL)
+		metrics_count_refusal(&c->f->m, c->reason);
 	/* In the fleet a line names its network; alone, the log prefix does. */
 	if (c->e->fleet) {
 		net = c->f->id;
@@ -1221,6 +1234,7 @@ conn_timer(evutil_socket_t fd, short what, void *arg)
 			conn_fail(c, 408, "client idle");
 			return;
 		case DUE_504:
+			c->f->m.agent_timeouts++;
 			conn_fail(c, 504, "agent timeout");
 			return;
 		case DUE_503_QUEUE:
@@ -1315,6 +1329,8 @@ open_agent(struct conn *c)
 	}
 	ac->owner = c;
 	c->ag = ac;
+	if (ac->reused)
+		f->m.agent_reused++;
 	now_mono(&ac->s.rx);
 	ac->s.tx = ac->s.rx;
 	if (c->resp != NULL)
@@ -1344,6 +1360,7 @@ agent_retry(struct conn *c)
 	    c->peer, c->method, c->path);
 	iov_set(&iov, c->resend.buf, c->resend.len);
 	if (open_agent(c) < 0 || agent_send(c, &iov, 1) < 0) {
+		c->f->m.agent_connect_errors++;
 		conn_fail(c, 503, "agent unavailable");
 		return -1;
 	}
@@ -1356,16 +1373,20 @@ static void
 log_removed(struct conn *c, const struct http_out *out)
 {
 	const char *name;
+	bool logging = c->e->debug;
 	size_t i;
 
-	if (!c->e->debug)
-		return;
+	/* Counted: the metrics; named: at debug, rate capped. */
+	c->f->m.hop_removed += out->hop_removed;
 	for (i = 0; i < out->removed_len; i += strlen(name) + 1) {
 		name = out->removed + i;
-		if (!logcap_allow(c->e, c->peer_key))
-			return;
-		log_debug("%s \"%s %s\" reason=spoofed-header-removed:%.64s",
-		    c->peer, c->method, c->path, name);
+		c->f->m.spoofed_removed++;
+		if (logging && !logcap_allow(c->e, c->peer_key))
+			logging = false;
+		if (logging)
+			log_debug("%s \"%s %s\" "
+			          "reason=spoofed-header-removed:%.64s",
+			    c->peer, c->method, c->path, name);
 	}
 }
 
@@ -1379,6 +1400,8 @@ send_request(struct conn *c, const struct iovec *iov, int n)
 	int r = open_agent(c);
 
 	if (r < 0) {
+		if (r != -ENOMEM)
+			c->f->m.agent_connect_errors++;
 		log_debug("%s: cannot reach the agent at %s: %s", c->peer,
 		    c->f->agent.sun_path, strerror(-r));
 		conn_fail(c, 503, "agent unavailable");
@@ -1477,6 +1500,7 @@ start_request(struct conn *c, struct http_out *out, bool pipelined)
 	log_removed(c, out);
 	if (f->rate.conf.enabled &&
 	    ratelimit_over(&f->rate, c->peer_key, time(NULL))) {
+		f->m.rate_limited++;
 		conn_fail(c, 429, "rate limited");
 		return -1;
 	}
@@ -1631,6 +1655,7 @@ client_readable(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	now_mono(&c->cl.rx);
+	c->f->m.bytes_in += (uint64_t)n;
 	(void)client_process(c, buf, (size_t)n);
 }
 
@@ -1647,6 +1672,7 @@ refuse_conn(struct frontend *f, evutil_socket_t fd, const unsigned char *key)
 	f->stats.refused++;
 	f->stats.last_error = "too many connections";
 	f->stats.last_error_at = time(NULL);
+	metrics_count_refusal(&f->m, f->stats.last_error);
 	if (!logcap_allow(f->e, key))
 		return;
 	addrkey_text(key, addr, sizeof(addr));
@@ -1686,6 +1712,7 @@ accept_conn(struct frontend *f, int fd, const struct sockaddr *sa)
 	LIST_INSERT_HEAD(&e->all, c, all_link);
 	e->conns++;
 	f->conns++;
+	f->m.accepted++;
 	if (f->maxconn > 0 && f->conns >= f->maxconn)
 		frontend_pause(f, true);
 	memcpy(c->peer_key, key, sizeof(key));
@@ -1968,6 +1995,7 @@ engine_new(const struct daemon_conf *d, int *err, const char **what)
 	e->agent_max = d->agent_max;
 	e->net_maxconn = (unsigned int)d->network_maxconn;
 	e->fleet = d->fleet;
+	gettimeofday(&e->started, NULL);
 	LIST_INIT(&e->frontends);
 	TAILQ_INIT(&e->stalled);
 	LIST_INIT(&e->all);
@@ -2049,6 +2077,7 @@ frontend_setup(struct frontend *f, const struct proxy_conf *p)
 	size_t n = strlen(p->socket_path);
 
 	memcpy(f->id, p->id, sizeof(f->id));
+	f->flavor = p->flavor;
 	f->hcfg.id_header = md_id_header(p->flavor, p->id_kind);
 	f->hcfg.id = f->id;
 	f->hcfg.client_head_max = CLIENT_HEAD_MAX;
@@ -2217,10 +2246,39 @@ engine_drop_privileges(uid_t uid, gid_t gid)
 	return 0;
 }
 
+static void
+watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	notify_watchdog();
+}
+
+/*
+ * WATCHDOG=1 at half the interval the service manager asks for: sent from
+ * the loop, it says the loop turns.
+ */
+static void
+start_watchdog(struct engine *e)
+{
+	unsigned long long usec;
+	struct timeval tv;
+
+	if (e->watchdog != NULL || !notify_watchdog_enabled(&usec) || usec == 0)
+		return;
+	tv.tv_sec = (time_t)(usec / 2 / 1000000);
+	tv.tv_usec = (suseconds_t)(usec / 2 % 1000000);
+	e->watchdog = event_new(e->base, -1, EV_PERSIST, watchdog, NULL);
+	if (e->watchdog == NULL || event_add(e->watchdog, &tv) < 0)
+		log_warn("cannot keep the watchdog: %s", strerror(ENOMEM));
+}
+
 int
 engine_run(struct engine *e)
 {
 	(void)signal(SIGPIPE, SIG_IGN);
+	start_watchdog(e);
 	errno = 0;
 	if (event_base_dispatch(e->base) < 0)
 		return errno != 0 ? -errno : -EIO;
@@ -2257,6 +2315,8 @@ engine_free(struct engine *e)
 		event_free(e->backoff_timer);
 	if (e->trim_timer != NULL)
 		event_free(e->trim_timer);
+	if (e->watchdog != NULL)
+		event_free(e->watchdog);
 	if (e->logcap_timer != NULL)
 		event_free(e->logcap_timer);
 	if (e->base != NULL)
@@ -2264,4 +2324,194 @@ engine_free(struct engine *e)
 	free(e->logcap);
 	free(e->scratch);
 	free(e);
+}
+
+/* ---- what the engine tells: metrics, health ---- */
+
+static int
+view_cmp(const void *a, const void *b)
+{
+	const struct metrics_net_view *x = a, *y = b;
+
+	return strcmp(x->id, y->id);
+}
+
+/* Field k (3: state) of /proc/self/stat's text after the name, or -1. */
+static long long
+stat_field(const char *after_name, int k)
+{
+	const char *p = after_name;
+	unsigned long long v;
+	char *end;
+	int i;
+
+	for (i = 3; i < k && p != NULL; i++) {
+		p = strchr(p + 1, ' ');
+	}
+	if (p == NULL || p[1] < '0' || p[1] > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(p + 1, &end, 10);
+	if (errno != 0 || (*end != ' ' && *end != '\n' && *end != '\0') ||
+	    v > (unsigned long long)LLONG_MAX)
+		return -1;
+	return (long long)v;
+}
+
+/* What /proc says of this process; fields it will not say stay -1. */
+static void
+process_sample(struct metrics_process *mp)
+{
+	char buf[1024];
+	const char *p = NULL;
+	long long utime, stime, vsize, rss;
+	long tick = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+	struct rlimit rl;
+	struct dirent *de;
+	DIR *d;
+	ssize_t n;
+	long long fds = 0;
+	int fd;
+
+	mp->cpu_seconds = -1;
+	mp->open_fds = mp->max_fds = mp->rss_bytes = mp->vsize_bytes = -1;
+	fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	(void)safe_close(fd);
+	if (n > 0) {
+		buf[n] = '\0';
+		/* The name may hold blanks and parentheses: after the last. */
+		p = strrchr(buf, ')');
+	}
+	if (p != NULL && tick > 0 && page > 0) {
+		/* p + 1 is the blank before field 3. */
+		utime = stat_field(p + 1, 14);
+		stime = stat_field(p + 1, 15);
+		vsize = stat_field(p + 1, 23);
+		rss = stat_field(p + 1, 24);
+		if (utime >= 0 && stime >= 0)
+			mp->cpu_seconds =
+			    (double)(utime + stime) / (double)tick;
+		mp->vsize_bytes = vsize;
+		if (rss >= 0)
+			mp->rss_bytes = rss * page;
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		mp->max_fds = (long long)rl.rlim_cur;
+	d = opendir("/proc/self/fd");
+	if (d != NULL) {
+		while ((de = readdir(d)) != NULL)
+			if (de->d_name[0] != '.')
+				fds++;
+		(void)closedir(d);
+		mp->open_fds = fds - 1; /* not the one reading it */
+	}
+}
+
+int
+engine_metrics(struct engine *e, struct strbuf *out)
+{
+	struct metrics_net_view *nets = NULL;
+	struct metrics_pool_view *pools = NULL;
+	struct metrics_process mp;
+	struct frontend *f;
+	struct conn *c;
+	struct pool *p;
+	struct timeval now;
+	size_t n = 0, np = 0, i;
+	int r = -ENOMEM;
+
+	for (f = LIST_FIRST(&e->frontends); f != NULL; f = LIST_NEXT(f, link))
+		n++;
+	for (p = e->pools; p != NULL; p = p->next)
+		np++;
+	nets = calloc(n + 1, sizeof(*nets));
+	pools = calloc(np + 1, sizeof(*pools));
+	if (nets == NULL || pools == NULL)
+		goto out;
+	i = 0;
+	for (f = LIST_FIRST(&e->frontends); f != NULL; f = LIST_NEXT(f, link)) {
+		nets[i].id = f->id;
+		nets[i].flavor = f->flavor == FLAVOR_OVN ? "ovn" : "neutron";
+		nets[i].m = &f->m;
+		nets[i++].conns = f->conns;
+	}
+	qsort(nets, n, sizeof(*nets), view_cmp);
+	i = 0;
+	for (p = e->pools; p != NULL; p = p->next, i++) {
+		pools[i].agent = p->addr.sun_path;
+		pools[i].open = p->open;
+		pools[i].idle = p->n;
+		pools[i].max = e->agent_max;
+		TAILQ_FOREACH(f, &p->turns, turn)
+		TAILQ_FOREACH(c, &f->waiting, wait_link)
+		pools[i].waiting++;
+	}
+	memset(&mp, 0, sizeof(mp));
+	process_sample(&mp);
+	gettimeofday(&now, NULL);
+	mp.version = NMP_VERSION;
+	mp.start_time =
+	    (double)e->started.tv_sec + (double)e->started.tv_usec / 1e6;
+	mp.uptime = (double)(now.tv_sec - e->started.tv_sec) +
+	            (double)(now.tv_usec - e->started.tv_usec) / 1e6;
+	mp.networks = (unsigned long)n;
+	mp.conns = e->conns;
+	mp.maxconn = e->maxconn;
+	r = metrics_render(&mp, pools, np, nets, n, out);
+out:
+	free(nets);
+	free(pools);
+	return r;
+}
+
+/* Does the agent take a connection now? 0 or -errno. */
+static int
+agent_probe(const struct pool *p)
+{
+	int fd, r = 0;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (const struct sockaddr *)&p->addr, p->addr_len) < 0 &&
+	    errno != EINPROGRESS)
+		r = -errno;
+	(void)close(fd);
+	return r;
+}
+
+void
+engine_health(struct engine *e, struct engine_health *h)
+{
+	struct frontend *f;
+	struct pool *p;
+	int i, on;
+	socklen_t len;
+
+	memset(h, 0, sizeof(*h));
+	h->draining = e->draining;
+	for (f = LIST_FIRST(&e->frontends); f != NULL; f = LIST_NEXT(f, link)) {
+		h->networks++;
+		for (i = 0; i < f->nls; i++) {
+			h->listeners++;
+			on = 0;
+			len = sizeof(on);
+			if (getsockopt(f->ls[i].fd, SOL_SOCKET, SO_ACCEPTCONN,
+			        &on, &len) == 0 &&
+			    on != 0)
+				h->listening++;
+		}
+		if (f->nls == 0)
+			h->unbound++;
+	}
+	for (p = e->pools; p != NULL; p = p->next) {
+		if (h->nagents == ENGINE_HEALTH_AGENTS) {
+			h->agents_more = true;
+			break;
+		}
+		(void)snprintf(h->agents[h->nagents].path,
+		    sizeof(h->agents[0].path), "%s", p->addr.sun_path);
+		h->agents[h->nagents++].err = agent_probe(p);
+	}
 }

@@ -17,6 +17,7 @@
 
 #include "daemon_conf.h"
 #include "proxy_conf.h"
+#include "strbuf.h"
 
 /* A network's listeners: its IPv4 or IPv6 address and an IPv6 one. */
 #define ENGINE_LISTENERS_MAX 2
@@ -70,6 +71,33 @@ void engine_frontend_stats(const struct frontend *f, struct frontend_stats *st);
 
 /* f's listening sockets (still f's) into fds; returns how many. */
 int engine_frontend_fds(const struct frontend *f, int *fds);
+
+/*
+ * The Prometheus exposition of every network, agent socket and the
+ * process (engine/metrics.h) into out. 0 or -ENOMEM.
+ */
+int engine_metrics(struct engine *e, struct strbuf *out);
+
+/* Agent sockets a health report names at most. */
+#define ENGINE_HEALTH_AGENTS 8
+
+/* How the engine is: its listeners, and whether its agents answer. */
+struct engine_health {
+	unsigned long networks;
+	unsigned long listeners; /* held */
+	unsigned long listening; /* of them, listening (SO_ACCEPTCONN) */
+	unsigned long unbound;   /* networks without a listener */
+	bool draining;
+	struct {
+		char path[108];
+		int err; /* 0: it took a connection now; else -errno */
+	} agents[ENGINE_HEALTH_AGENTS];
+	size_t nagents;
+	bool agents_more; /* more agent sockets than fit */
+};
+
+/* Look now: each agent socket is connected to once, then closed. */
+void engine_health(struct engine *e, struct engine_health *h);
 
 /* The loop, for the events of a caller that serves beside the engine. */
 struct event_base *engine_base(struct engine *e);

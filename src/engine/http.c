@@ -58,6 +58,7 @@ struct hmsg {
 	unsigned long long max_body; /* 0: no cap (responses: always 0) */
 	unsigned long long body_bytes;
 	struct strbuf removed; /* spoofable names removed, NUL after each */
+	unsigned hop_removed;  /* hop-by-hop headers dropped */
 	struct strbuf head;
 
 	/* line-end check over the framing bytes, see scan() */
@@ -320,6 +321,7 @@ msg_reset(struct hmsg *m)
 	m->head_lines = 0;
 	m->body_bytes = 0;
 	strbuf_clear(&m->removed);
+	m->hop_removed = 0;
 	strbuf_clear(&m->head); /* the allocation serves the next message */
 	/* The line-end check runs on across messages: not reset. */
 	m->chunked = false;
@@ -509,8 +511,10 @@ append_headers(struct hmsg *m, const char *id_header)
 		name = s + i;
 		value = name + strlen(name) + 1;
 		i += strlen(name) + 1;
-		if (is_hop_by_hop(name, &m->conn))
+		if (is_hop_by_hop(name, &m->conn)) {
+			m->hop_removed++;
 			continue;
+		}
 		if (id_header != NULL && is_spoofable(name, id_header)) {
 			(void)strbuf_appendn(
 			    &m->removed, name, strlen(name) + 1);
@@ -883,8 +887,11 @@ fill_request_line(const struct hmsg *m, struct http_out *out)
 
 	out->method[0] = '\0';
 	out->path[0] = '\0';
+	out->version[0] = '\0';
 	if (m->line.len == 0)
 		return;
+	(void)snprintf(out->version, sizeof(out->version), "HTTP/%u.%u",
+	    m->p.http_major % 10U, m->p.http_minor % 10U);
 	n = snprintf(out->method, sizeof(out->method), "%s",
 	    http_method_str((enum http_method)m->p.method));
 	if (n < 0 || (size_t)n >= sizeof(out->method))
@@ -994,6 +1001,7 @@ http_request_feed(struct http_request *r, const char *data, size_t len,
 		out->reusable = r->reusable;
 		out->removed = strbuf_str(&m->removed);
 		out->removed_len = m->removed.len;
+		out->hop_removed = m->hop_removed;
 		fill_request_line(m, out);
 		out->data = NULL;
 		out->len = 0;

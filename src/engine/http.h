@@ -68,7 +68,8 @@ struct http_out {
 	bool reusable;
 	/* request heads, for the access log */
 	char method[16];
-	char path[128]; /* escaped and cut */
+	char path[128];   /* escaped and cut */
+	char version[16]; /* "HTTP/1.1" */
 	/*
 	 * HTTP_HEADERS of a request: the names of the client-sent headers
 	 * removed as spoofable (not hop-by-hop ones), each followed by a
@@ -76,6 +77,8 @@ struct http_out {
 	 */
 	const char *removed;
 	size_t removed_len;
+	/* HTTP_HEADERS: how many hop-by-hop headers were dropped */
+	unsigned int hop_removed;
 	/* HTTP_BODY and HTTP_DONE: into the fed input */
 	const char *data;
 	size_t len;

@@ -343,6 +343,8 @@ static const struct {
     {"del", FLEET_DEL, {"v", "op", "id", NULL}},
     {"list", FLEET_LIST, {"v", "op", "after", NULL}},
     {"show", FLEET_SHOW, {"v", "op", "id", NULL}},
+    {"metrics", FLEET_METRICS, {"v", "op", NULL}},
+    {"health", FLEET_HEALTH, {"v", "op", NULL}},
 };
 
 static int
@@ -380,7 +382,8 @@ parse_request(json_object *o, struct fleet_request *r, struct perr *pe)
 		if (strcmp(s, ops[i].name) == 0)
 			break;
 	if (i == sizeof(ops) / sizeof(ops[0]))
-		return invalid(pe, "op", s, "not add, del, list or show");
+		return invalid(
+		    pe, "op", s, "not add, del, list, show, metrics or health");
 	r->op = ops[i].op;
 	TRY(known_keys(o, ops[i].name, ops[i].keys, pe));
 	switch (r->op) {
@@ -401,6 +404,9 @@ parse_request(json_object *o, struct fleet_request *r, struct perr *pe)
 		return parse_id(o, "id", true, r->id, pe);
 	case FLEET_LIST:
 		return parse_id(o, "after", false, r->id, pe);
+	case FLEET_METRICS:
+	case FLEET_HEALTH:
+		return 0;
 	}
 	return bad(pe, "unknown op");
 }
@@ -555,6 +561,9 @@ fleet_request_write(const struct fleet_request *r, struct strbuf *out)
 		if (r->id[0] != '\0')
 			put_str(&w, "after", r->id);
 		break;
+	case FLEET_METRICS:
+	case FLEET_HEALTH:
+		break;
 	}
 	return finish(&w, out);
 }
@@ -644,10 +653,70 @@ fleet_reply_nets(
 	return finish(&w, out);
 }
 
+int
+fleet_reply_health(const struct fleet_health *h, struct strbuf *out)
+{
+	struct jw w = {json_object_new_object(), false};
+	struct jw hw = {json_object_new_object(), false};
+	json_object *agents = json_object_new_array();
+	int i;
+
+	if (w.o == NULL || hw.o == NULL || agents == NULL) {
+		json_object_put(w.o);
+		json_object_put(hw.o);
+		json_object_put(agents);
+		return -ENOMEM;
+	}
+	put_num(&w, "v", FLEET_PROTO_VERSION);
+	put(&w, "ok", json_object_new_boolean(1));
+	put_str(&hw, "status", h->status);
+	put_num(&hw, "networks", (int64_t)h->networks);
+	put_num(&hw, "listeners", (int64_t)h->listeners);
+	put_num(&hw, "listening", (int64_t)h->listening);
+	for (i = 0; i < h->nagents && i < FLEET_HEALTH_AGENTS; i++) {
+		struct jw a = {json_object_new_object(), false};
+
+		if (a.o == NULL) {
+			hw.failed = true;
+			continue;
+		}
+		put_str(&a, "path", h->agents[i].path);
+		put(&a, "reachable",
+		    json_object_new_boolean(h->agents[i].reachable));
+		if (!h->agents[i].reachable)
+			put_str(&a, "error", h->agents[i].error);
+		if (a.failed || json_object_array_add(agents, a.o) < 0) {
+			json_object_put(a.o);
+			hw.failed = true;
+		}
+	}
+	put(&hw, "agents", agents);
+	if (hw.failed)
+		w.failed = true;
+	put(&w, "health", hw.o);
+	return finish(&w, out);
+}
+
+int
+fleet_reply_metrics(uint64_t bytes, struct strbuf *out)
+{
+	struct jw w = {json_object_new_object(), false};
+
+	if (w.o == NULL)
+		return -ENOMEM;
+	put_num(&w, "v", FLEET_PROTO_VERSION);
+	put(&w, "ok", json_object_new_boolean(1));
+	put_num(&w, "metrics_bytes", (int64_t)bytes);
+	return finish(&w, out);
+}
+
 /* ---- reading a reply ---- */
 
 static const char *const reply_keys[] = {
-    "v", "ok", "error", "networks", "more", NULL};
+    "v", "ok", "error", "networks", "more", "health", "metrics_bytes", NULL};
+static const char *const health_keys[] = {
+    "status", "networks", "listeners", "listening", "agents", NULL};
+static const char *const agent_keys[] = {"path", "reachable", "error", NULL};
 static const char *const info_keys[] = {"id", "kind", "flavor", "netns",
     "netns_inode", "binds", "requests", "refused", "conns", "last_error",
     "last_error_at", "since", "held", NULL};
@@ -726,8 +795,47 @@ parse_info(json_object *o, struct fleet_net_info *n, struct perr *pe)
 }
 
 static int
+parse_health(json_object *o, struct fleet_health *h, struct perr *pe)
+{
+	json_object *arr, *a;
+	int64_t v;
+	size_t i, n;
+
+	if (!json_object_is_type(o, json_type_object))
+		return bad(pe, "'health' is not an object");
+	TRY(known_keys(o, "health", health_keys, pe));
+	TRY(copy_str(o, "status", true, h->status, sizeof(h->status), pe));
+	TRY(get_num(o, "networks", true, 0, INT64_MAX, &v, pe));
+	h->networks = (unsigned long)v;
+	TRY(get_num(o, "listeners", true, 0, INT64_MAX, &v, pe));
+	h->listeners = (unsigned long)v;
+	TRY(get_num(o, "listening", true, 0, INT64_MAX, &v, pe));
+	h->listening = (unsigned long)v;
+	if (!json_object_object_get_ex(o, "agents", &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return bad(pe, "'agents' is not an array");
+	n = json_object_array_length(arr);
+	if (n > FLEET_HEALTH_AGENTS)
+		return bad(pe, "more than %d agents", FLEET_HEALTH_AGENTS);
+	for (i = 0; i < n; i++) {
+		a = json_object_array_get_idx(arr, i);
+		if (!json_object_is_type(a, json_type_object))
+			return bad(pe, "an agent is not an object");
+		TRY(known_keys(a, "agent", agent_keys, pe));
+		TRY(copy_str(a, "path", true, h->agents[i].path,
+		    sizeof(h->agents[i].path), pe));
+		TRY(get_bool(a, "reachable", &h->agents[i].reachable, pe));
+		TRY(copy_str(a, "error", false, h->agents[i].error,
+		    sizeof(h->agents[i].error), pe));
+		h->nagents++;
+	}
+	return 0;
+}
+
+static int
 parse_reply(json_object *o, struct fleet_reply *r, struct perr *pe)
 {
+	json_object *h;
 	json_object *arr;
 	int64_t v = 0;
 	size_t i, n;
@@ -741,6 +849,15 @@ parse_reply(json_object *o, struct fleet_reply *r, struct perr *pe)
 	TRY(get_bool(o, "ok", &r->ok, pe));
 	TRY(get_bool(o, "more", &r->more, pe));
 	TRY(copy_str(o, "error", !r->ok, r->error, sizeof(r->error), pe));
+	if (json_object_object_get_ex(o, "metrics_bytes", NULL)) {
+		TRY(get_num(o, "metrics_bytes", true, 0, INT64_MAX, &v, pe));
+		r->metrics_bytes = (uint64_t)v;
+		r->has_metrics = true;
+	}
+	if (json_object_object_get_ex(o, "health", &h)) {
+		TRY(parse_health(h, &r->health, pe));
+		r->has_health = true;
+	}
 	if (!json_object_object_get_ex(o, "networks", &arr) || arr == NULL)
 		return 0;
 	if (!json_object_is_type(arr, json_type_array))

@@ -33,6 +33,8 @@ enum fleet_op {
 	FLEET_DEL,
 	FLEET_LIST,
 	FLEET_SHOW,
+	FLEET_METRICS, /* the reply's text comes in a memfd beside it */
+	FLEET_HEALTH,
 };
 
 struct fleet_request {
@@ -63,12 +65,34 @@ struct fleet_net_info {
 	bool held;
 };
 
+/* Agent sockets a health reply names at most. */
+#define FLEET_HEALTH_AGENTS 8
+
+/* How the daemon is, as health tells it. */
+struct fleet_health {
+	char status[16]; /* "ok", "degraded" or "stopping" */
+	unsigned long networks;
+	unsigned long listeners; /* held */
+	unsigned long listening; /* of them, listening */
+	struct {
+		char path[108];
+		bool reachable;
+		char error[64]; /* "" when reachable */
+	} agents[FLEET_HEALTH_AGENTS];
+	int nagents;
+};
+
 struct fleet_reply {
 	bool ok;
 	char error[FLEET_ERROR_MAX]; /* when !ok */
 	struct fleet_net_info nets[FLEET_LIST_PAGE];
 	int nnets;
 	bool more; /* list: another page after nets[nnets - 1] */
+	bool has_health;
+	struct fleet_health health;
+	/* metrics: the length of the text in the descriptor beside it */
+	bool has_metrics;
+	uint64_t metrics_bytes;
 };
 
 /*
@@ -86,6 +110,8 @@ int fleet_reply_error(const char *msg, struct strbuf *out);
 int fleet_reply_ok(struct strbuf *out);
 int fleet_reply_nets(
     const struct fleet_net_info *nets, int n, bool more, struct strbuf *out);
+int fleet_reply_health(const struct fleet_health *h, struct strbuf *out);
+int fleet_reply_metrics(uint64_t bytes, struct strbuf *out);
 
 /* Read a reply; 0, or -EINVAL with why filled. */
 int fleet_reply_parse(const char *buf, size_t len, struct fleet_reply *r,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/mman.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -62,6 +63,8 @@ struct fleet_server {
 	struct event *ino_ev;
 	int journal;    /* the state journal, appended to; -1: none */
 	bool restoring; /* adds of the restore: journalled once, after */
+	bool fixed;     /* one network's engine: no add, no del */
+	int reply_fd;   /* goes beside the reply (metrics); -1: none */
 };
 
 static void
@@ -344,6 +347,9 @@ do_add(struct fleet_server *s, struct fleet_client *client,
 	bool found;
 	int err = 0;
 
+	if (s->fixed)
+		return reply_error(out, "this proxy serves one network: it "
+		                        "takes no add");
 	if (engine_draining(s->e))
 		return reply_error(out, "the daemon is stopping");
 	at = find(s, p->id, &found);
@@ -487,8 +493,77 @@ do_del(struct fleet_server *s, const char *id, struct strbuf *out)
 
 	if (!found)
 		return reply_error(out, "network %s is not served", id);
+	if (s->fixed)
+		return reply_error(out, "this proxy serves one network: stop "
+		                        "it instead");
 	remove_at(s, i, "deleted by request");
 	return fleet_reply_ok(out);
+}
+
+/* The exposition, in a memfd that goes beside the reply. */
+static int
+do_metrics(struct fleet_server *s, struct strbuf *out)
+{
+	struct strbuf text = STRBUF_INIT;
+	int fd = -1, r;
+
+	r = engine_metrics(s->e, &text);
+	if (r == 0) {
+		fd = memfd_create("metrics", MFD_CLOEXEC);
+		if (fd < 0 || fd_write_all(fd, text.buf, text.len) < 0 ||
+		    lseek(fd, 0, SEEK_SET) != 0) {
+			r = reply_error(out, "cannot hand the metrics over: %s",
+			    strerror(errno));
+			fd = safe_close(fd);
+		} else {
+			r = fleet_reply_metrics((uint64_t)text.len, out);
+		}
+	}
+	strbuf_release(&text);
+	s->reply_fd = fd;
+	return r;
+}
+
+static int
+do_health(struct fleet_server *s, struct strbuf *out)
+{
+	struct engine_health eh;
+	struct fleet_health h;
+	size_t i;
+	bool ok;
+
+	engine_health(s->e, &eh);
+	memset(&h, 0, sizeof(h));
+	h.networks = eh.networks;
+	h.listeners = eh.listeners;
+	h.listening = eh.listening;
+	ok = eh.listening == eh.listeners && eh.unbound == 0;
+	for (i = 0; i < eh.nagents && i < FLEET_HEALTH_AGENTS; i++) {
+		(void)snprintf(h.agents[i].path, sizeof(h.agents[i].path), "%s",
+		    eh.agents[i].path);
+		h.agents[i].reachable = eh.agents[i].err == 0;
+		if (eh.agents[i].err != 0) {
+			ok = false;
+			(void)snprintf(h.agents[i].error,
+			    sizeof(h.agents[i].error), "%s",
+			    strerror(-eh.agents[i].err));
+		}
+		h.nagents++;
+	}
+	(void)snprintf(h.status, sizeof(h.status), "%s",
+	    eh.draining ? "stopping"
+	    : ok        ? "ok"
+	                : "degraded");
+	return fleet_reply_health(&h, out);
+}
+
+int
+fleet_server_take_reply_fd(struct fleet_server *s)
+{
+	int fd = s->reply_fd;
+
+	s->reply_fd = -1;
+	return fd;
 }
 
 int
@@ -499,6 +574,7 @@ fleet_server_handle(struct fleet_server *s, struct fleet_client *client,
 	char why[FLEET_ERROR_MAX];
 	int r;
 
+	s->reply_fd = safe_close(s->reply_fd);
 	rq = malloc(sizeof(*rq));
 	if (rq == NULL) {
 		fds_close(fds, nfds);
@@ -520,6 +596,12 @@ fleet_server_handle(struct fleet_server *s, struct fleet_client *client,
 		case FLEET_SHOW:
 			r = do_show(s, rq->id, out);
 			break;
+		case FLEET_METRICS:
+			r = do_metrics(s, out);
+			break;
+		case FLEET_HEALTH:
+			r = do_health(s, out);
+			break;
 		case FLEET_LIST:
 		default:
 			r = do_list(s, rq->id, out);
@@ -529,6 +611,32 @@ fleet_server_handle(struct fleet_server *s, struct fleet_client *client,
 	fds_close(fds, nfds); /* what an add did not take */
 	free(rq);
 	return r;
+}
+
+int
+fleet_server_adopt(
+    struct fleet_server *s, struct frontend *f, const struct proxy_conf *p)
+{
+	struct fleet_net *n;
+	int fds[ENGINE_LISTENERS_MAX];
+
+	if (s->n > 0)
+		return -EEXIST;
+	s->nets = calloc(1, sizeof(*s->nets));
+	n = calloc(1, sizeof(*n));
+	if (s->nets == NULL || n == NULL) {
+		free(n);
+		return -ENOMEM;
+	}
+	s->cap = 1;
+	n->f = f;
+	memcpy(n->id, p->id, sizeof(n->id));
+	n->flavor = p->flavor;
+	n->id_kind = p->id_kind;
+	n->nfds = engine_frontend_fds(f, fds);
+	s->nets[s->n++] = n;
+	s->fixed = true;
+	return 0;
 }
 
 /* ---- state across restarts ---- */
@@ -757,7 +865,7 @@ client_readable(evutil_socket_t fd, short what, void *arg)
 	struct fleet_server *s = c->s;
 	struct strbuf out = STRBUF_INIT;
 	int fds[FLEET_FDS_MAX];
-	int nfds = 0, r;
+	int nfds = 0, r, rfd = -1;
 	ssize_t n;
 
 	(void)what;
@@ -790,14 +898,16 @@ client_readable(evutil_socket_t fd, short what, void *arg)
 		    (long)((t1.tv_sec - t0.tv_sec) * 1000000L +
 		           (t1.tv_nsec - t0.tv_nsec) / 1000));
 	}
+	rfd = fleet_server_take_reply_fd(s);
 	if (r < 0 || out.failed ||
-	    ctl_send(fd, out.buf, out.len, NULL, 0) < 0) {
+	    ctl_send(fd, out.buf, out.len, &rfd, rfd >= 0 ? 1 : 0) < 0) {
 		log_warn("control: cannot answer pid %d: %s", (int)c->cred.pid,
 		    strerror(r < 0 ? -r : ENOMEM));
 		client_free(c);
 	} else if (c->refused != NULL) {
 		client_free(c);
 	}
+	(void)safe_close(rfd);
 	strbuf_release(&out);
 }
 
@@ -924,6 +1034,7 @@ fleet_server_new(
 	s->group = group;
 	s->ino = -1;
 	s->journal = -1;
+	s->reply_fd = -1;
 	LIST_INIT(&s->clients);
 	(void)snprintf(s->netns_dir, sizeof(s->netns_dir), "%s", netns_dir);
 	s->buf = malloc(FLEET_MSG_MAX);
@@ -969,6 +1080,7 @@ fleet_server_free(struct fleet_server *s)
 		event_free(s->ino_ev);
 	(void)safe_close(s->ino);
 	(void)safe_close(s->journal);
+	(void)safe_close(s->reply_fd);
 	(void)safe_close(s->fd);
 	free(s->buf);
 	free(s);

@@ -53,6 +53,20 @@ int fleet_server_dump(const struct fleet_server *s, struct strbuf *out);
 /* Append each add and del to fd from now on (ours: closed with s). */
 void fleet_server_set_journal(struct fleet_server *s, int fd);
 
+/*
+ * The reply's descriptor of the last request handled (metrics: a memfd),
+ * now the caller's; -1 when none.
+ */
+int fleet_server_take_reply_fd(struct fleet_server *s);
+
+/*
+ * One network's engine (run): the control socket shows f, served for p,
+ * as the fleet shows its networks, and refuses add and del. f stays the
+ * engine's. 0, -EEXIST (one is there) or -ENOMEM.
+ */
+int fleet_server_adopt(
+    struct fleet_server *s, struct frontend *f, const struct proxy_conf *p);
+
 /* Networks served now. */
 size_t fleet_server_count(const struct fleet_server *s);
 
