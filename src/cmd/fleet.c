@@ -18,6 +18,7 @@
 #include "cmd/cmd.h"
 #include "cmd/common.h"
 #include "engine/engine.h"
+#include "engine/expose.h"
 #include "errors.h"
 #include "fd.h"
 #include "fleet/ctl.h"
@@ -25,6 +26,7 @@
 #include "fleet/server.h"
 #include "identity.h"
 #include "launch.h"
+#include "listener.h"
 #include "log.h"
 #include "notify.h"
 #include "safefile.h"
@@ -162,6 +164,38 @@ raise_nofile(void)
 		    (unsigned long)rl.rlim_cur, FLEET_NETWORKS_MAX);
 }
 
+/*
+ * --metrics-listen: a host address, bound here, before the fleet serves any
+ * network (and never in a tenant's namespace: fleet serve enters none).
+ */
+static int
+metrics_listen(const struct options *o, struct engine *e, struct expose **x)
+{
+	char shown[OPT_ADDR_MAX + 16];
+	int fd = -1, r;
+
+	(void)snprintf(shown, sizeof(shown),
+	    o->fleet.metrics_family == AF_INET6 ? "[%s]:%u" : "%s:%u",
+	    o->fleet.metrics_addr, o->fleet.metrics_port);
+	r = listener_open(
+	    o->fleet.metrics_addr, o->fleet.metrics_port, NULL, 64, &fd);
+	if (r == 0) {
+		*x = expose_new(e, fd, &r);
+		if (*x == NULL) {
+			log_err("cannot serve --metrics-listen '%s': %s", shown,
+			    strerror(-r));
+			return EX_OSERR;
+		}
+	}
+	if (r < 0) {
+		log_err("cannot listen on --metrics-listen '%s': %s", shown,
+		    error_describe(r, OP_BIND));
+		return error_exit_code(r, OP_BIND);
+	}
+	log_info("metrics on http://%s/metrics", shown);
+	return 0;
+}
+
 static int
 fleet_serve(const struct options *o)
 {
@@ -171,6 +205,7 @@ fleet_serve(const struct options *o)
 	struct proxy_conf named;
 	struct fleet_server *s = NULL;
 	struct engine *e = NULL;
+	struct expose *x = NULL;
 	const char *what = "";
 	struct names nm;
 	gid_t group;
@@ -227,6 +262,11 @@ fleet_serve(const struct options *o)
 		code = EX_OSERR;
 		goto out;
 	}
+	if (o->fleet.metrics_family != 0) {
+		code = metrics_listen(o, e, &x);
+		if (code != 0)
+			goto out;
+	}
 	fds = sv.npassed <= (int)(sizeof(passed) / sizeof(passed[0]))
 	          ? passed
 	          : calloc((size_t)sv.npassed, sizeof(int));
@@ -257,6 +297,7 @@ out:
 	if (code != 0 && sv.made_socket)
 		(void)unlink(o->fleet.control_socket);
 	fleet_server_free(s);
+	expose_free(x);
 	engine_free(e);
 	if (fds != passed)
 		free(fds);

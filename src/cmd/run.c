@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,6 +15,8 @@
 #include "engine/engine.h"
 #include "errors.h"
 #include "fd.h"
+#include "fleet/ctl.h"
+#include "fleet/server.h"
 #include "launch.h"
 #include "listener.h"
 #include "log.h"
@@ -116,6 +119,57 @@ open_engine(const struct proxy_conf *p, const struct daemon_conf *d, int *fds,
 	return e;
 }
 
+/* A single engine's control socket: its pidfile's path and this. */
+#define CONTROL_SUFFIX ".ctl"
+
+/*
+ * The control socket next to the pidfile (<pidfile>.ctl): the fleet's
+ * protocol, for this one network (list, show, metrics, health), to root
+ * and the proxy's group. Made as the caller is, before privileges drop; a
+ * failure is said once and the proxy serves without it.
+ */
+static struct fleet_server *
+single_control(const struct proxy_conf *p, const struct daemon_conf *d,
+    const struct names *nm, struct engine *e, char *path, size_t pathsz)
+{
+	struct fleet_server *s = NULL;
+	struct frontend *f = engine_find_frontend(e, p->id);
+	int fd = -1, n, r;
+
+	path[0] = '\0';
+	if (d->pid_file[0] == '\0' || f == NULL)
+		return NULL;
+	n = STR_CONCAT(path, pathsz, d->pid_file, CONTROL_SUFFIX);
+	if (n < 0 ||
+	    (size_t)n >= sizeof(((struct sockaddr_un *)NULL)->sun_path)) {
+		log_warn("no control socket: '%s%s' is too long for a unix "
+		         "socket",
+		    d->pid_file, CONTROL_SUFFIX);
+		path[0] = '\0';
+		return NULL;
+	}
+	r = ctl_listen(path, nm->gid, &fd);
+	if (r < 0) {
+		log_warn("no control socket at '%s': %s", path,
+		    r == -EADDRINUSE ? "a process answers there"
+		                     : strerror(-r));
+		path[0] = '\0';
+		return NULL;
+	}
+	s = fleet_server_new(e, fd, nm->gid, "/run/netns", &r);
+	if (s != NULL && (r = fleet_server_adopt(s, f, p)) < 0) {
+		fleet_server_free(s);
+		s = NULL;
+	}
+	if (s == NULL) {
+		/* Ours: made a moment ago. */
+		log_warn("no control socket at '%s': %s", path, strerror(-r));
+		(void)unlink(path);
+		path[0] = '\0';
+	}
+	return s;
+}
+
 /*
  * The steps of the built-in engine's process, in the daemon when
  * daemonized: namespace, bind, drop privileges, pid, serve. A clean stop
@@ -130,6 +184,8 @@ serve_builtin(const struct proxy_conf *p, const struct daemon_conf *d,
 	int fds[LAUNCH_LISTEN_MAX] = {-1, -1};
 	const char *what = "";
 	struct engine *e = NULL;
+	struct fleet_server *ctl = NULL;
+	char ctl_path[PATH_MAX];
 	const struct timespec retry = {0, BIND_RETRY_NS};
 	int nfds = 0, bind_tries = 0, r;
 
@@ -162,6 +218,7 @@ serve_builtin(const struct proxy_conf *p, const struct daemon_conf *d,
 	if (e == NULL)
 		goto fail;
 	what = ""; /* the engine's steps all passed: not theirs to name */
+	ctl = single_control(p, d, nm, e, ctl_path, sizeof(ctl_path));
 	/*
 	 * Everything is open: the caller's working directory stays free (a
 	 * daemon is in "/" already).
@@ -197,6 +254,9 @@ serve_builtin(const struct proxy_conf *p, const struct daemon_conf *d,
 	if (report < 0)
 		notify_ready("serving");
 	r = engine_run(e);
+	fleet_server_free(ctl);
+	if (ctl_path[0] != '\0')
+		(void)unlink(ctl_path);
 	engine_free(e);
 	/*
 	 * Stopped: status says "not running", not "dead". An account that
@@ -207,6 +267,9 @@ serve_builtin(const struct proxy_conf *p, const struct daemon_conf *d,
 		(void)pidfile_clear(pf);
 	return r < 0 ? EX_OSERR : 0;
 fail:
+	fleet_server_free(ctl);
+	if (ctl != NULL)
+		(void)unlink(ctl_path);
 	engine_free(e);
 	if (report >= 0) {
 		launch_daemon_ready(report, &f);
