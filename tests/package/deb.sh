@@ -10,7 +10,9 @@
 #   linked with libsystemd (sd_notify);
 # - unpacked into a scratch root (dpkg -x): the binary in /usr/sbin with its
 #   neutron-ns-metadata-proxy symlink, the man page compressed with its
-#   twin, the unit naming /usr/sbin/ns-metadata-proxy with Type=notify, the
+#   twin, the bash completion in bash-completion's completionsdir with its
+#   twin (a symlink), as in the tree and valid bash, the unit naming
+#   /usr/sbin/ns-metadata-proxy with Type=notify, the
 #   example environment file and /etc/ns-metadata-proxy; the unpacked binary
 #   says its version and renders, under either name, exactly what the
 #   binary under test renders; the unpacked man page renders without a
@@ -18,7 +20,8 @@
 # - installed for real with apt-get install ./….deb when the machine does
 #   not have the package already (never touching an operator's install):
 #   the unit then passes systemd-analyze verify by its name, the binary in
-#   PATH works, and apt-get purge removes every file again.
+#   PATH works, bash-completion's loader finds the completion under either
+#   name, and apt-get purge removes every file again.
 set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -96,6 +99,17 @@ assert root-symlink "/usr/sbin/neutron-ns-metadata-proxy is not a symlink to $PK
 assert root-man "no /usr/share/man/man8/$PKG.8.gz" gzip -t "$R/usr/share/man/man8/$PKG.8.gz"
 assert root-man-twin "neutron-ns-metadata-proxy.8.gz is not a symlink to $PKG.8.gz" \
 	[ "$(readlink "$R/usr/share/man/man8/neutron-ns-metadata-proxy.8.gz")" = "$PKG.8.gz" ]
+# bash-completion loads a completion by the name of the command completed.
+BCDIR=$(pkg-config --variable=completionsdir bash-completion 2>/dev/null)
+BCDIR=${BCDIR:-/usr/share/bash-completion/completions}
+# shellcheck disable=SC2016 # $1 is bash -c's
+assert root-completion "no file $BCDIR/$PKG" bash -c '[ -f "$1" ] && [ ! -L "$1" ]' _ "$R$BCDIR/$PKG"
+assert root-completion-same "$BCDIR/$PKG is not the tree's bash-completion/$PKG" \
+	cmp -s "$R$BCDIR/$PKG" "$SRC/bash-completion/$PKG"
+assert root-completion-bash "bash -n $BCDIR/$PKG: $(bash -n "$R$BCDIR/$PKG" 2>&1 | head -n 2 | tr '\n' ' ')" \
+	bash -n "$R$BCDIR/$PKG"
+assert root-completion-twin "$BCDIR/neutron-ns-metadata-proxy is not a symlink to $PKG" \
+	[ "$(readlink "$R$BCDIR/neutron-ns-metadata-proxy")" = "$PKG" ]
 U=$R/lib/systemd/system/$PKG@.service
 assert root-unit "no /lib/systemd/system/$PKG@.service" [ -f "$U" ]
 assert root-unit-exec "the unit does not run /usr/sbin/$PKG" grep -q "^ExecStart=/usr/sbin/$PKG run " "$U"
@@ -162,6 +176,15 @@ if command -v systemd-analyze >/dev/null; then
 	systemd-analyze verify "$PKG@$ID.service" >"$T/verify.out" 2>&1
 	expect_code installed-verify 0 $?
 	assert installed-verify-quiet "systemd-analyze verify said: $(escape_file "$T/verify.out" 300)" [ ! -s "$T/verify.out" ]
+fi
+if [ -f /usr/share/bash-completion/bash_completion ]; then
+	for name in "$PKG" neutron-ns-metadata-proxy; do
+		# (HOME: no completion of the user's own comes first)
+		HOME=$T/home bash --norc --noprofile -c '. /usr/share/bash-completion/bash_completion &&
+			__load_completion "$1" && complete -p "$1"' _ "$name" >"$T/bc.out" 2>&1
+		assert "installed-completion-$name" "bash-completion does not load a completion for $name: $(escape_file "$T/bc.out" 300)" \
+			grep -q -- "-F _ns_metadata_proxy $name\$" "$T/bc.out"
+	done
 fi
 FILES=$(dpkg -L "$PKG" | grep -v '^/\.$')
 DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq -o DPkg::Lock::Timeout=120 "$PKG" >"$T/purge.out" 2>&1
