@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "cmd/cmd.h"
 #include "cmd/common.h"
+#include "cmd/ctlclient.h"
 #include "engine/engine.h"
 #include "engine/expose.h"
 #include "errors.h"
@@ -34,8 +35,6 @@
 #include "validate.h"
 #include "banned.h"
 
-/* How long a fleet command waits for the daemon's answer. */
-#define FLEET_REPLY_TIMEOUT_S 10
 #define NETNS_DIR "/run/netns"
 /* The state journal, in --state-path, and the most of it read. */
 #define STATE_NAME "ns-metadata-proxy-fleet.state"
@@ -308,60 +307,6 @@ out:
 	return code;
 }
 
-/* One request to the daemon and its reply; an exit code. */
-static int
-ask(const char *path, const struct fleet_request *rq, const int *fds, int nfds,
-    struct fleet_reply *rp, int *rfd)
-{
-	struct strbuf msg = STRBUF_INIT;
-	struct timeval tv = {FLEET_REPLY_TIMEOUT_S, 0};
-	char *buf = NULL, why[FLEET_ERROR_MAX];
-	int fd = -1, code = 0, got[FLEET_FDS_MAX], ngot = 0, r;
-	ssize_t n = 0;
-
-	r = ctl_connect(path, &fd);
-	if (r < 0) {
-		log_err("cannot reach the fleet at --control-socket '%s': %s",
-		    path, strerror(-r));
-		return r == -EACCES ? EX_NOPERM : EX_UNAVAILABLE;
-	}
-	buf = malloc(FLEET_MSG_MAX);
-	if (buf == NULL || fleet_request_write(rq, &msg) < 0 || msg.failed) {
-		log_err("cannot write the request: %s", strerror(ENOMEM));
-		code = EX_OSERR;
-		goto out;
-	}
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	r = ctl_send(fd, msg.buf, msg.len, fds, nfds);
-	if (r == 0) {
-		n = ctl_recv(
-		    fd, buf, FLEET_MSG_MAX, got, rfd != NULL ? 1 : 0, &ngot);
-		r = n > 0 ? 0 : n == 0 ? -ECONNRESET : (int)n;
-	}
-	if (r < 0) {
-		log_err(
-		    "the fleet at '%s' did not answer: %s", path, strerror(-r));
-		code = EX_UNAVAILABLE;
-		goto out;
-	}
-	if (fleet_reply_parse(buf, (size_t)n, rp, why, sizeof(why)) < 0) {
-		log_err("the fleet's answer cannot be read: %s", why);
-		code = EX_PROTOCOL;
-		goto out;
-	}
-	if (rfd != NULL && ngot == 1) {
-		*rfd = got[0];
-		ngot = 0;
-	}
-out:
-	while (ngot > 0)
-		(void)safe_close(got[--ngot]);
-	free(buf);
-	strbuf_release(&msg);
-	(void)safe_close(fd);
-	return code;
-}
-
 /* A refusal of the daemon's: its line, and an exit code for it. */
 static int
 refused(const struct fleet_reply *rp)
@@ -407,7 +352,7 @@ fleet_add_one(const struct options *o)
 		code = launch_exit_code(&f);
 		goto out;
 	}
-	code = ask(o->fleet.control_socket, rq, fds, nfds, rp, NULL);
+	code = ctlclient_ask(o->fleet.control_socket, rq, fds, nfds, rp, NULL);
 	if (code == 0 && !rp->ok)
 		code = refused(rp);
 	else if (code == 0)
@@ -487,7 +432,7 @@ fleet_query(const struct options *o)
 	if (rq->op != FLEET_LIST)
 		memcpy(rq->id, o->fleet.id, sizeof(rq->id));
 	for (;;) {
-		code = ask(o->fleet.control_socket, rq, NULL, 0, rp, NULL);
+		code = ctlclient_ask(o->fleet.control_socket, rq, NULL, 0, rp, NULL);
 		if (code != 0)
 			break;
 		if (!rp->ok) {
@@ -676,7 +621,7 @@ fleet_metrics(const char *path)
 	rq.op = FLEET_METRICS;
 	if (rp == NULL)
 		return EX_OSERR;
-	code = ask(path, &rq, NULL, 0, rp, &fd);
+	code = ctlclient_ask(path, &rq, NULL, 0, rp, &fd);
 	if (code == 0 && !rp->ok)
 		code = refused(rp);
 	if (code != 0)
@@ -720,7 +665,7 @@ fleet_health(const char *path)
 	rq.op = FLEET_HEALTH;
 	if (rp == NULL)
 		return EX_OSERR;
-	code = ask(path, &rq, NULL, 0, rp, NULL);
+	code = ctlclient_ask(path, &rq, NULL, 0, rp, NULL);
 	if (code == 0 && !rp->ok)
 		code = refused(rp);
 	if (code == 0 && !rp->has_health) {
