@@ -13,12 +13,37 @@
 #define KILL_WAIT_S 5UL
 #define START_WAIT_MS 1000
 
+/* What the lock and /proc say of the pidfile pf, open; closes it. */
+static int
+probe(struct pidfile *pf, const char *id, enum proxy_state *state, pid_t *pid)
+{
+	pid_t p = 0;
+	int r;
+
+	r = pidfile_locked(pf);
+	if (r < 0)
+		goto out;
+	(void)pidfile_read(pf, &p);
+	if (r == 0) {
+		*state = p != 0 ? PROXY_STALE : PROXY_ABSENT;
+	} else {
+		r = p != 0 ? pidfile_holder(pf, p, id) : 0;
+		if (r < 0)
+			goto out;
+		*state = r == 1 ? PROXY_RUNNING : PROXY_UNKNOWN;
+	}
+	*pid = p;
+	r = 0;
+out:
+	pidfile_close(pf);
+	return r;
+}
+
 int
 lifecycle_probe(
     const char *pid_file, const char *id, enum proxy_state *state, pid_t *pid)
 {
 	struct pidfile pf = PIDFILE_INIT;
-	pid_t p = 0;
 	int r;
 
 	r = pidfile_open(pid_file, false, &pf);
@@ -29,23 +54,25 @@ lifecycle_probe(
 	}
 	if (r < 0)
 		return r;
-	r = pidfile_locked(&pf);
-	if (r < 0)
-		goto out;
-	(void)pidfile_read(&pf, &p);
-	if (r == 0) {
-		*state = p != 0 ? PROXY_STALE : PROXY_ABSENT;
-	} else {
-		r = p != 0 ? pidfile_holder(&pf, p, id) : 0;
-		if (r < 0)
-			goto out;
-		*state = r == 1 ? PROXY_RUNNING : PROXY_UNKNOWN;
+	return probe(&pf, id, state, pid);
+}
+
+int
+lifecycle_probe_at(int dirfd, const char *name, const char *id,
+    enum proxy_state *state, pid_t *pid)
+{
+	struct pidfile pf = PIDFILE_INIT;
+	int r;
+
+	r = pidfile_open_at(dirfd, name, &pf);
+	if (r == -ENOENT) {
+		*state = PROXY_ABSENT;
+		*pid = 0;
+		return 0;
 	}
-	*pid = p;
-	r = 0;
-out:
-	pidfile_close(&pf);
-	return r;
+	if (r < 0)
+		return r;
+	return probe(&pf, id, state, pid);
 }
 
 static void

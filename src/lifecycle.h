@@ -25,6 +25,10 @@ enum proxy_state {
 int lifecycle_probe(
     const char *pid_file, const char *id, enum proxy_state *state, pid_t *pid);
 
+/* The same for the pidfile name in the directory dirfd (pidfile_open_at). */
+int lifecycle_probe_at(int dirfd, const char *name, const char *id,
+    enum proxy_state *state, pid_t *pid);
+
 struct stop_result {
 	pid_t pid;   /* the process stopped, 0 when none was running */
 	bool killed; /* SIGTERM was not enough */

@@ -298,6 +298,27 @@ fail:
 }
 
 int
+pidfile_open_at(int dirfd, const char *name, struct pidfile *pf)
+{
+	int r;
+
+	if (validate_component(name, NULL) < 0 ||
+	    STR_CONCAT(pf->name, sizeof(pf->name), name) < 0)
+		return -EINVAL;
+	pf->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+	if (pf->dirfd < 0)
+		return -errno;
+	r = safefile_check_shared_dir(pf->dirfd);
+	if (r == 0)
+		r = open_file(pf, false);
+	if (r < 0) {
+		(void)close(pf->dirfd);
+		pf->dirfd = -1;
+	}
+	return r;
+}
+
+int
 pidfile_check(const char *path, uid_t owner, const char **why)
 {
 	char dir[PATH_MAX], name[256];

@@ -48,6 +48,13 @@ struct pidfile {
 int pidfile_open(const char *path, bool create, struct pidfile *pf);
 
 /*
+ * Open the existing pidfile name (one component) in the directory dirfd,
+ * which is not taken (the pidfile keeps a duplicate): the checks of
+ * pidfile_open() without create, none of pidfile_confine()'s.
+ */
+int pidfile_open_at(int dirfd, const char *name, struct pidfile *pf);
+
+/*
  * For a pidfile named by a config file of owner (a user, not root), which
  * root must not write where owner could not. The rules, checked on
  * descriptors:

@@ -302,6 +302,58 @@ pid_of_text(const char *text)
 	return (pid_t)v;
 }
 
+/*
+ * The probe by directory descriptor: the same states as by path; a name
+ * that is not one component, a symlink, a directory are refused, a
+ * missing one is absent; the descriptor given stays the caller's.
+ */
+static void
+test_probe_at(void **state)
+{
+	char dir[PATH_MAX], link[PATH_MAX];
+	struct pidfile pf = PIDFILE_INIT;
+	enum proxy_state st;
+	pid_t pid, seen = 0;
+	int dfd, status;
+
+	(void)state;
+	assert_true(STR_CONCAT(dir, sizeof(dir), tmp, "/run/pids") > 0);
+	assert_true(STR_CONCAT(link, sizeof(link), dir, "/l.pid") > 0);
+	pid = spawn_holder("proxy-" ID, false);
+	usleep(200000);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	assert_int_equal(lifecycle_probe_at(dfd, ID ".pid", ID, &st, &seen), 0);
+	assert_int_equal(st, PROXY_RUNNING);
+	assert_int_equal(seen, pid);
+	assert_int_equal(
+	    lifecycle_probe_at(dfd, "missing.pid", ID, &st, &seen), 0);
+	assert_int_equal(st, PROXY_ABSENT);
+	assert_int_equal(seen, 0);
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(
+	    lifecycle_probe_at(dfd, "l.pid", ID, &st, &seen), -ELOOP);
+	assert_int_equal(lifecycle_probe_at(dfd, ".", ID, &st, &seen), -EINVAL);
+	assert_int_equal(
+	    lifecycle_probe_at(dfd, "a/b", ID, &st, &seen), -EINVAL);
+	assert_int_equal(mkdirat(dfd, "d.pid", 0700), 0);
+	assert_int_equal(
+	    lifecycle_probe_at(dfd, "d.pid", ID, &st, &seen), -EISDIR);
+	assert_int_equal(pidfile_open_at(dfd, "missing.pid", &pf), -ENOENT);
+	assert_int_equal(pf.dirfd, -1);
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	put(path, "999999999\n");
+	assert_int_equal(lifecycle_probe_at(dfd, ID ".pid", ID, &st, &seen), 0);
+	assert_int_equal(st, PROXY_STALE);
+	assert_int_equal(seen, 999999999);
+	assert_int_equal(fcntl(dfd, F_GETFD), FD_CLOEXEC);
+	assert_int_equal(unlinkat(dfd, "d.pid", AT_REMOVEDIR), 0);
+	close(dfd);
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(unlink(path), 0);
+}
+
 /* A start never truncates nor a stop removes what is not a pidfile. */
 static void
 test_not_a_pidfile(void **state)
@@ -523,6 +575,7 @@ main(void)
 	    cmocka_unit_test(test_never_signals_a_stranger),
 	    cmocka_unit_test(test_stop_escalates),
 	    cmocka_unit_test(test_not_a_pidfile), cmocka_unit_test(test_check),
+	    cmocka_unit_test(test_probe_at),
 	    cmocka_unit_test(test_confined), /* last: it confines */
 	};
 
