@@ -77,6 +77,8 @@ enum opt_id {
 	O_NOWATCH,
 	O_RL_ON,
 	O_RL_OFF,
+	O_ALL,
+	O_JSON,
 };
 
 #define NVALUES (O_LAST_VALUE - O_FIRST + 1)
@@ -155,6 +157,8 @@ static const struct option longopts[] = {
     FLAG("norate-limit-enabled", O_RL_OFF),
     FLAG("norate_limit_enabled", O_RL_OFF),
     FLAG("no-rate-limit-enabled", O_RL_OFF),
+    FLAG("all", O_ALL),
+    FLAG("json", O_JSON),
     FLAG("help", 'h'),
     FLAG("version", 'V'),
     {NULL, 0, NULL, 0},
@@ -268,7 +272,7 @@ static const struct opt_doc docs[] = {
     {"[no]metadata-proxy-watch-log", NULL, "off",
         "accepted for neutron; no effect", TEXT},
     {"control-socket", "PATH", DEF_CONTROL_SOCKET,
-        "fleet: the daemon's control socket", TEXT},
+        "fleet, status --all: the fleet's control socket", TEXT},
     {"control-group", "GROUP", "--metadata-proxy-group",
         "fleet serve: group that may use the control socket (and root)", TEXT},
     {"maxconn", "N", FLEET_MAXCONN_TEXT,
@@ -283,6 +287,11 @@ static const struct opt_doc docs[] = {
         "fleet add: the networks of FILE (- for standard input), a line "
         "of options each",
         TEXT},
+    {"all", NULL, NULL,
+        "status: every proxy of the node, one line each (pidfiles and "
+        "configs under --state-path, the fleet at --control-socket)",
+        TEXT},
+    {"json", NULL, NULL, "status --all: the same as one JSON object", TEXT},
     {"help", NULL, NULL, "this text", TEXT},
     {"version", NULL, NULL, "the version", TEXT},
 };
@@ -297,6 +306,7 @@ struct parse_state {
 	const char *words[2]; /* after "fleet": its command and an id */
 	int nwords;
 	const char *rate_flag; /* the spelling of --[no]rate-limit-enabled */
+	bool all, json;        /* status --all [--json] */
 };
 
 static enum cli_result fail(struct cli_error *err, int code, const char *fmt,
@@ -471,6 +481,12 @@ scan(int argc, char *argv[], struct options *o, struct parse_state *ps,
 			break;
 		case O_NOWATCH:
 			o->daemon.watch_log = false;
+			break;
+		case O_ALL:
+			ps->all = true;
+			break;
+		case O_JSON:
+			ps->json = true;
 			break;
 		case O_RL_ON:
 		case O_RL_OFF:
@@ -1040,6 +1056,39 @@ parse_fleet(
 	return apply_files(o, ps, err);
 }
 
+/*
+ * status --all [--json]: no id; of the values only where to look
+ * (--state-path, --control-socket).
+ */
+static enum cli_result
+parse_status_all(
+    struct options *o, const struct parse_state *ps, struct cli_error *err)
+{
+	int id;
+
+	if (o->command != CMD_STATUS)
+		return fail(err, EX_USAGE,
+		    "--%s is not an option of this command (status --all "
+		    "takes it)",
+		    ps->all ? "all" : "json");
+	if (!ps->all)
+		return fail(err, EX_USAGE, "--json needs --all");
+	for (id = O_FIRST; id <= O_LAST_VALUE; id++)
+		if (VAL(id) != NULL && id != O_STATE && id != O_CONTROL_SOCKET)
+			return fail(err, EX_USAGE,
+			    "--%s is not an option of status --all",
+			    ps->spelled[id - O_FIRST]);
+	TRY(no_rate_flag(ps, "status --all", err));
+	o->command = CMD_STATUS_ALL;
+	o->json = ps->json;
+	(void)copy(o->fleet.control_socket, sizeof(o->fleet.control_socket),
+	    DEF_CONTROL_SOCKET);
+	TRY(path_opt(err, ps, O_CONTROL_SOCKET, OPT_SOCKET_MAX,
+	    o->fleet.control_socket, sizeof(o->fleet.control_socket)));
+	return path_opt(err, ps, O_STATE, PATH_MAX - 128, o->daemon.state_path,
+	    sizeof(o->daemon.state_path));
+}
+
 enum cli_result
 cli_parse(int argc, char *argv[], struct options *opts, struct cli_error *err)
 {
@@ -1052,6 +1101,8 @@ cli_parse(int argc, char *argv[], struct options *opts, struct cli_error *err)
 	set_defaults(opts, strcmp(basename_of(prog), PROGNAME_NEUTRON) == 0);
 	TRY(scan(argc, argv, opts, &ps, err));
 	TRY(parse_command(ps.command, opts, err));
+	if (ps.all || ps.json)
+		return parse_status_all(opts, &ps, err);
 	if (opts->command == CMD_FLEET)
 		return parse_fleet(opts, &ps, err);
 	TRY(fleet_only(&ps, err));
@@ -1115,6 +1166,8 @@ cli_help(const char *progname, struct strbuf *out)
 	    "  render   print the config run would write; writes nothing\n"
 	    "  check    have haproxy validate the rendered config\n"
 	    "  status   is the proxy for this id running? (LSB: 0, 1, 3)\n"
+	    "  status --all [--json]\n"
+	    "           every proxy of the node, one line each\n"
 	    "  stop     stop the proxy for this id, remove its files\n"
 	    "  cleanup  remove the config file for this id\n"
 	    "  haproxy -f FILE [-D] [-db] [-p PIDFILE] [-c] [-q]\n"

@@ -25,6 +25,8 @@ commands_run(const struct options *o)
 		return cmd_stop(p, d);
 	case CMD_FLEET:
 		return cmd_fleet(o);
+	case CMD_STATUS_ALL:
+		return cmd_status_all(o);
 	}
 	return EX_SOFTWARE;
 }

@@ -17,6 +17,7 @@ enum command {
 	CMD_STOP,
 	CMD_CLEANUP,
 	CMD_FLEET,
+	CMD_STATUS_ALL, /* status --all: every proxy of the node */
 };
 
 /* The word after "fleet". */
@@ -47,7 +48,8 @@ struct options {
 	enum command command;
 	struct proxy_conf proxy;
 	struct daemon_conf daemon;
-	struct fleet_opts fleet;
+	struct fleet_opts fleet; /* status --all: its control_socket too */
+	bool json;               /* status --all --json */
 };
 
 #endif

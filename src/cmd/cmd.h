@@ -47,4 +47,7 @@ int cmd_cleanup(const struct proxy_conf *p, const struct daemon_conf *d);
 /* fleet serve, add, del, list, show (o->fleet.cmd). */
 int cmd_fleet(const struct options *o);
 
+/* status --all: every proxy of the node, one line each (or JSON). */
+int cmd_status_all(const struct options *o);
+
 #endif

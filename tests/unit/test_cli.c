@@ -291,6 +291,25 @@ static const struct bad bads[] = {
         {"run", "--network-id", UUID, "--batch", "/b", NULL}},
     {EX_DATAERR, "--batch: 'b': not an absolute path",
         {"fleet", "add", "--batch", "b", NULL}},
+    /* status --all: no id, only where to look. */
+    {EX_USAGE, "--network-id is not an option of status --all",
+        {"status", "--all", "--network-id", UUID, NULL}},
+    {EX_USAGE, "--pid_file is not an option of status --all",
+        {"status", "--all", "--pid_file", "/p", NULL}},
+    {EX_USAGE, "--rate-limit-enabled is not an option of status --all",
+        {"status", "--all", "--rate-limit-enabled", NULL}},
+    {EX_USAGE, "--json needs --all", {"status", "--json", NULL}},
+    {EX_USAGE, "--all is not an option of this command",
+        {"run", "--all", "--network-id", UUID, NULL}},
+    {EX_USAGE, "--json is not an option of this command",
+        {"fleet", "list", "--json", NULL}},
+    {EX_USAGE, "'--all=1' takes no value", {"status", "--all=1", NULL}},
+    {EX_USAGE, "unexpected argument '" UUID "'",
+        {"status", "--all", UUID, NULL}},
+    {EX_DATAERR, "--state-path: 'var': not an absolute path",
+        {"status", "--all", "--state-path", "var", NULL}},
+    {EX_DATAERR, "--control-socket: ''",
+        {"status", "--all", "--control-socket=", NULL}},
     {EX_USAGE, "unknown command 'launch'",
         {"launch", "--network-id", UUID, NULL}},
     {EX_USAGE, "unexpected argument 'extra'",
@@ -386,6 +405,32 @@ test_bad_lines(void **state)
 }
 
 static void
+test_status_all(void **state)
+{
+	(void)state;
+	assert_int_equal(PARSE("status", "--all"), CLI_OK);
+	assert_int_equal(opts.command, CMD_STATUS_ALL);
+	assert_false(opts.json);
+	assert_string_equal(opts.daemon.state_path, "/var/lib/neutron");
+	assert_string_equal(
+	    opts.fleet.control_socket, "/run/ns-metadata-proxy/fleet.sock");
+	assert_int_equal(
+	    PARSE("--json", "--state_path=/srv/n/", "status",
+	        "--control-socket", "/run/f.sock", "--all", "--debug"),
+	    CLI_OK);
+	assert_int_equal(opts.command, CMD_STATUS_ALL);
+	assert_true(opts.json);
+	assert_true(opts.daemon.debug);
+	assert_string_equal(opts.daemon.state_path, "/srv/n");
+	assert_string_equal(opts.fleet.control_socket, "/run/f.sock");
+	/* Without --all, status is the one id's, as it always was. */
+	assert_int_equal(PARSE("status", "--network-id", UUID), CLI_OK);
+	assert_int_equal(opts.command, CMD_STATUS);
+	assert_int_equal(PARSE("status"), CLI_ERROR);
+	assert_int_equal(err.exit_code, EX_USAGE);
+}
+
+static void
 test_socket_limits(void **state)
 {
 	/* 97 bytes: the most haproxy takes; a unix socket takes 107. */
@@ -432,6 +477,7 @@ main(void)
 	    cmocka_unit_test(test_boundaries_accepted),
 	    cmocka_unit_test(test_help_version),
 	    cmocka_unit_test(test_bad_lines),
+	    cmocka_unit_test(test_status_all),
 	    cmocka_unit_test(test_socket_limits),
 	};
 
