@@ -462,7 +462,7 @@ status_all_text(const struct status_line *l, size_t n, struct strbuf *out)
 		        ? l[i].last_error
 		        : "-");
 		for (p = err; *p != '\0'; p++)
-			if (*p == ' ' || *p < 0x21 || *p > 0x7e)
+			if (*p < 0x21 || *p > 0x7e) /* blanks too */
 				*p = '-';
 		(void)STRBUF_APPEND(out, l[i].id, " ",
 		    or_dash(kind_name(l[i].kind)), " ",
@@ -623,6 +623,7 @@ read_proc(pid_t pid, const char *what, char *buf, size_t cap)
 	ssize_t n, total = 0;
 	int fd;
 
+	memset(buf, 0, cap);
 	if (snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what) < 0)
 		return -EINVAL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -778,10 +779,8 @@ probe_pidfile(
 		break;
 	case PROXY_STALE:
 		/* neutron's haproxy writes its pidfile and locks nothing. */
-		if (neutron && cmdline_names(pid, id, &kind)) {
-			st = PROXY_RUNNING;
-			break;
-		}
+		if (neutron && cmdline_names(pid, id, &kind))
+			break; /* running */
 		l->state = STATUS_DEAD;
 		return;
 	case PROXY_ABSENT:
