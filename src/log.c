@@ -274,47 +274,164 @@ log_close(void)
 	log_syslog = false;
 }
 
-static void log_vwrite(int prio, const char *level, const char *fmt, va_list ap)
+/* A message's bytes at most, and a whole line's (with what precedes it). */
+#define LOG_MSG_MAX 1024
+#define LOG_LINE_MAX 1200
+
+/* oslo.log's logger names: ours, and the access log's. */
+#define LOG_LOGGER "ns_metadata_proxy"
+#define LOG_LOGGER_ACCESS LOG_LOGGER ".access"
+
+/*
+ * Whether any destination takes a line at prio, asked before any work:
+ * the engine logs every request. stderr takes warnings and errors, the
+ * rest only with --debug.
+ */
+static bool
+log_stderr_takes(int prio)
+{
+	return log_stderr && (prio <= LOG_WARNING || log_debug_on);
+}
+
+static bool
+log_wanted(int prio)
+{
+	return log_stderr_takes(prio) || log_fd >= 0 || log_syslog;
+}
+
+/* oslo.log's (Python's) level names. */
+static const char *
+log_level_name(int prio)
+{
+	switch (prio) {
+	case LOG_ERR:
+		return "ERROR";
+	case LOG_WARNING:
+		return "WARNING";
+	case LOG_INFO:
+		return "INFO";
+	default:
+		return "DEBUG";
+	}
+}
+
+/*
+ * n bytes were formatted into line (n may exceed its size: cut), and a
+ * newline ends it. One write per line keeps concurrent writers' lines
+ * whole; a line too long is cut, never split.
+ */
+static void
+log_put(int fd, char *line, size_t size, int n)
+{
+	size_t len;
+
+	if (n < 0)
+		return;
+	len = (size_t)n < size - 1 ? (size_t)n : size - 2;
+	line[len++] = '\n';
+	(void)!write(fd, line, len);
+}
+
+/* "<ident>[<id>]: <word>: <msg>" (errors have no word). */
+static void
+log_stderr_line(const char *word, const char *msg)
+{
+	char line[LOG_LINE_MAX];
+	int n;
+
+	n = snprintf(line, sizeof(line) - 1, "%s%s%s%s: %s%s%s", log_ident,
+	    log_id[0] != '\0' ? "[" : "", log_id, log_id[0] != '\0' ? "]" : "",
+	    word != NULL ? word : "", word != NULL ? ": " : "", msg);
+	log_put(STDERR_FILENO, line, sizeof(line), n);
+}
+
+/*
+ * oslo.log's default line (logging_default_format_string), so that what
+ * reads neutron's logs reads ours: local time with milliseconds, the
+ * writer's pid (asked each time: daemons fork), level, logger, "[-]" for
+ * a request context there is none of, then "[<id>] " in the place of
+ * oslo's instance, and the message:
+ * "2026-12-06 00:16:15.123 4242 INFO ns_metadata_proxy [-] [<id>] msg".
+ */
+static void
+log_file_line(int prio, const char *logger, bool with_id, const char *msg)
+{
+	char line[LOG_LINE_MAX], stamp[24];
+	bool id = with_id && log_id[0] != '\0';
+	struct timespec ts;
+	struct tm tm;
+	int n;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) < 0) {
+		ts.tv_sec = time(NULL);
+		ts.tv_nsec = 0;
+	}
+	if (localtime_r(&ts.tv_sec, &tm) == NULL ||
+	    strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		memcpy(stamp, "1970-01-01 00:00:00", 20);
+	n = snprintf(line, sizeof(line) - 1, "%s.%03d %ld %s %s [-] %s%s%s%s",
+	    stamp, (int)(ts.tv_nsec / 1000000) % 1000, (long)getpid(),
+	    log_level_name(prio), logger, id ? "[" : "", id ? log_id : "",
+	    id ? "] " : "", msg);
+	log_put(log_fd, line, sizeof(line), n);
+}
+
+/* One line to every destination that takes it. */
+static void
+log_emit(int prio, const char *word, bool access, const char *msg)
+{
+	if (log_stderr_takes(prio))
+		log_stderr_line(word, msg);
+	if (log_fd >= 0)
+		log_file_line(prio, access ? LOG_LOGGER_ACCESS : LOG_LOGGER,
+		    !access, msg);
+	if (log_syslog && access)
+		syslog(prio, "%s", msg);
+	else if (log_syslog)
+		syslog(prio, "%s%s%s%s", log_id[0] != '\0' ? "[" : "", log_id,
+		    log_id[0] != '\0' ? "] " : "", msg);
+}
+
+static void log_vwrite(int prio, const char *word, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 
 static void
-log_vwrite(int prio, const char *level, const char *fmt, va_list ap)
+log_vwrite(int prio, const char *word, const char *fmt, va_list ap)
 {
-	char msg[1024], line[1200], stamp[32];
-	struct tm tm;
-	time_t now;
+	char msg[LOG_MSG_MAX];
 	int saved = errno;
-	int n;
 
-	/* Nowhere to go (the access log, without a file or syslog): no work. */
-	if (!(log_stderr && (prio <= LOG_WARNING || log_debug_on)) &&
-	    log_fd < 0 && !log_syslog)
+	if (!log_wanted(prio))
 		return;
 	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
 		msg[0] = '\0';
-	n = snprintf(line, sizeof(line), "%s%s%s%s: %s%s%s\n", log_ident,
-	    log_id[0] != '\0' ? "[" : "", log_id, log_id[0] != '\0' ? "]" : "",
-	    level != NULL ? level : "", level != NULL ? ": " : "", msg);
-	if (n < 0)
-		goto out;
-	if ((size_t)n >= sizeof(line))
-		n = (int)sizeof(line) - 1;
-	/* One write per line keeps concurrent writers' lines whole. On a
-	 * terminal, info and debug only with --debug. */
-	if (log_stderr && (prio <= LOG_WARNING || log_debug_on))
-		(void)!write(STDERR_FILENO, line, (size_t)n);
-	if (log_fd >= 0) {
-		now = time(NULL);
-		if (localtime_r(&now, &tm) == NULL ||
-		    strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S ", &tm) ==
-		        0)
-			stamp[0] = '\0';
-		dprintf(log_fd, "%s%s", stamp, line);
-	}
-	if (log_syslog)
-		syslog(prio, "%s%s%s%s", log_id[0] != '\0' ? "[" : "", log_id,
-		    log_id[0] != '\0' ? "] " : "", msg);
-out:
+	log_emit(prio, word, false, msg);
+	errno = saved;
+}
+
+bool
+log_access_wanted(void)
+{
+	return log_wanted(LOG_INFO);
+}
+
+void
+log_access(const char *line)
+{
+	char msg[LOG_MSG_MAX];
+	int saved = errno;
+	size_t n;
+
+	/* Nowhere to go (no file, no syslog, no --debug): no work. */
+	if (line == NULL || !log_wanted(LOG_INFO))
+		return;
+	/* One line: cut at the cap or at a line break, whichever is first. */
+	for (n = 0; n < sizeof(msg) - 1 && line[n] != '\0' && line[n] != '\n' &&
+	            line[n] != '\r';
+	     n++)
+		msg[n] = line[n];
+	msg[n] = '\0';
+	log_emit(LOG_INFO, "info", true, msg);
 	errno = saved;
 }
 

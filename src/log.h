@@ -1,9 +1,17 @@
 /*
  * One place that writes messages. Lines go to stderr and, once configured,
- * also to a log file or to syslog. Every line is "<ident>[<id>]: <message>"
- * once log_set_id() is called. Logging preserves errno. Messages follow
- * STYLE.md: action, object in quotes, reason; values from outside go
- * through validate_escape() first.
+ * also to a log file or to syslog, one write each. Once log_set_id() is
+ * called:
+ *   stderr  "<ident>[<id>]: <level>: <message>" (errors: no level word)
+ *   file    "2026-12-06 00:16:15.123 4242 INFO ns_metadata_proxy [-] [<id>]
+ *           <message>" on one line: oslo.log's default shape (local time
+ *           with milliseconds, the writing process's pid, DEBUG, INFO,
+ *           WARNING or ERROR, the logger, no request context)
+ *   syslog  "[<id>] <message>" (syslog adds "<ident>[<pid>]: ")
+ * Without an id, the "[<id>]" parts are left out. A message is cut at
+ * 1023 bytes. Logging preserves errno. Messages follow STYLE.md: action,
+ * object in quotes, reason; values from outside go through
+ * validate_escape() first.
  */
 #ifndef NMP_LOG_H
 #define NMP_LOG_H
@@ -69,5 +77,18 @@ void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * One access-log line, formatted by the caller (haproxy's httplog text, a
+ * JSON object), at info. The line names its network itself, so no "[<id>]"
+ * is added: in the file "... INFO ns_metadata_proxy.access [-] <line>",
+ * to syslog the bare line, to stderr (only with debug on)
+ * "<ident>[<id>]: info: <line>". It is cut at 1023 bytes or at its first
+ * CR or LF, never split. Nothing is done when no destination takes it (no
+ * file, no syslog, no debug): cheap enough to call for every request.
+ */
+void log_access(const char *line);
+/* Would log_access() write anywhere now? The caller may skip the line. */
+bool log_access_wanted(void);
 
 #endif
