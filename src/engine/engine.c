@@ -24,6 +24,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "engine/accesslog.h"
 #include "engine/addrkey.h"
 #include "engine/engine.h"
 #include "engine/http.h"
@@ -61,9 +62,10 @@ struct engine {
 	struct event_base *base;
 	LIST_HEAD(frontend_list, frontend) frontends; /* newest first */
 	bool debug;
-	/* many networks: access lines name theirs, idle ones give back their
-	 * address tables */
+	/* many networks: idle ones give back their address tables */
 	bool fleet;
+	enum accesslog_format log_format;
+	struct strbuf line; /* each access line, built here */
 	/* no accepting: maxconn or backoff; a listener that has a
 	 * connection meanwhile goes off, into stalled, until it ends */
 	bool paused;
@@ -290,7 +292,9 @@ struct pool {
 	unsigned long open;  /* in use and idle */
 	struct event *timer; /* the oldest one's idle timeout */
 	TAILQ_HEAD(pool_turns, frontend) turns;
-	struct event *wake; /* a connection freed up while requests wait */
+	unsigned long waiting; /* requests in the turns' queues */
+	unsigned long users;   /* networks naming it, not removed */
+	struct event *wake;    /* a connection freed up while requests wait */
 	time_t busy_logged;
 };
 
@@ -333,10 +337,17 @@ struct conn {
 	/* the access log line */
 	char method[16];
 	char path[128];
+	char version[16];
 	int status;
 	const char *reason; /* why we answered status ourselves; static */
 	size_t bytes;
-	struct timeval start;
+	unsigned int peer_port;
+	/* the request's timers (monotonic; 0: not reached) and its start on
+	 * the wall clock */
+	struct timeval t_begin, t_head, t_sent, t_resp;
+	struct timeval begin_wall;
+	bool waited;    /* for a connection to the agent */
+	bool resp_done; /* the agent's answer went whole */
 };
 
 /* At most this many pieces gathered for one writev to the client. */
@@ -393,55 +404,135 @@ maybe_resume(struct engine *e)
 	}
 }
 
+static void now_mono(struct timeval *tv);
+
+/* ms from a to b, or -1 when either was not reached. */
+static long
+span_ms(const struct timeval *a, const struct timeval *b)
+{
+	struct timeval d;
+
+	if (a->tv_sec == 0 || b->tv_sec == 0 || timercmp(b, a, <))
+		return a->tv_sec == 0 || b->tv_sec == 0 ? -1 : 0;
+	timersub(b, a, &d);
+	return (long)(d.tv_sec * 1000 + d.tv_usec / 1000);
+}
+
 /*
- * One line per request: client, request line, status, bytes sent, time;
+ * haproxy's termination state, its first two characters: who ended it
+ * (C client, S agent, P us, R a resource, c/s a timeout of either, - a
+ * normal end) and in which phase (R request, Q queue, C connect, H
+ * headers, D data).
+ */
+static void
+term_state(const struct conn *c, char term[3])
+{
+	const char *r = c->reason;
+	char phase = c->resp_head       ? 'D'
+	             : c->t_sent.tv_sec ? 'H'
+	             : c->waiting       ? 'Q'
+	                                : 'R';
+
+	term[2] = '\0';
+	if (r == NULL) {
+		/* No answer of ours: a whole one, or the client went. */
+		term[0] = c->status > 0 && c->resp_done ? '-' : 'C';
+		term[1] = term[0] == '-' ? '-' : phase;
+		return;
+	}
+	term[1] = phase;
+	if (c->status == 408)
+		term[0] = 'c';
+	else if (c->status == 504 || strcmp(r, "agent busy") == 0)
+		term[0] = 's';
+	else if (strcmp(r, "agent unavailable") == 0 ||
+	         strcmp(r, "agent connection lost") == 0)
+		term[0] = 'S';
+	else if (strcmp(r, "out of memory") == 0)
+		term[0] = 'R';
+	else
+		term[0] = 'P';
+	if (c->status == 504)
+		term[1] = 'H';
+	else if (strcmp(r, "agent busy") == 0)
+		term[1] = 'Q';
+	else if (strcmp(r, "agent unavailable") == 0 && !c->resp_head)
+		term[1] = 'C';
+}
+
+/*
+ * One line per request, in haproxy's httplog shape (or JSON): client,
+ * its network, timers, status, bytes, termination state, request line;
  * an answer of ours adds reason=, and such lines are rate capped.
  */
 static void
 access_log(struct conn *c)
 {
+	struct engine *e = c->e;
+	struct frontend *f = c->f;
+	struct accesslog_rec rec;
 	struct timeval now, d;
 	struct frontend_stats *st;
-	const char *net = "", *sep = "";
 	char reason[64];
-	long ms;
 
 	if (c->method[0] == '\0' && c->reason == NULL)
 		return;
-	gettimeofday(&now, NULL);
-	if (c->start.tv_sec == 0)
-		c->start = now;
-	timersub(&now, &c->start, &d);
-	ms = (long)(d.tv_sec * 1000 + d.tv_usec / 1000);
-	st = &c->f->stats;
+	now_mono(&now);
+	if (c->t_begin.tv_sec == 0)
+		c->t_begin = now;
+	timersub(&now, &c->t_begin, &d);
+	st = &f->stats;
 	st->requests++;
-	metrics_count_answer(&c->f->m, c->status,
+	metrics_count_answer(&f->m, c->status,
 	    (uint64_t)d.tv_sec * 1000000U + (uint64_t)d.tv_usec);
-	c->f->m.bytes_out += c->bytes;
-	if (c->reason != NULL)
-		metrics_count_refusal(&c->f->m, c->reason);
-	/* In the fleet a line names its network; alone, the log prefix does. */
-	if (c->e->fleet) {
-		net = c->f->id;
-		sep = " ";
-	}
-	if (c->reason == NULL) {
-		log_info("%s%s%s \"%s %s\" %d %zu %ldms", net, sep, c->peer,
-		    c->method, c->path, c->status, c->bytes, ms);
-	} else {
+	f->m.bytes_out += c->bytes;
+	if (c->reason != NULL) {
+		metrics_count_refusal(&f->m, c->reason);
 		st->refused++;
 		st->last_error = c->reason;
-		st->last_error_at = now.tv_sec;
-		if (logcap_allow(c->e, c->peer_key)) {
-			reason_token(c->reason, reason, sizeof(reason));
-			log_info("%s%s%s \"%s %s\" %d %zu %ldms reason=%s", net,
-			    sep, c->peer,
-			    c->method[0] != '\0' ? c->method : "-",
-			    c->path[0] != '\0' ? c->path : "-", c->status,
-			    c->bytes, ms, reason);
-		}
+		st->last_error_at = time(NULL);
+		if (!logcap_allow(e, c->peer_key))
+			goto out;
 	}
+	/* Nowhere to write it (no file, no syslog): not even built. */
+	if (!log_access_wanted())
+		goto out;
+	memset(&rec, 0, sizeof(rec));
+	rec.client_ip = c->peer;
+	rec.client_port = c->peer_port;
+	rec.accept_date = c->begin_wall;
+	rec.frontend = f->id;
+	rec.backend = "metadata";
+	rec.server = c->t_sent.tv_sec != 0 ? "agent" : NULL;
+	rec.t_request = span_ms(&c->t_begin, &c->t_head);
+	rec.t_queue = c->t_sent.tv_sec == 0 ? -1
+	              : c->waited ? span_ms(&c->wait_since, &c->t_sent)
+	                          : 0;
+	rec.t_connect = c->t_sent.tv_sec != 0 ? 0 : -1;
+	rec.t_response = span_ms(&c->t_sent, &c->t_resp);
+	rec.t_active = (long)(d.tv_sec * 1000 + d.tv_usec / 1000);
+	rec.status = c->status > 0 ? c->status : -1;
+	rec.bytes_read = c->bytes;
+	term_state(c, rec.term);
+	rec.actconn = e->conns;
+	rec.feconn = f->conns;
+	rec.beconn = (unsigned int)f->pool->open;
+	rec.srv_conn = (unsigned int)(f->pool->open - f->pool->n);
+	rec.retries = c->retried ? 1 : 0;
+	rec.backend_queue = (unsigned int)f->pool->waiting;
+	rec.method = c->method;
+	rec.path = c->path;
+	rec.version = c->version[0] != '\0' ? c->version : NULL;
+	if (c->reason != NULL) {
+		reason_token(c->reason, reason, sizeof(reason));
+		rec.reason = reason;
+	}
+	strbuf_clear(&e->line);
+	if (accesslog_format(&rec, e->log_format, &e->line) == 0)
+		log_access(strbuf_str(&e->line));
+out:
 	c->method[0] = '\0';
+	c->version[0] = '\0';
 	c->reason = NULL;
 }
 
@@ -787,6 +878,7 @@ wait_cancel(struct conn *c)
 	if (!c->waiting)
 		return;
 	c->waiting = false;
+	f->pool->waiting--;
 	TAILQ_REMOVE(&f->waiting, c, wait_link);
 	if (TAILQ_EMPTY(&f->waiting) && f->in_turn) {
 		TAILQ_REMOVE(&f->pool->turns, f, turn);
@@ -1037,6 +1129,7 @@ agent_process(struct conn *c, const char *data, size_t len)
 		}
 		if (ev == HTTP_HEADERS) {
 			c->resp_head = true;
+			now_mono(&c->t_resp);
 			c->status = out.status;
 			c->keep_alive = c->keep_alive && out.keep_alive;
 			iov_set(&iov[n++], out.head.buf, out.head.len);
@@ -1263,6 +1356,7 @@ finish_response(struct conn *c, bool reuse)
 		pool_put(ac);
 	else
 		agent_conn_free(ac);
+	c->resp_done = true;
 	access_log(c);
 	c->forwarding = false;
 	c->req_done = false;
@@ -1408,6 +1502,7 @@ send_request(struct conn *c, const struct iovec *iov, int n)
 		return -1;
 	}
 	c->forwarding = true;
+	now_mono(&c->t_sent);
 	/*
 	 * While the agent answers, the client owes us nothing: only a client
 	 * that stops reading what we send is cut (timeout client).
@@ -1450,7 +1545,9 @@ wait_agent(struct conn *c, const struct iovec *iov, int n)
 	log_debug("%s \"%s %s\": waiting for a connection to the agent",
 	    c->peer, c->method, c->path);
 	c->waiting = true;
+	c->waited = true;
 	c->forwarding = true;
+	f->pool->waiting++;
 	now_mono(&c->wait_since);
 	TAILQ_INSERT_TAIL(&f->waiting, c, wait_link);
 	if (!f->in_turn) {
@@ -1487,9 +1584,10 @@ start_request(struct conn *c, struct http_out *out, bool pipelined)
 	struct iovec iov[2];
 	int n, i;
 
-	gettimeofday(&c->start, NULL);
+	now_mono(&c->t_head);
 	memcpy(c->method, out->method, sizeof(c->method));
 	memcpy(c->path, out->path, sizeof(c->path));
+	memcpy(c->version, out->version, sizeof(c->version));
 	c->status = 0;
 	c->bytes = 0;
 	c->keep_alive = out->keep_alive;
@@ -1553,6 +1651,19 @@ request_bytes(struct conn *c, const struct http_out *out, bool done)
 	return 0;
 }
 
+/* A request's first byte came: its timers start. */
+static void
+request_begins(struct conn *c)
+{
+	c->t_begin = c->since;
+	gettimeofday(&c->begin_wall, NULL);
+	timerclear(&c->t_head);
+	timerclear(&c->t_sent);
+	timerclear(&c->t_resp);
+	c->waited = false;
+	c->resp_done = false;
+}
+
 /*
  * Feed client bytes to the request parser; what cannot be taken now (a
  * pipelined request, or more than the agent has room for) is held and
@@ -1572,6 +1683,7 @@ client_process(struct conn *c, const char *data, size_t len)
 		if (!c->in_request && !c->forwarding) {
 			c->in_request = true;
 			now_mono(&c->since);
+			request_begins(c);
 			conn_arm(c);
 		}
 		memset(&out, 0, sizeof(out));
@@ -1592,6 +1704,8 @@ client_process(struct conn *c, const char *data, size_t len)
 				memcpy(
 				    c->method, out.method, sizeof(c->method));
 				memcpy(c->path, out.path, sizeof(c->path));
+				memcpy(c->version, out.version,
+				    sizeof(c->version));
 			}
 			conn_fail(c, out.status, out.reason);
 			return -1;
@@ -1659,13 +1773,28 @@ client_readable(evutil_socket_t fd, short what, void *arg)
 	(void)client_process(c, buf, (size_t)n);
 }
 
+static unsigned int
+sa_port(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET6)
+		return ntohs(
+		    ((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
+	if (sa->sa_family == AF_INET)
+		return ntohs(
+		    ((const struct sockaddr_in *)(const void *)sa)->sin_port);
+	return 0;
+}
+
 /*
  * An address over --max-conns-per-source: closed at once, unanswered, as
- * haproxy's tcp-request connection reject does.
+ * haproxy's tcp-request connection reject does; its line has no request.
  */
 static void
-refuse_conn(struct frontend *f, evutil_socket_t fd, const unsigned char *key)
+refuse_conn(struct frontend *f, evutil_socket_t fd, const unsigned char *key,
+    const struct sockaddr *sa)
 {
+	struct engine *e = f->e;
+	struct accesslog_rec rec;
 	char addr[OPT_ADDR_MAX];
 
 	(void)close(fd);
@@ -1673,13 +1802,27 @@ refuse_conn(struct frontend *f, evutil_socket_t fd, const unsigned char *key)
 	f->stats.last_error = "too many connections";
 	f->stats.last_error_at = time(NULL);
 	metrics_count_refusal(&f->m, f->stats.last_error);
-	if (!logcap_allow(f->e, key))
+	if (!log_access_wanted() || !logcap_allow(e, key))
 		return;
 	addrkey_text(key, addr, sizeof(addr));
-	/* In the fleet a line names its network, as access_log's do. */
-	log_info("%s%s%s \"- -\" - 0 0ms reason=too-many-connections (%lu "
-	         "open from this address)",
-	    f->e->fleet ? f->id : "", f->e->fleet ? " " : "", addr, f->src.cap);
+	memset(&rec, 0, sizeof(rec));
+	rec.client_ip = addr;
+	rec.client_port = sa_port(sa);
+	gettimeofday(&rec.accept_date, NULL);
+	rec.frontend = f->id;
+	rec.backend = "metadata";
+	rec.t_request = rec.t_queue = rec.t_connect = rec.t_response = -1;
+	rec.status = -1;
+	memcpy(rec.term, "PR", 3);
+	rec.actconn = e->conns;
+	rec.feconn = f->conns;
+	rec.beconn = (unsigned int)f->pool->open;
+	rec.srv_conn = (unsigned int)(f->pool->open - f->pool->n);
+	rec.backend_queue = (unsigned int)f->pool->waiting;
+	rec.reason = "too-many-connections";
+	strbuf_clear(&e->line);
+	if (accesslog_format(&rec, e->log_format, &e->line) == 0)
+		log_access(strbuf_str(&e->line));
 }
 
 static void
@@ -1694,7 +1837,7 @@ accept_conn(struct frontend *f, int fd, const struct sockaddr *sa)
 	if (f->src.cap > 0) {
 		counted = srccount_take(&f->src, key);
 		if (!counted) {
-			refuse_conn(f, fd, key);
+			refuse_conn(f, fd, key, sa);
 			return;
 		}
 	}
@@ -1718,6 +1861,7 @@ accept_conn(struct frontend *f, int fd, const struct sockaddr *sa)
 	memcpy(c->peer_key, key, sizeof(key));
 	c->src_counted = counted;
 	addrkey_text(key, c->peer, sizeof(c->peer));
+	c->peer_port = sa_port(sa);
 	c->req = http_request_new(&f->hcfg, c->peer);
 	c->timer = evtimer_new(e->base, conn_timer, c);
 	if (c->req == NULL || c->timer == NULL ||
@@ -1728,6 +1872,8 @@ accept_conn(struct frontend *f, int fd, const struct sockaddr *sa)
 		return;
 	}
 	c->since = c->cl.rx;
+	c->t_begin = c->since;
+	gettimeofday(&c->begin_wall, NULL);
 	conn_arm(c);
 	/* Further connections wait in the kernel's backlog. */
 	if (e->conns >= e->maxconn)
@@ -1995,6 +2141,7 @@ engine_new(const struct daemon_conf *d, int *err, const char **what)
 	e->agent_max = d->agent_max;
 	e->net_maxconn = (unsigned int)d->network_maxconn;
 	e->fleet = d->fleet;
+	e->log_format = d->log_json ? ACCESSLOG_JSON : ACCESSLOG_HTTPLOG;
 	gettimeofday(&e->started, NULL);
 	LIST_INIT(&e->frontends);
 	TAILQ_INIT(&e->stalled);
@@ -2097,6 +2244,7 @@ frontend_setup(struct frontend *f, const struct proxy_conf *p)
 	f->pool = pool_for(f->e, &f->agent, f->agent_len);
 	if (f->pool == NULL)
 		return -ENOMEM;
+	f->pool->users++;
 	ratelimit_init(&f->rate, &p->rate_limit);
 	f->maxconn = f->e->net_maxconn;
 	srccount_init(&f->src, p->max_conns_per_source,
@@ -2145,6 +2293,7 @@ void
 engine_remove_frontend(struct frontend *f)
 {
 	LIST_REMOVE(f, link);
+	f->pool->users--;
 	close_listeners(f);
 	f->removed = true;
 	if (f->conns == 0)
@@ -2228,6 +2377,8 @@ fail:
 	for (; i < nfds; i++)
 		(void)close(fds[i]);
 	*err = r;
+	if (f != NULL && f->pool != NULL)
+		f->pool->users--;
 	if (f != NULL)
 		frontend_free(f);
 	return NULL;
@@ -2317,6 +2468,7 @@ engine_free(struct engine *e)
 		event_free(e->trim_timer);
 	if (e->watchdog != NULL)
 		event_free(e->watchdog);
+	strbuf_release(&e->line);
 	if (e->logcap_timer != NULL)
 		event_free(e->logcap_timer);
 	if (e->base != NULL)
@@ -2415,7 +2567,6 @@ engine_metrics(struct engine *e, struct strbuf *out)
 	struct metrics_pool_view *pools = NULL;
 	struct metrics_process mp;
 	struct frontend *f;
-	struct conn *c;
 	struct pool *p;
 	struct timeval now;
 	size_t n = 0, np = 0, i;
@@ -2424,7 +2575,7 @@ engine_metrics(struct engine *e, struct strbuf *out)
 	for (f = LIST_FIRST(&e->frontends); f != NULL; f = LIST_NEXT(f, link))
 		n++;
 	for (p = e->pools; p != NULL; p = p->next)
-		np++;
+		np += p->users > 0;
 	nets = calloc(n + 1, sizeof(*nets));
 	pools = calloc(np + 1, sizeof(*pools));
 	if (nets == NULL || pools == NULL)
@@ -2438,14 +2589,14 @@ engine_metrics(struct engine *e, struct strbuf *out)
 	}
 	qsort(nets, n, sizeof(*nets), view_cmp);
 	i = 0;
-	for (p = e->pools; p != NULL; p = p->next, i++) {
+	for (p = e->pools; p != NULL; p = p->next) {
+		if (p->users == 0)
+			continue; /* no network names it now */
 		pools[i].agent = p->addr.sun_path;
 		pools[i].open = p->open;
 		pools[i].idle = p->n;
 		pools[i].max = e->agent_max;
-		TAILQ_FOREACH(f, &p->turns, turn)
-		TAILQ_FOREACH(c, &f->waiting, wait_link)
-		pools[i].waiting++;
+		pools[i++].waiting = p->waiting;
 	}
 	memset(&mp, 0, sizeof(mp));
 	process_sample(&mp);
@@ -2506,6 +2657,8 @@ engine_health(struct engine *e, struct engine_health *h)
 			h->unbound++;
 	}
 	for (p = e->pools; p != NULL; p = p->next) {
+		if (p->users == 0)
+			continue;
 		if (h->nagents == ENGINE_HEALTH_AGENTS) {
 			h->agents_more = true;
 			break;

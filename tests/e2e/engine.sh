@@ -577,14 +577,14 @@ case_begin "log reopen" && {
 	if agent_start normal && engine_start --log-file "$D/engine.log"; then
 		http "$URL/before"
 		check "$CASE: access line in the log" \
-			"$(grep -c '"GET /before" 200' "$D/engine.log" 2>/dev/null)" 1
+			"$(grep -cE ' 200 [0-9]+ - - ---- .*"GET /before HTTP/1\.1"$' "$D/engine.log" 2>/dev/null)" 1
 		mv "$D/engine.log" "$D/engine.log.1"
 		kill -HUP "$PROXY_PID"
 		wait_until "$WAIT_MAX" test -e "$D/engine.log"
 		http "$URL/after"
 		check "$CASE: a new file after SIGHUP gets the next line" \
-			"$(grep -c '"GET /after" 200' "$D/engine.log" 2>/dev/null) $(grep -c '/after' "$D/engine.log.1" 2>/dev/null)" "1 0"
-		check "$CASE: lines carry the id" "$(grep -c "\[$ID\]" "$D/engine.log" 2>/dev/null)" 1
+			"$(grep -cE ' 200 [0-9]+ - - ---- .*"GET /after HTTP/1\.1"$' "$D/engine.log" 2>/dev/null) $(grep -c '/after' "$D/engine.log.1" 2>/dev/null)" "1 0"
+		check "$CASE: access lines name the network" "$(grep -c "\] $ID metadata/agent " "$D/engine.log" 2>/dev/null)" 1
 		engine_alive "$CASE: still serving after SIGHUP"
 		engine_stop
 	fi

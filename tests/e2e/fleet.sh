@@ -243,8 +243,8 @@ assert "per-source cap: the second connection is closed unanswered" "curl exit $
 show=$(fleet show "$CAPID")
 assert "per-source cap: the refusal is counted on its network" "$(echo "$show" | tr '\n' ' ')" \
 	[ "$(echo "$show" | grep -cx -e 'refused: 1' -e 'last error: too many connections')" = 2 ]
-assert "per-source cap: its log line begins with the network's id" "$(grep -m1 too-many "$LOG")" \
-	grep -q "$CAPID 127.0.0.1 \"- -\" - 0 0ms reason=too-many-connections" "$LOG"
+assert "per-source cap: its access line names the network, <NOSRV>, <BADREQ> and the reason" "$(grep -m1 too-many "$LOG")" \
+	grep -qE "^[^ ]+ [^ ]+ [0-9]+ INFO ns_metadata_proxy\.access \[-\] 127\.0\.0\.1:[0-9]+ \[[^]]+\] $CAPID metadata/<NOSRV> -1/-1/-1/-1/[0-9]+ -1 0 - - PR-- .* \"<BADREQ>\" reason=too-many-connections$" "$LOG"
 reap "$HOLD"
 fleet del "$CAPID" 2>/dev/null
 

@@ -42,7 +42,7 @@ start_proxy() {
 
 # logged FILE PATH: FILE has the access line of a request for PATH.
 logged() {
-	grep -qF "\"GET $2\" 200" "$1" 2>/dev/null
+	grep -qF "\"GET $2 HTTP/1.1\"" "$1" 2>/dev/null
 }
 
 # owned_and_private NAME FILE: FILE belongs to the proxy's user and group,

@@ -307,7 +307,7 @@ elif start_case "front -D"; then
 		expect_log "$CASE: the serving line arrives under the log-tag" \
 			"$TAG" "$SEV_INFO" "serving network $U on 127\\.0\\.0\\.1 port $PORT"
 		settled "$CASE" "$PF" "$U"
-		expect_log "$CASE: the request's line arrives" "$TAG" "$SEV_INFO" "\"GET /$CASE_TAG/settled\" 200"
+		expect_log "$CASE: the request's line arrives" "$TAG" "$SEV_INFO" " 200 [0-9]+ - - ---- .*\"GET /$CASE_TAG/settled HTTP/1\\.1\""
 		[ -n "$PROXY_PID" ] && stopped "$CASE" "$TAG"
 	fi
 fi
@@ -329,7 +329,7 @@ elif start_case "front -db"; then
 		expect_log "$CASE: the weaker-config warning arrives under the log-tag" \
 			"$TAG" "$SEV_WARNING" "config for $U is weaker than the built-in engine"
 		settled "$CASE" "$PF" "$U" "$FG"
-		expect_log "$CASE: the request's line arrives" "$TAG" "$SEV_INFO" "\"GET /$CASE_TAG/settled\" 200"
+		expect_log "$CASE: the request's line arrives" "$TAG" "$SEV_INFO" " 200 [0-9]+ - - ---- .*\"GET /$CASE_TAG/settled HTTP/1\\.1\""
 		if [ -n "$PROXY_PID" ] && stopped "$CASE" "$TAG"; then
 			cp "$D/run.err" "$T/err"
 			expect_code "$CASE: SIGTERM ends it with 0" 0 "$REAPED"
@@ -362,12 +362,12 @@ builtin_case() {
 		check "$CASE: runs as nobody" "$(awk '/^Uid:/ {print $3}' "/proc/$PROXY_PID/status")" "$(id -u nobody)"
 	fi
 	# logged after the start (and after a privilege drop)
-	expect_log "$CASE: the request's line arrives" "$NAME" "$SEV_INFO" "\\[$U\\] .*\"GET /$CASE_TAG/settled\" 200"
+	expect_log "$CASE: the request's line arrives" "$NAME" "$SEV_INFO" "\\] $U metadata/agent [-0-9/]+ 200 .*\"GET /$CASE_TAG/settled HTTP/1\\.1\""
 	kill -HUP "$PROXY_PID"
 	sleep 1
 	proxy_alive "$CASE: alive after SIGHUP" "$D/run.err"
 	answered "$CASE: serves after SIGHUP" "/$CASE_TAG/after-hup" "$U"
-	expect_log "$CASE: logs after SIGHUP" "$NAME" "$SEV_INFO" "\\[$U\\] .*\"GET /$CASE_TAG/after-hup\" 200"
+	expect_log "$CASE: logs after SIGHUP" "$NAME" "$SEV_INFO" "\\] $U metadata/agent [-0-9/]+ 200 .*\"GET /$CASE_TAG/after-hup HTTP/1\\.1\""
 	stopped "$CASE" "$NAME"
 }
 
