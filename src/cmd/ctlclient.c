@@ -35,8 +35,8 @@ ctlclient_exchange(int fd, const struct fleet_request *rq, const int *fds,
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	r = ctl_send(fd, msg.buf, msg.len, fds, nfds);
 	if (r == 0) {
-		n = ctl_recv(fd, buf, FLEET_MSG_MAX, got, rfd != NULL ? 1 : 0,
-		    &ngot);
+		n = ctl_recv(
+		    fd, buf, FLEET_MSG_MAX, got, rfd != NULL ? 1 : 0, &ngot);
 		r = n > 0 ? 0 : n == 0 ? -ECONNRESET : (int)n;
 	}
 	if (r < 0) {
@@ -73,8 +73,7 @@ ctlclient_ask(const char *path, const struct fleet_request *rq, const int *fds,
 		    path, strerror(-r));
 		return r == -EACCES ? EX_NOPERM : EX_UNAVAILABLE;
 	}
-	code = ctlclient_exchange(
-	    fd, rq, fds, nfds, rp, rfd, why, sizeof(why));
+	code = ctlclient_exchange(fd, rq, fds, nfds, rp, rfd, why, sizeof(why));
 	if (code == EX_OSERR)
 		log_err("cannot write the request: %s", why);
 	else if (code == EX_UNAVAILABLE)

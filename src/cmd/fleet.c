@@ -164,34 +164,24 @@ raise_nofile(void)
 }
 
 /*
- * --metrics-listen: a host address, bound here, before the fleet serves any
- * network (and never in a tenant's namespace: fleet serve enters none).
+ * --metrics-listen: a host address, bound first (fleet serve enters no
+ * tenant's namespace), served once the engine is. An exit code.
  */
 static int
-metrics_listen(const struct options *o, struct engine *e, struct expose **x)
+metrics_bind(const struct options *o, int *fd)
 {
-	char shown[OPT_ADDR_MAX + 16];
-	int fd = -1, r;
+	int r;
 
-	(void)snprintf(shown, sizeof(shown),
-	    o->fleet.metrics_family == AF_INET6 ? "[%s]:%u" : "%s:%u",
-	    o->fleet.metrics_addr, o->fleet.metrics_port);
 	r = listener_open(
-	    o->fleet.metrics_addr, o->fleet.metrics_port, NULL, 64, &fd);
-	if (r == 0) {
-		*x = expose_new(e, fd, &r);
-		if (*x == NULL) {
-			log_err("cannot serve --metrics-listen '%s': %s", shown,
-			    strerror(-r));
-			return EX_OSERR;
-		}
-	}
+	    o->fleet.metrics_addr, o->fleet.metrics_port, NULL, 64, fd);
 	if (r < 0) {
-		log_err("cannot listen on --metrics-listen '%s': %s", shown,
+		log_err(o->fleet.metrics_family == AF_INET6
+		            ? "cannot listen on --metrics-listen '[%s]:%u': %s"
+		            : "cannot listen on --metrics-listen '%s:%u': %s",
+		    o->fleet.metrics_addr, o->fleet.metrics_port,
 		    error_describe(r, OP_BIND));
 		return error_exit_code(r, OP_BIND);
 	}
-	log_info("metrics on http://%s/metrics", shown);
 	return 0;
 }
 
@@ -205,6 +195,7 @@ fleet_serve(const struct options *o)
 	struct fleet_server *s = NULL;
 	struct engine *e = NULL;
 	struct expose *x = NULL;
+	int metrics_fd = -1;
 	const char *what = "";
 	struct names nm;
 	gid_t group;
@@ -246,6 +237,11 @@ fleet_serve(const struct options *o)
 		                        : error_exit_code(r, OP_CREATE);
 		goto out;
 	}
+	if (o->fleet.metrics_family != 0) {
+		code = metrics_bind(o, &metrics_fd);
+		if (code != 0)
+			goto out;
+	}
 	raise_nofile();
 	read_state(&sv, d);
 	e = engine_new(d, &r, &what);
@@ -261,10 +257,15 @@ fleet_serve(const struct options *o)
 		code = EX_OSERR;
 		goto out;
 	}
-	if (o->fleet.metrics_family != 0) {
-		code = metrics_listen(o, e, &x);
-		if (code != 0)
+	if (metrics_fd >= 0) {
+		x = expose_new(e, metrics_fd, &r);
+		metrics_fd = -1;
+		if (x == NULL) {
+			log_err(
+			    "cannot serve --metrics-listen: %s", strerror(-r));
+			code = EX_OSERR;
 			goto out;
+		}
 	}
 	fds = sv.npassed <= (int)(sizeof(passed) / sizeof(passed[0]))
 	          ? passed
@@ -297,6 +298,7 @@ out:
 		(void)unlink(o->fleet.control_socket);
 	fleet_server_free(s);
 	expose_free(x);
+	(void)safe_close(metrics_fd);
 	engine_free(e);
 	if (fds != passed)
 		free(fds);
@@ -432,7 +434,8 @@ fleet_query(const struct options *o)
 	if (rq->op != FLEET_LIST)
 		memcpy(rq->id, o->fleet.id, sizeof(rq->id));
 	for (;;) {
-		code = ctlclient_ask(o->fleet.control_socket, rq, NULL, 0, rp, NULL);
+		code = ctlclient_ask(
+		    o->fleet.control_socket, rq, NULL, 0, rp, NULL);
 		if (code != 0)
 			break;
 		if (!rp->ok) {

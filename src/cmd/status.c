@@ -1,5 +1,8 @@
 #include <errno.h>
 #include <stdio.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sysexits.h>
 
@@ -8,6 +11,7 @@
 #include "errors.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "strbuf.h"
 #include "banned.h"
 
 int
@@ -47,6 +51,25 @@ cmd_status(const struct proxy_conf *p, const struct daemon_conf *d)
 	return fflush(stdout) != 0 ? 4 : r;
 }
 
+/*
+ * The stopped engine's control socket (<pidfile>.ctl), which its account
+ * may not have been allowed to remove: only a socket, never through a link.
+ */
+static void
+remove_control_socket(const struct daemon_conf *d)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (d->pid_file[0] == '\0' ||
+	    STR_CONCAT(path, sizeof(path), d->pid_file, ".ctl") < 0 ||
+	    lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return;
+	if (unlink(path) < 0 && errno != ENOENT)
+		log_warn("cannot remove the control socket '%s': %s", path,
+		    strerror(errno));
+}
+
 int
 cmd_stop(const struct proxy_conf *p, const struct daemon_conf *d)
 {
@@ -82,6 +105,7 @@ cmd_stop(const struct proxy_conf *p, const struct daemon_conf *d)
 	if (res.pid != 0)
 		log_info("stopped pid %d%s", (int)res.pid,
 		    res.killed ? " with SIGKILL" : "");
+	remove_control_socket(d);
 	code = remove_config(p, d, true);
 	/*
 	 * Success for LSB, but say it: a wrong --pid-file shows here. (A

@@ -738,7 +738,8 @@ ask_own(struct scan *sc, int dfd, struct status_line *l)
 	}
 	memset(&rq, 0, sizeof(rq));
 	rq.op = FLEET_LIST;
-	code = ctlclient_exchange(fd, &rq, NULL, 0, sc->rp, why, sizeof(why));
+	code = ctlclient_exchange(
+	    fd, &rq, NULL, 0, sc->rp, NULL, why, sizeof(why));
 	if (code == 0 && !sc->rp->ok)
 		(void)snprintf(why, sizeof(why), "%s", sc->rp->error);
 	if (code != 0 || !sc->rp->ok)
@@ -998,7 +999,7 @@ scan_fleet(struct scan *sc, const char *path)
 	rq.op = FLEET_LIST;
 	for (page = 0; page < LIST_PAGES_MAX; page++) {
 		code = ctlclient_exchange(
-		    fd, &rq, NULL, 0, sc->rp, why, sizeof(why));
+		    fd, &rq, NULL, 0, sc->rp, NULL, why, sizeof(why));
 		if (code == 0 && !sc->rp->ok) {
 			(void)snprintf(why, sizeof(why), "%s", sc->rp->error);
 			code = EX_UNAVAILABLE;

@@ -133,7 +133,8 @@ FLEET_WORDS=(serve add del list show metrics health)
 expect_code help 0 $?
 
 # Each option of --help under the words of the command it belongs to: its
-# help text begins "fleet serve:", "fleet:" (every fleet command), "stop:"
+# help text begins "fleet serve:", "fleet:" (every fleet command; "fleet,
+# status --all:" also status), "status --all:", "stop:"
 # ...; without such a word, run.
 declare -A WHERE=()
 ARGS=() # every option of --help, a value after each that takes one
@@ -150,9 +151,12 @@ while IFS= read -r line; do
 		ARGS+=("${names[@]}")
 	fi
 	ctx=(run)
-	if [[ $text =~ ^fleet:\  ]]; then
+	if [[ $text =~ ^fleet(,\ status\ --all)?:\  ]]; then
 		ctx=()
+		[ -n "${BASH_REMATCH[1]}" ] && ctx+=(status)
 		for w in "${FLEET_WORDS[@]}"; do ctx+=("fleet $w"); done
+	elif [[ $text =~ ^status\ --all:\  ]]; then
+		ctx=(status)
 	elif [[ $text =~ ^(fleet\ [a-z]+|run|render|check|status|stop|cleanup):\  ]]; then
 		ctx=("${BASH_REMATCH[1]}")
 	fi

@@ -90,6 +90,10 @@ pidfile_is() {
 if wait_until -p "$B_PID" "$WAIT_MAX" listens "$PB" &&
 	wait_until -p "$B_PID" "$WAIT_MAX" pidfile_is "$S/external/pids/$NB.pid" "$B_PID"; then
 	ok "builtin proxy up"
+	# Two requests it answers: its control socket counts them.
+	for i in 1 2; do
+		curl -sS --noproxy '*' --max-time 10 -o /dev/null "http://127.0.0.1:$PB/s$i"
+	done
 else
 	fail "builtin proxy" "not up: $(escape_file "$D/b.err" 300)"
 	finish
@@ -152,11 +156,8 @@ check "text: fleet router" "$(field "$F2" 2) $(field "$F2" 3) $(field "$F2" 4) $
 	"router fleet $FLEET_PID running 0 -"
 # No counters from a per-network process yet: haproxy has none to give.
 check "text: haproxy's requests unknown" "$(field "$NH" 7) $(field "$NH" 8)" "- -"
-# TODO(builtin control socket): once `run --engine builtin` answers list on
-# <pidfile>.ctl, send requests through $PB and assert its count here
-# (field "$NB" 7) and its last error (field "$NB" 8); until then both are
-# "-", which this checks.
-check "text: builtin's requests (no <pidfile>.ctl yet)" "$(field "$NB" 7) $(field "$NB" 8)" "- -"
+# The builtin answers list on <pidfile>.ctl: its requests and last error.
+check "text: builtin's requests, from its control socket" "$(field "$NB" 7) $(field "$NB" 8)" "2 -"
 up_ok=1
 for id in "$NB" "$NH" "$F1" "$F2"; do
 	u=$(field "$id" 6)
