@@ -116,6 +116,41 @@ if [ "$SD" = 0 ]; then
 	assert builtin-no-notify "a build without sd_notify sent: $(head -c 300 "$REC")" [ ! -s "$REC" ]
 fi
 
+# --- the watchdog: WATCHDOG=1 from the loop, for run and fleet serve ---------
+# watchdogs PID: how many WATCHDOG=1 came from PID.
+watchdogs() {
+	python3 - "$REC" "$1" <<'PY'
+import json, sys
+n = 0
+for line in open(sys.argv[1], encoding="utf-8"):
+    m = json.loads(line)
+    n += m["fields"].get("WATCHDOG") == "1" and str(m["pid"]) == sys.argv[2]
+print(n)
+PY
+}
+three_watchdogs() { [ "$(watchdogs "$1")" -ge 3 ]; }
+run_args "$T/s-watchdog"
+for what in run fleet; do
+	start_listener
+	if [ "$what" = run ]; then
+		WATCHDOG_USEC=200000 NOTIFY_SOCKET=$NSOCK start_bg "$T/wd.out" "$BIN" run --engine builtin "${RA[@]}"
+	else
+		WATCHDOG_USEC=200000 NOTIFY_SOCKET=$NSOCK start_bg "$T/wd.out" "$BIN" fleet serve \
+			--control-socket "$T/wd.sock" --state-path "$T/s-watchdog"
+	fi
+	FG=$BG
+	if [ "$SD" = 1 ]; then
+		assert "watchdog-$what" "fewer than 3 WATCHDOG=1 from pid $FG in 3 s (WATCHDOG_USEC 200 ms): $(watchdogs "$FG")" \
+			wait_until 30 three_watchdogs "$FG"
+	else
+		sleep 0.5
+		assert "watchdog-$what-none" "a build without sd_notify sent: $(head -c 300 "$REC")" [ ! -s "$REC" ]
+	fi
+	kill -TERM "$FG"
+	bg_reap "$FG"
+	expect_code "watchdog-$what-exit" 0 "$REAPED"
+done
+
 # --- haproxy engine, foreground ---------------------------------------------
 haproxy_is() { [ "$(readlink "/proc/$1/exe" 2>/dev/null)" = "$(readlink -f /usr/sbin/haproxy)" ]; }
 if [ ! -x /usr/sbin/haproxy ]; then
