@@ -15,19 +15,23 @@
  *   smaller buffer, the same answer and why cut to it, the bytes after it
  *   untouched.
  * - as a reply (fleet_reply_parse): accepted, at most FLEET_LIST_PAGE
- *   networks of at most FLEET_FDS_MAX binds, every string terminated in
- *   its array; written back (fleet_reply_nets or fleet_reply_error) it
- *   reads back the same. Refused: as for a request.
+ *   networks of at most FLEET_FDS_MAX binds, at most FLEET_HEALTH_AGENTS
+ *   agents, every string terminated in its array; written back
+ *   (fleet_reply_nets, fleet_reply_health, fleet_reply_metrics or
+ *   fleet_reply_error) it reads back the same. Refused: as for a request.
  * - by the server (fleet_server_handle, on an engine serving nothing, no
  *   descriptors): always a reply within FLEET_MSG_MAX that
- *   fleet_reply_parse accepts, ok exactly for a list (an empty page) and
- *   else one printable error line; nothing gets served.
+ *   fleet_reply_parse accepts, ok exactly for a list (an empty page),
+ *   metrics (a memfd beside it, of the length it says) and health (ok,
+ *   nothing served) and else one printable error line; nothing gets
+ *   served.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "defaults.h"
 #include "engine/engine.h"
@@ -250,6 +254,12 @@ check_reply(const struct fleet_reply *r)
 
 	FUZZ_CHECK(TERMINATED(r->error));
 	FUZZ_CHECK(r->nnets >= 0 && r->nnets <= FLEET_LIST_PAGE);
+	FUZZ_CHECK(
+	    r->health.nagents >= 0 && r->health.nagents <= FLEET_HEALTH_AGENTS);
+	FUZZ_CHECK(TERMINATED(r->health.status));
+	for (i = 0; i < FLEET_HEALTH_AGENTS; i++)
+		FUZZ_CHECK(TERMINATED(r->health.agents[i].path) &&
+		           TERMINATED(r->health.agents[i].error));
 	for (i = 0; i < r->nnets; i++) {
 		const struct fleet_net_info *n = &r->nets[i];
 
@@ -278,7 +288,11 @@ reply_round_trip(const struct fleet_reply *r)
 
 	FUZZ_CHECK(back != NULL);
 	memset(back, 0, sizeof(*back));
-	if (r->ok)
+	if (r->ok && r->has_health)
+		FUZZ_CHECK(fleet_reply_health(&r->health, &out) == 0);
+	else if (r->ok && r->has_metrics)
+		FUZZ_CHECK(fleet_reply_metrics(r->metrics_bytes, &out) == 0);
+	else if (r->ok)
 		FUZZ_CHECK(
 		    fleet_reply_nets(r->nets, r->nnets, r->more, &out) == 0);
 	else
@@ -292,7 +306,14 @@ reply_round_trip(const struct fleet_reply *r)
 		        out.buf, out.len, back, why, sizeof(why)) != 0)
 			fuzz_fail(why, __FILE__, __LINE__);
 		FUZZ_CHECK(back->ok == r->ok);
-		if (r->ok) {
+		if (r->ok && r->has_health) {
+			FUZZ_CHECK(back->has_health);
+			FUZZ_CHECK(memcmp(&back->health, &r->health,
+			               sizeof(r->health)) == 0);
+		} else if (r->ok && r->has_metrics) {
+			FUZZ_CHECK(back->has_metrics &&
+			           back->metrics_bytes == r->metrics_bytes);
+		} else if (r->ok) {
 			FUZZ_CHECK(back->more == r->more);
 			FUZZ_CHECK(back->nnets == r->nnets);
 			FUZZ_CHECK(
@@ -370,19 +391,30 @@ serve(const char *buf, size_t len)
 	struct fleet_reply *rp = malloc(sizeof(*rp));
 	struct strbuf out = STRBUF_INIT;
 	char why[FLEET_ERROR_MAX];
-	bool is_list;
+	bool is_list, parsed;
+	int fd;
 
 	FUZZ_CHECK(rq != NULL && rp != NULL);
-	is_list = fleet_request_parse(buf, len, rq, why, sizeof(why)) == 0 &&
-	          rq->op == FLEET_LIST;
+	parsed = fleet_request_parse(buf, len, rq, why, sizeof(why)) == 0;
+	is_list = parsed && (rq->op == FLEET_LIST || rq->op == FLEET_METRICS ||
+	                        rq->op == FLEET_HEALTH);
 	FUZZ_CHECK(fleet_server_handle(s, NULL, buf, len, NULL, 0, &out) == 0);
+	fd = fleet_server_take_reply_fd(s);
+	FUZZ_CHECK((fd >= 0) == (parsed && rq->op == FLEET_METRICS));
+	if (fd >= 0)
+		(void)close(fd);
 	FUZZ_CHECK(!out.failed && out.len > 0 && out.len <= FLEET_MSG_MAX);
 	FUZZ_CHECK(printable(out.buf, out.len));
 	why[0] = '\0';
 	if (fleet_reply_parse(out.buf, out.len, rp, why, sizeof(why)) != 0)
 		fuzz_fail(why, __FILE__, __LINE__);
 	FUZZ_CHECK(rp->ok == is_list);
-	if (is_list)
+	if (is_list && rq->op == FLEET_METRICS)
+		FUZZ_CHECK(rp->has_metrics && rp->metrics_bytes > 0);
+	else if (is_list && rq->op == FLEET_HEALTH)
+		FUZZ_CHECK(rp->has_health && rp->health.networks == 0 &&
+		           strcmp(rp->health.status, "ok") == 0);
+	else if (is_list)
 		FUZZ_CHECK(rp->nnets == 0 && !rp->more);
 	else
 		check_why(rp->error, sizeof(rp->error));

@@ -446,6 +446,15 @@ def fleet_proto():
         "show": msg({"v": 1, "op": "show", "id": UUID}),
         "list": msg({"v": 1, "op": "list"}),
         "list-after": msg({"v": 1, "op": "list", "after": UUID}),
+        "metrics": msg({"v": 1, "op": "metrics"}),
+        "health": msg({"v": 1, "op": "health"}),
+        "reply-metrics": msg({"v": 1, "ok": True, "metrics_bytes": 7425}),
+        "reply-health": msg({"v": 1, "ok": True, "health": {
+            "status": "degraded", "networks": 2, "listeners": 2,
+            "listening": 2, "agents": [
+                {"path": "/var/lib/neutron/metadata_proxy",
+                 "reachable": False, "error": "Connection refused"},
+                {"path": "/run/ovn/metadata_proxy", "reachable": True}]}}),
         "reply-ok": msg({"v": 1, "ok": True}),
         "reply-error": msg({"v": 1, "ok": False,
                             "error": "network " + UUID + " is not served"}),
