@@ -1110,6 +1110,11 @@ cli_parse(int argc, char *argv[], struct options *opts, struct cli_error *err)
 	TRY(apply_network(opts, &ps, err));
 	TRY(apply_process(opts, &ps, err));
 	TRY(apply_files(opts, &ps, err));
+	if (opts->daemon.log_json && opts->daemon.engine == ENGINE_HAPROXY)
+		return fail(err, EX_USAGE,
+		    "--%s json needs --engine builtin (haproxy writes its own "
+		    "httplog lines)",
+		    ps.spelled[O_LOG_FORMAT - O_FIRST]);
 	return CLI_OK;
 }
 

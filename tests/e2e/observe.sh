@@ -381,6 +381,7 @@ badopt "bad: --metrics-listen port 0" 65 fleet serve --control-socket "$D/bad/c.
 badopt "bad: --metrics-listen on fleet add" 64 fleet add --control-socket "$D/bad/c.sock" --metrics-listen 127.0.0.1:1 \
 	--network-id "$NA" --metadata-proxy-socket "$SOCK"
 badopt "bad: --log-format xml" 65 run --engine builtin --log-format xml --network-id "$ID" --state-path "$D/bad"
+badopt "bad: --log-format json with the haproxy engine" 64 run --engine haproxy --log-format json --network-id "$ID" --state-path "$D/bad"
 badopt "bad: --metrics-listen on a busy port" 69 fleet serve --control-socket "$D/bad/c.sock" --metrics-listen "127.0.0.1:$MPORT"
 
 finish
