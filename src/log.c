@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +24,34 @@ static int log_facility = LOG_USER;
 static int log_fd = -1;
 static bool log_created; /* log_fd is a file this process created */
 static char log_path[4096];
+
+/*
+ * Access lines to the file, gathered: one write for all the lines of a
+ * turn of the caller's loop, whose flusher (log_access_batch) is woken
+ * when the first comes, instead of one write each. Any other line, a
+ * reopen and a close write them out first, so the file keeps the order.
+ */
+#define LOG_BATCH_MAX 16384
+static char log_batch[LOG_BATCH_MAX];
+static size_t log_batch_len;
+static void (*log_batch_wake)(void *);
+static void *log_batch_arg;
+
+void
+log_flush(void)
+{
+	if (log_batch_len > 0 && log_fd >= 0)
+		(void)!write(log_fd, log_batch, log_batch_len);
+	log_batch_len = 0;
+}
+
+void
+log_access_batch(void (*wake)(void *), void *arg)
+{
+	log_flush();
+	log_batch_wake = wake;
+	log_batch_arg = arg;
+}
 
 static const struct {
 	const char *name;
@@ -198,6 +227,7 @@ log_reopen(void)
 	bool stdio;
 	int r;
 
+	log_flush(); /* into the file they were written for */
 	if (log_fd < 0 || log_path[0] == '\0')
 		return 0;
 	/* A daemon's stdout and stderr are the log file: they follow it. */
@@ -267,6 +297,8 @@ log_quiet_stderr(void)
 void
 log_close(void)
 {
+	log_flush();
+	log_batch_wake = NULL;
 	log_fd = safe_close(log_fd);
 	log_fd = -1;
 	if (log_syslog)
@@ -346,9 +378,73 @@ log_stderr_line(const char *word, const char *msg)
 }
 
 /*
+ * The pid lines name: asked once, and again in a child after fork (a
+ * daemon forks after its log is open). getpid() is a system call, and
+ * the engine writes a line for every request.
+ */
+static pid_t log_pid_cached;
+
+static void
+log_forked(void)
+{
+	log_pid_cached = 0;
+}
+
+static long
+log_pid(void)
+{
+	static bool hooked;
+
+	if (!hooked)
+		hooked = pthread_atfork(NULL, NULL, log_forked) == 0;
+	if (log_pid_cached == 0 || !hooked)
+		log_pid_cached = getpid();
+	return (long)log_pid_cached;
+}
+
+/* "2026-12-06 00:16:15": made again only when the second changes. */
+static const char *
+log_stamp(time_t sec)
+{
+	static time_t at = (time_t)-1;
+	static char stamp[24];
+	struct tm tm;
+
+	if (sec != at) {
+		if (localtime_r(&sec, &tm) == NULL ||
+		    strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm) ==
+		        0)
+			memcpy(stamp, "1970-01-01 00:00:00", 20);
+		at = sec;
+	}
+	return stamp;
+}
+
+/* A whole line (newline included) to the file, gathered or at once. */
+static void
+log_file_put(const char *line, size_t len, bool access)
+{
+	if (!access || log_batch_wake == NULL) {
+		log_flush();
+		(void)!write(log_fd, line, len);
+		return;
+	}
+	if (log_batch_len + len > sizeof(log_batch))
+		log_flush();
+	if (len > sizeof(log_batch)) {
+		(void)!write(log_fd, line, len);
+		return;
+	}
+	memcpy(log_batch + log_batch_len, line, len);
+	if (log_batch_len == 0)
+		log_batch_wake(log_batch_arg);
+	log_batch_len += len;
+}
+
+/*
  * oslo.log's default line (logging_default_format_string), so that what
  * reads neutron's logs reads ours: local time with milliseconds, the
- * writer's pid (asked each time: daemons fork), level, logger, "[-]" for
+ * writer's pid (log_pid: daemons fork), level, logger, "[-]" for
  * a request context there is none of, then "[<id>] " in the place of
  * oslo's instance, and the message:
  * "2026-12-06 00:16:15.123 4242 INFO ns_metadata_proxy [-] [<id>] msg".
@@ -356,24 +452,27 @@ log_stderr_line(const char *word, const char *msg)
 static void
 log_file_line(int prio, const char *logger, bool with_id, const char *msg)
 {
-	char line[LOG_LINE_MAX], stamp[24];
+	char line[LOG_LINE_MAX];
 	bool id = with_id && log_id[0] != '\0';
+	bool access = !with_id;
 	struct timespec ts;
-	struct tm tm;
+	size_t len;
 	int n;
 
 	if (clock_gettime(CLOCK_REALTIME, &ts) < 0) {
 		ts.tv_sec = time(NULL);
 		ts.tv_nsec = 0;
 	}
-	if (localtime_r(&ts.tv_sec, &tm) == NULL ||
-	    strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm) == 0)
-		memcpy(stamp, "1970-01-01 00:00:00", 20);
 	n = snprintf(line, sizeof(line) - 1, "%s.%03d %ld %s %s [-] %s%s%s%s",
-	    stamp, (int)(ts.tv_nsec / 1000000) % 1000, (long)getpid(),
+	    log_stamp(ts.tv_sec), (int)(ts.tv_nsec / 1000000) % 1000, log_pid(),
 	    log_level_name(prio), logger, id ? "[" : "", id ? log_id : "",
 	    id ? "] " : "", msg);
-	log_put(log_fd, line, sizeof(line), n);
+	if (n < 0)
+		return;
+	/* Cut, never split: the newline always ends it. */
+	len = (size_t)n < sizeof(line) - 1 ? (size_t)n : sizeof(line) - 2;
+	line[len++] = '\n';
+	log_file_put(line, len, access);
 }
 
 /* One line to every destination that takes it. */

@@ -91,4 +91,13 @@ void log_access(const char *line);
 /* Would log_access() write anywhere now? The caller may skip the line. */
 bool log_access_wanted(void);
 
+/*
+ * Gather access lines for the log file and write them in one go: wake(arg)
+ * is called when the first line of a batch comes, and the caller then
+ * calls log_flush() (at the end of its loop's turn). Any other line, a
+ * reopen and log_close() flush first. wake NULL: one write a line again.
+ */
+void log_access_batch(void (*wake)(void *), void *arg);
+void log_flush(void);
+
 #endif

@@ -79,6 +79,7 @@ struct engine {
 	struct event *backoff_timer;
 	struct event *trim_timer; /* gives freed memory back once idle */
 	struct event *watchdog;   /* WATCHDOG=1 while the loop turns */
+	struct event *log_flush;  /* the access lines of this turn, written */
 	/* the rate of refusal lines, over all networks */
 	struct logcap_slot *logcap;
 	time_t logcap_sec;
@@ -2116,6 +2117,27 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 }
 
 /* libevent's own messages go through our log, at debug. */
+/*
+ * The access lines of a turn of the loop go to the log file in one write:
+ * the first wakes this event, which runs after the turn's other events.
+ */
+static void
+flush_log(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	log_flush();
+}
+
+static void
+wake_log_flush(void *arg)
+{
+	struct engine *e = arg;
+
+	event_active(e->log_flush, EV_TIMEOUT, 0);
+}
+
 static void
 event_log(int severity, const char *msg)
 {
@@ -2159,9 +2181,11 @@ engine_new(const struct daemon_conf *d, int *err, const char **what)
 	e->backoff_timer = evtimer_new(e->base, resume_accepting, e);
 	e->trim_timer = evtimer_new(e->base, trim_memory, e);
 	e->logcap_timer = evtimer_new(e->base, logcap_flush, e);
+	e->log_flush = event_new(e->base, -1, 0, flush_log, e);
 	if (e->backoff_timer == NULL || e->trim_timer == NULL ||
-	    e->logcap_timer == NULL)
+	    e->logcap_timer == NULL || e->log_flush == NULL)
 		goto fail;
+	log_access_batch(wake_log_flush, e);
 	*what = "setting up signals";
 	e->sig_term = evsignal_new(e->base, SIGTERM, on_stop, e);
 	e->sig_int = evsignal_new(e->base, SIGINT, on_stop, e);
@@ -2468,6 +2492,10 @@ engine_free(struct engine *e)
 		event_free(e->trim_timer);
 	if (e->watchdog != NULL)
 		event_free(e->watchdog);
+	if (e->log_flush != NULL) {
+		log_access_batch(NULL, NULL); /* what this turn left, written */
+		event_free(e->log_flush);
+	}
 	strbuf_release(&e->line);
 	if (e->logcap_timer != NULL)
 		event_free(e->logcap_timer);

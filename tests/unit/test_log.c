@@ -372,6 +372,54 @@ test_file_pid_is_the_writers(void **state)
 	assert_int_equal(lines[1].pid, (long)getpid());
 }
 
+static int wakes;
+
+static void
+wake(void *arg)
+{
+	assert_ptr_equal(arg, &wakes);
+	wakes++;
+}
+
+/*
+ * Access lines gathered for one write: the caller is woken at the first
+ * of a batch; any other line, and log_flush(), write them out first, in
+ * their order; without a waker each line is written at once.
+ */
+static void
+test_access_batch(void **state)
+{
+	char buf[256];
+
+	(void)state;
+	fresh_file();
+	log_set_id(ID);
+	wakes = 0;
+	log_access_batch(wake, &wakes);
+	log_access("one");
+	log_access("two");
+	assert_int_equal(wakes, 1);
+	assert_int_equal(slurp(buf, sizeof(buf)), 0);
+	log_info("between");
+	assert_int_equal(read_lines(), 3);
+	assert_line(0, "INFO", "ns_metadata_proxy.access", "one");
+	assert_line(1, "INFO", "ns_metadata_proxy.access", "two");
+	assert_line(2, "INFO", "ns_metadata_proxy", "[" ID "] between");
+	log_access("three");
+	assert_int_equal(wakes, 2);
+	assert_int_equal(read_lines(), 3);
+	log_flush();
+	assert_int_equal(read_lines(), 4);
+	assert_line(3, "INFO", "ns_metadata_proxy.access", "three");
+	log_access("four");
+	log_access_batch(NULL, NULL); /* writes what it holds */
+	assert_int_equal(read_lines(), 5);
+	log_access("five");
+	assert_int_equal(wakes, 3);
+	assert_int_equal(read_lines(), 6);
+	assert_line(5, "INFO", "ns_metadata_proxy.access", "five");
+}
+
 /* A line too long is cut at 1023 bytes, an access line at a line break
  * too: one line each, newline kept. */
 static void
@@ -571,6 +619,7 @@ main(void)
 	    cmocka_unit_test(test_stderr_and_syslog_lines),
 	    cmocka_unit_test(test_file_lines_in_oslo_shape),
 	    cmocka_unit_test(test_file_pid_is_the_writers),
+	    cmocka_unit_test(test_access_batch),
 	    cmocka_unit_test(test_long_lines_are_cut),
 	    cmocka_unit_test(test_refuses_symlink),
 	    cmocka_unit_test(test_dir_rule),
