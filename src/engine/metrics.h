@@ -13,8 +13,8 @@
 #include "strbuf.h"
 
 /* Distinct status codes and refusal reasons a network keeps apart. */
-#define METRICS_CODES 12
-#define METRICS_REASONS 12
+#define METRICS_CODES 8
+#define METRICS_REASONS 8
 /* The latency histogram's upper bounds, in milliseconds. */
 #define METRICS_BUCKETS 11
 #define METRICS_BUCKET_BOUNDS_MS                                               \
