@@ -413,8 +413,11 @@ span_ms(const struct timeval *a, const struct timeval *b)
 {
 	struct timeval d;
 
-	if (a->tv_sec == 0 || b->tv_sec == 0 || timercmp(b, a, <))
-		return a->tv_sec == 0 || b->tv_sec == 0 ? -1 : 0;
+	if (a->tv_sec == 0 || b->tv_sec == 0)
+		return -1;
+	if (b->tv_sec < a->tv_sec ||
+	    (b->tv_sec == a->tv_sec && b->tv_usec < a->tv_usec))
+		return 0;
 	timersub(b, a, &d);
 	return (long)(d.tv_sec * 1000 + d.tv_usec / 1000);
 }
@@ -429,16 +432,24 @@ static void
 term_state(const struct conn *c, char term[3])
 {
 	const char *r = c->reason;
-	char phase = c->resp_head       ? 'D'
-	             : c->t_sent.tv_sec ? 'H'
-	             : c->waiting       ? 'Q'
-	                                : 'R';
+	char phase = 'R';
 
+	if (c->resp_head)
+		phase = 'D';
+	else if (c->t_sent.tv_sec != 0)
+		phase = 'H';
+	else if (c->waiting)
+		phase = 'Q';
 	term[2] = '\0';
 	if (r == NULL) {
 		/* No answer of ours: a whole one, or the client went. */
-		term[0] = c->status > 0 && c->resp_done ? '-' : 'C';
-		term[1] = term[0] == '-' ? '-' : phase;
+		if (c->status > 0 && c->resp_done) {
+			term[0] = '-';
+			term[1] = '-';
+		} else {
+			term[0] = 'C';
+			term[1] = phase;
+		}
 		return;
 	}
 	term[1] = phase;
@@ -1981,7 +1992,7 @@ listener_readable(evutil_socket_t fd, short what, void *arg)
 	struct listener *l = arg;
 	struct frontend *f = l->f;
 	struct engine *e = f->e;
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = {0};
 	socklen_t len;
 	int i, cfd;
 

@@ -798,7 +798,7 @@ static int
 parse_health(json_object *o, struct fleet_health *h, struct perr *pe)
 {
 	json_object *arr, *a;
-	int64_t v;
+	int64_t v = 0;
 	size_t i, n;
 
 	if (!json_object_is_type(o, json_type_object))

@@ -622,7 +622,7 @@ fleet_server_adopt(
 
 	if (s->n > 0)
 		return -EEXIST;
-	s->nets = calloc(1, sizeof(*s->nets));
+	s->nets = calloc(1, sizeof(struct fleet_net *));
 	n = calloc(1, sizeof(*n));
 	if (s->nets == NULL || n == NULL) {
 		free(n);
