@@ -1,6 +1,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -93,4 +95,37 @@ fd_cloexec(int fd, bool on)
 	    fcntl(fd, F_SETFD, on ? fl | FD_CLOEXEC : fl & ~FD_CLOEXEC) < 0)
 		return -errno;
 	return 0;
+}
+
+/*
+ * Read /proc/PID/<what> whole (up to bufsz - 1 bytes). buf is all zeros
+ * past what was read, and on failure too.
+ */
+ssize_t
+fd_read_proc(pid_t pid, const char *what, char *buf, size_t bufsz)
+{
+	char path[64];
+	ssize_t n, total = 0;
+	int fd, len;
+
+	if (bufsz == 0)
+		return -EINVAL;
+	memset(buf, 0, bufsz);
+	len = snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
+	if (len < 0 || (size_t)len >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while ((size_t)total < bufsz - 1) {
+		n = read(fd, buf + total, bufsz - 1 - (size_t)total);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		total += n;
+	}
+	(void)close(fd);
+	buf[total] = '\0';
+	return total;
 }

@@ -510,39 +510,6 @@ pidfile_unlink(const struct pidfile *pf)
 	return unlinkat(pf->dirfd, pf->name, 0) < 0 ? -errno : 0;
 }
 
-/*
- * Read /proc/PID/<what> whole (up to bufsz - 1 bytes). buf is all zeros
- * past what was read, and on failure too.
- */
-static ssize_t
-read_proc(pid_t pid, const char *what, char *buf, size_t bufsz)
-{
-	char path[64];
-	ssize_t n, total = 0;
-	int fd, len;
-
-	if (bufsz == 0)
-		return -EINVAL;
-	memset(buf, 0, bufsz);
-	len = snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
-	if (len < 0 || (size_t)len >= sizeof(path))
-		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while ((size_t)total < bufsz - 1) {
-		n = read(fd, buf + total, bufsz - 1 - (size_t)total);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		total += n;
-	}
-	(void)close(fd);
-	buf[total] = '\0';
-	return total;
-}
-
 static int
 has_our_fd(const struct pidfile *pf, pid_t pid)
 {
@@ -580,7 +547,7 @@ pidfile_holder(const struct pidfile *pf, pid_t pid, const char *id)
 	ssize_t n, i;
 	int r;
 
-	n = read_proc(pid, "cmdline", cmd, sizeof(cmd));
+	n = fd_read_proc(pid, "cmdline", cmd, sizeof(cmd));
 	if (n == -ENOENT || n == -ESRCH)
 		return 0;
 	if (n < 0)

@@ -612,36 +612,6 @@ new_line(struct scan *sc, const char *id)
 	return l;
 }
 
-/*
- * Up to cap - 1 bytes of /proc/PID/<what> into buf, NUL-terminated; the
- * length, or -errno.
- */
-static ssize_t
-read_proc(pid_t pid, const char *what, char *buf, size_t cap)
-{
-	char path[64];
-	ssize_t n, total = 0;
-	int fd;
-
-	memset(buf, 0, cap);
-	if (snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what) < 0)
-		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while ((size_t)total < cap - 1) {
-		n = read(fd, buf + total, cap - 1 - (size_t)total);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		total += n;
-	}
-	(void)close(fd);
-	buf[total] = '\0';
-	return total;
-}
-
 /* Does pid's command line name id (neutron's test of its pidfiles)? */
 static bool
 cmdline_names(pid_t pid, const char *id, enum status_kind *kind)
@@ -649,7 +619,7 @@ cmdline_names(pid_t pid, const char *id, enum status_kind *kind)
 	char cmd[8192];
 	ssize_t n, i;
 
-	n = read_proc(pid, "cmdline", cmd, sizeof(cmd));
+	n = fd_read_proc(pid, "cmdline", cmd, sizeof(cmd));
 	if (n <= 0)
 		return false;
 	*kind = status_all_cmdline_kind(cmd, (size_t)n);
@@ -688,7 +658,7 @@ age_of(const struct scan *sc, pid_t pid)
 
 	if (sc->hz <= 0 || sc->boot_s == 0)
 		return -1;
-	n = read_proc(pid, "stat", stat, sizeof(stat));
+	n = fd_read_proc(pid, "stat", stat, sizeof(stat));
 	if (n <= 0 || status_all_starttime(stat, (size_t)n, &start) < 0)
 		return -1;
 	start /= (unsigned long long)sc->hz;
