@@ -76,40 +76,42 @@ void __wrap_syslog(int prio, const char *fmt, ...)
 void __wrap___syslog_chk(int prio, int flag, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void record_syslog(int prio, const char *fmt, va_list ap)
-    __attribute__((format(printf, 2, 0)));
-
 static void
-record_syslog(int prio, const char *fmt, va_list ap)
+record_syslog(int prio, const char *msg)
 {
 	if (nsyslogged >= sizeof(syslogged) / sizeof(syslogged[0]))
 		return;
 	syslogged[nsyslogged].prio = prio;
-	if (vsnprintf(syslogged[nsyslogged].msg,
-	        sizeof(syslogged[nsyslogged].msg), fmt, ap) < 0)
-		syslogged[nsyslogged].msg[0] = '\0';
+	assert_true(STR_CONCAT(syslogged[nsyslogged].msg,
+	                sizeof(syslogged[nsyslogged].msg), msg) >= 0);
 	nsyslogged++;
 }
 
 void
 __wrap_syslog(int prio, const char *fmt, ...)
 {
+	char msg[1200];
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	record_syslog(prio, fmt, ap);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	record_syslog(prio, n < 0 ? "" : msg);
 }
 
 void
 __wrap___syslog_chk(int prio, int flag, const char *fmt, ...)
 {
+	char msg[1200];
 	va_list ap;
+	int n;
 
 	(void)flag;
 	va_start(ap, fmt);
-	record_syslog(prio, fmt, ap);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	record_syslog(prio, n < 0 ? "" : msg);
 }
 
 /* One file line, parsed: oslo.log's default shape or the test fails. */
