@@ -171,6 +171,12 @@ check_request(const struct fleet_request *r)
 		FUZZ_CHECK(all_zero(&r->net, sizeof(r->net)));
 		FUZZ_CHECK(r->netns[0] == '\0' && !r->hold);
 		break;
+	case FLEET_METRICS:
+	case FLEET_HEALTH:
+		/* nothing but the operation */
+		FUZZ_CHECK(r->id[0] == '\0' && r->netns[0] == '\0' && !r->hold);
+		FUZZ_CHECK(all_zero(&r->net, sizeof(r->net)));
+		break;
 	default:
 		fuzz_fail("op out of its enum", __FILE__, __LINE__);
 	}

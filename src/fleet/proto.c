@@ -683,7 +683,7 @@ fleet_reply_health(const struct fleet_health *h, struct strbuf *out)
 		put_str(&a, "path", h->agents[i].path);
 		put(&a, "reachable",
 		    json_object_new_boolean(h->agents[i].reachable));
-		if (!h->agents[i].reachable)
+		if (h->agents[i].error[0] != '\0')
 			put_str(&a, "error", h->agents[i].error);
 		if (a.failed || json_object_array_add(agents, a.o) < 0) {
 			json_object_put(a.o);
