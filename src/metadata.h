@@ -16,6 +16,9 @@
  */
 #define MD_AGENT_READ 4096
 
+/* A single built-in engine's control socket: its pidfile's path and this. */
+#define MD_CONTROL_SUFFIX ".ctl"
+
 /* The most an agent's response head may take; past it: 502. */
 #define MD_RESPONSE_HEAD_MAX (16 * 1024)
 

@@ -119,9 +119,6 @@ open_engine(const struct proxy_conf *p, const struct daemon_conf *d, int *fds,
 	return e;
 }
 
-/* A single engine's control socket: its pidfile's path and this. */
-#define CONTROL_SUFFIX ".ctl"
-
 /*
  * The control socket next to the pidfile (<pidfile>.ctl): the fleet's
  * protocol, for this one network (list, show, metrics, health), to root
@@ -139,12 +136,12 @@ single_control(const struct proxy_conf *p, const struct daemon_conf *d,
 	path[0] = '\0';
 	if (d->pid_file[0] == '\0' || f == NULL)
 		return NULL;
-	n = STR_CONCAT(path, pathsz, d->pid_file, CONTROL_SUFFIX);
+	n = STR_CONCAT(path, pathsz, d->pid_file, MD_CONTROL_SUFFIX);
 	if (n < 0 ||
 	    (size_t)n >= sizeof(((struct sockaddr_un *)NULL)->sun_path)) {
 		log_warn("no control socket: '%s%s' is too long for a unix "
 		         "socket",
-		    d->pid_file, CONTROL_SUFFIX);
+		    d->pid_file, MD_CONTROL_SUFFIX);
 		path[0] = '\0';
 		return NULL;
 	}

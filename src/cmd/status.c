@@ -11,6 +11,7 @@
 #include "errors.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "metadata.h"
 #include "strbuf.h"
 #include "banned.h"
 
@@ -62,7 +63,8 @@ remove_control_socket(const struct daemon_conf *d)
 	struct stat st;
 
 	if (d->pid_file[0] == '\0' ||
-	    STR_CONCAT(path, sizeof(path), d->pid_file, ".ctl") < 0 ||
+	    STR_CONCAT(path, sizeof(path), d->pid_file, MD_CONTROL_SUFFIX) <
+	        0 ||
 	    lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
 		return;
 	if (unlink(path) < 0 && errno != ENOENT)

@@ -51,7 +51,6 @@
 #define PIDFILE_SUFFIX ".pid"
 #define NEUTRON_SUFFIX ".pid.haproxy"
 #define CONFIG_SUFFIX ".conf"
-#define CTL_SUFFIX ".ctl"
 #define STUB_NAME "ns-metadata-proxy-stub"
 #define DELETED_SUFFIX " (deleted)"
 /* The most of a config read for its kind: haproxy_cfg's own limit. */
@@ -689,13 +688,14 @@ static void
 ask_own(struct scan *sc, int dfd, struct status_line *l)
 {
 	struct fleet_request rq;
-	char name[sizeof(l->pidfile) + sizeof(CTL_SUFFIX)], path[PATH_MAX];
+	char name[sizeof(l->pidfile) + sizeof(MD_CONTROL_SUFFIX)],
+	    path[PATH_MAX];
 	char why[FLEET_ERROR_MAX];
 	struct stat st;
 	int fd = -1, code, i, r;
 	long long age = l->uptime;
 
-	if (STR_CONCAT(name, sizeof(name), l->pidfile, CTL_SUFFIX) < 0 ||
+	if (STR_CONCAT(name, sizeof(name), l->pidfile, MD_CONTROL_SUFFIX) < 0 ||
 	    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    !S_ISSOCK(st.st_mode) ||
 	    join(path, sizeof(path), sc->piddir, name) < 0)

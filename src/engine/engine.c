@@ -2562,15 +2562,11 @@ process_sample(struct metrics_process *mp)
 	DIR *d;
 	ssize_t n;
 	long long fds = 0;
-	int fd;
 
 	mp->cpu_seconds = -1;
 	mp->open_fds = mp->max_fds = mp->rss_bytes = mp->vsize_bytes = -1;
-	fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-	(void)safe_close(fd);
+	n = fd_read_proc(getpid(), "stat", buf, sizeof(buf));
 	if (n > 0) {
-		buf[n] = '\0';
 		/* The name may hold blanks and parentheses: after the last. */
 		p = strrchr(buf, ')');
 	}
